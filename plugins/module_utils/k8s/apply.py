@@ -1,0 +1,186 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, aiplatform.aks contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Server-side apply of object sets with honest change detection, waits, deletion and pruning.
+
+Each object is first applied with dryRun=All; only when the dry-run result differs from the live
+object (ignoring status and server bookkeeping) is the real apply sent. A second run writes nothing.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.client import K8sError, api_error_message
+from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.objects import apply_order, comparable, describe, ident, redact
+from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.wait import is_ready, poll
+from ansible_collections.aiplatform.aks.plugins.module_utils.version import COLLECTION_NAME
+
+try:
+    from kubernetes.client.exceptions import ApiException
+    from kubernetes.dynamic.exceptions import NotFoundError, ResourceNotFoundError
+except ImportError:  # reported by the module through HAS_KUBERNETES
+    ApiException = NotFoundError = ResourceNotFoundError = Exception
+
+FIELD_MANAGER = COLLECTION_NAME
+
+
+class Applier:
+    """Applies, waits for, deletes and prunes Kubernetes objects through one DynamicClient."""
+
+    def __init__(self, client, check_mode=False, namespace=None, field_manager=FIELD_MANAGER, force_conflicts=False):
+        self.client = client
+        self.check_mode = check_mode
+        self.namespace = namespace
+        self.field_manager = field_manager
+        self.force_conflicts = force_conflicts
+        self._pending_crds = set()  # kinds whose CRD exists only as a check-mode plan
+
+    # --- lookups -------------------------------------------------------------------------------
+    def resource(self, obj):
+        try:
+            return self.client.resources.get(api_version=obj['apiVersion'], kind=obj['kind'])
+        except ResourceNotFoundError:
+            raise K8sError('%s: the server does not serve %s %s (is its CRD installed?)' % (describe(obj), obj['apiVersion'], obj['kind']))
+
+    def _place(self, obj, resource):
+        """Fill in the namespace of namespaced objects; refuse one on cluster-scoped objects."""
+        meta = obj.setdefault('metadata', {})
+        if resource.namespaced:
+            meta['namespace'] = meta.get('namespace') or self.namespace
+            if not meta['namespace']:
+                raise K8sError('%s is namespaced: set metadata.namespace or the namespace option' % describe(obj))
+        elif meta.get('namespace'):
+            raise K8sError('%s is cluster-scoped and must not have metadata.namespace' % describe(obj))
+        return meta.get('namespace')
+
+    def read(self, resource, name, namespace):
+        try:
+            return self.client.get(resource, name=name, namespace=namespace).to_dict()
+        except NotFoundError:
+            return None
+        except ApiException as exc:
+            raise K8sError('cannot read %s %s: %s' % (resource.kind, name, api_error_message(exc)))
+
+    # --- apply ---------------------------------------------------------------------------------
+    def _ssa(self, resource, obj, namespace, dry_run):
+        kwargs = dict(body=obj, name=obj['metadata']['name'], namespace=namespace,
+                      field_manager=self.field_manager, force_conflicts=self.force_conflicts)
+        if dry_run:
+            kwargs['dry_run'] = 'All'
+        try:
+            return self.client.server_side_apply(resource, **kwargs).to_dict()
+        except ApiException as exc:
+            hint = ''
+            if exc.status == 409:
+                hint = ' Another field manager owns these fields; set force_conflicts to take them over.'
+            raise K8sError('cannot apply %s: %s.%s' % (describe(obj), api_error_message(exc), hint))
+
+    def apply_one(self, obj):
+        if self.check_mode and obj['kind'] in self._pending_crds:
+            # the CRD would be created by this run, so the server cannot dry-run its objects yet
+            return self._record(obj, 'created', None, obj)
+        resource = self.resource(obj)
+        namespace = self._place(obj, resource)
+        before = self.read(resource, obj['metadata']['name'], namespace)
+        planned = self._ssa(resource, obj, namespace, dry_run=True)
+        if before is not None and comparable(before) == comparable(planned):
+            return self._record(obj, 'unchanged', before, before)
+        after = planned if self.check_mode else self._ssa(resource, obj, namespace, dry_run=False)
+        if obj['kind'] == 'CustomResourceDefinition' and before is None and self.check_mode:
+            self._pending_crds.add(obj['spec']['names']['kind'])
+        return self._record(obj, 'created' if before is None else 'updated', before, after)
+
+    @staticmethod
+    def _record(obj, action, before, after):
+        return {'action': action, 'object': after, 'before': before, 'id': ident(obj), 'name': describe(obj)}
+
+    def apply(self, objects, wait=False, wait_timeout=300, wait_condition=None, wait_sleep=1.0):
+        """Apply objects in dependency order; CRDs are waited for before the objects they define."""
+        results = []
+        for obj in apply_order(objects):
+            record = self.apply_one(obj)
+            if not self.check_mode and (wait or obj['kind'] == 'CustomResourceDefinition'):
+                condition = None if obj['kind'] in ('CustomResourceDefinition', 'Namespace') else wait_condition
+                record['object'] = self.wait_ready(obj, condition, wait_timeout, wait_sleep)
+            results.append(record)
+        return results
+
+    def wait_ready(self, obj, condition, timeout, sleep=1.0):
+        resource = self.resource(obj)
+        meta = obj['metadata']
+
+        def fetch():
+            current = self.read(resource, meta['name'], meta.get('namespace'))
+            if current is None:
+                raise K8sError('%s disappeared while waiting for it' % describe(obj))
+            return current
+        return poll(fetch, lambda o: is_ready(o, condition), timeout, describe(obj), sleep)
+
+    # --- delete and prune ------------------------------------------------------------------------
+    def delete_one(self, obj, wait_timeout=300, wait_sleep=1.0):
+        try:
+            resource = self.resource(obj)
+        except K8sError:
+            return self._record(obj, 'absent', None, None)  # kind not served: nothing of it can exist
+        namespace = self._place(obj, resource)
+        name = obj['metadata']['name']
+        before = self.read(resource, name, namespace)
+        if before is None:
+            return self._record(obj, 'absent', None, None)
+        if not self.check_mode:
+            try:
+                self.client.delete(resource, name=name, namespace=namespace)
+            except NotFoundError:
+                pass
+            except ApiException as exc:
+                raise K8sError('cannot delete %s: %s' % (describe(obj), api_error_message(exc)))
+            # finalizers keep the object until their controllers let go
+            poll(lambda: self.read(resource, name, namespace), lambda o: (o is None, 'still present (finalizers: %s)'
+                 % ', '.join((o or {}).get('metadata', {}).get('finalizers') or ['none'])), wait_timeout, 'deletion of %s' % describe(obj), wait_sleep)
+        return self._record(obj, 'deleted', before, None)
+
+    def delete(self, objects, wait_timeout=300, wait_sleep=1.0):
+        return [self.delete_one(obj, wait_timeout, wait_sleep) for obj in reversed(apply_order(objects))]
+
+    def prune(self, applied, label_selector, kinds=None, wait_timeout=300, wait_sleep=1.0):
+        """Delete objects that match `label_selector`, are of the applied (or given) kinds, and were not applied."""
+        keep = set(r['id'] for r in applied)
+        kinds = kinds or sorted(set((r['id'][0], r['id'][1]) for r in applied))
+        namespaces = sorted(set(r['id'][2] for r in applied if r['id'][2])) or [self.namespace]
+        pruned = []
+        for api_version, kind in kinds:
+            try:
+                resource = self.client.resources.get(api_version=api_version, kind=kind)
+            except ResourceNotFoundError:
+                continue
+            for namespace in (namespaces if resource.namespaced else [None]):
+                if resource.namespaced and not namespace:
+                    continue
+                try:
+                    items = self.client.get(resource, namespace=namespace, label_selector=label_selector).to_dict().get('items') or []
+                except ApiException as exc:
+                    raise K8sError('cannot list %s for pruning: %s' % (kind, api_error_message(exc)))
+                for item in items:
+                    item.setdefault('apiVersion', api_version)
+                    item.setdefault('kind', kind)
+                    if ident(item) not in keep:
+                        record = self.delete_one(item, wait_timeout, wait_sleep)
+                        record['action'] = 'pruned'
+                        pruned.append(record)
+        return pruned
+
+
+def summarize(records):
+    """changed flag, per-object summary and Ansible diff list (secrets redacted)."""
+    changed = any(r['action'] not in ('unchanged', 'absent') for r in records)
+    objects = []
+    diffs = []
+    for r in records:
+        api_version, kind, namespace, name = r['id']
+        objects.append({'apiVersion': api_version, 'kind': kind, 'namespace': namespace, 'name': name,
+                        'action': r['action'], 'object': redact(r['object'])})
+        if r['action'] not in ('unchanged', 'absent'):
+            diffs.append({'before_header': r['name'], 'after_header': r['name'],
+                          'before': redact(comparable(r['before'])), 'after': redact(comparable(r['object']))})
+    return changed, objects, diffs

@@ -1,0 +1,101 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, aiplatform.aks contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Kubernetes connection: options, client construction, and in-memory discovery."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+import traceback
+
+from ansible.module_utils.basic import env_fallback
+
+try:
+    import kubernetes
+    from kubernetes.dynamic import DynamicClient
+    from kubernetes.dynamic.discovery import LazyDiscoverer
+    HAS_KUBERNETES = True
+    KUBERNETES_IMPORT_ERROR = None
+except ImportError:
+    HAS_KUBERNETES = False
+    KUBERNETES_IMPORT_ERROR = traceback.format_exc()
+    LazyDiscoverer = object
+
+K8S_AUTH_ARG_SPEC = dict(
+    kubeconfig=dict(type='path', fallback=(env_fallback, ['K8S_AUTH_KUBECONFIG'])),
+    context=dict(type='str', fallback=(env_fallback, ['K8S_AUTH_CONTEXT'])),
+    host=dict(type='str', fallback=(env_fallback, ['K8S_AUTH_HOST'])),
+    api_key=dict(type='str', no_log=True, fallback=(env_fallback, ['K8S_AUTH_API_KEY'])),
+    ca_cert=dict(type='path', aliases=['ssl_ca_cert'], fallback=(env_fallback, ['K8S_AUTH_SSL_CA_CERT'])),
+    validate_certs=dict(type='bool', aliases=['verify_ssl'], fallback=(env_fallback, ['K8S_AUTH_VERIFY_SSL'])),
+)
+
+
+class K8sError(Exception):
+    """A Kubernetes request or wait that failed, with a message fit for the user."""
+
+
+class MemoryDiscoverer(LazyDiscoverer):
+    """Lazy discovery kept in memory for one module run: nothing is written to /tmp."""
+
+    def _Discoverer__init_cache(self, refresh=False):  # pylint: disable=unused-argument
+        self._cache = {'library_version': kubernetes.__version__}
+        self._load_server_info()
+        self.discover()
+
+    def _write_cache(self):
+        pass
+
+
+def _default_kubeconfig():
+    path = os.path.expanduser(os.environ.get('KUBECONFIG', '~/.kube/config').split(os.pathsep)[0])
+    return path if os.path.exists(path) else None
+
+
+def build_configuration(params):
+    """A kubernetes.client.Configuration from explicit host/token, a kubeconfig, or the in-cluster service account."""
+    config = kubernetes.client.Configuration()
+    kubeconfig = params.get('kubeconfig')
+    if params.get('host'):
+        config.host = params['host']
+        if params.get('api_key'):
+            config.api_key = {'authorization': 'Bearer ' + params['api_key']}
+    elif kubeconfig or _default_kubeconfig():
+        path = kubeconfig or _default_kubeconfig()
+        if not os.path.exists(path):
+            raise K8sError('kubeconfig %s does not exist' % path)
+        try:
+            kubernetes.config.load_kube_config(config_file=path, context=params.get('context'), client_configuration=config)
+        except kubernetes.config.ConfigException as exc:
+            raise K8sError('cannot use kubeconfig %s: %s' % (path, exc))
+    else:
+        try:
+            kubernetes.config.load_incluster_config(client_configuration=config)
+        except kubernetes.config.ConfigException:
+            raise K8sError('no Kubernetes connection: set kubeconfig (or K8S_AUTH_KUBECONFIG / KUBECONFIG), '
+                           'host and api_key, or run inside a cluster')
+    if params.get('ca_cert'):
+        config.ssl_ca_cert = params['ca_cert']
+    if params.get('validate_certs') is not None:
+        config.verify_ssl = params['validate_certs']
+    return config
+
+
+def dynamic_client(params):
+    api_client = kubernetes.client.ApiClient(build_configuration(params))
+    return DynamicClient(api_client, cache_file='in-memory', discoverer=MemoryDiscoverer)
+
+
+def api_error_message(exc):
+    """The apiserver's own message of an ApiException (its Status object), else the exception text."""
+    body = getattr(exc, 'body', None)
+    if body:
+        try:
+            status = json.loads(body)
+            return '%s (HTTP %s %s)' % (status.get('message', body), exc.status, status.get('reason', ''))
+        except (ValueError, TypeError):
+            return '%s (HTTP %s)' % (body, getattr(exc, 'status', '?'))
+    return str(exc)

@@ -1,0 +1,265 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, aiplatform.aks contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: k8s_apply
+short_description: Apply, wait for, prune or delete many Kubernetes objects in one call
+version_added: 0.1.0
+description:
+  - Applies a whole component (inline definitions, files, templates) with server-side apply under the field
+    manager O(field_manager), in one module call.
+  - Each object is first applied as a server dry run; the real apply is sent only when the result differs
+    from the live object, so a second run writes nothing and reports C(changed=false).
+  - Namespaces and CustomResourceDefinitions are applied first, and each CRD is waited for until it is
+    Established, so a CRD and objects of its kind can be applied in the same call.
+  - Check mode uses server-side dry run; C(--diff) shows each object's before and after without status and
+    server bookkeeping. Secret values are never shown.
+options:
+  definitions:
+    description:
+      - Objects to manage; a list of mappings, one mapping, or a string of one or more YAML documents.
+        C(List) kinds are expanded into their items.
+    type: raw
+  src:
+    description:
+      - Manifest files (YAML, several documents allowed). Relative paths are looked up like the
+        M(ansible.builtin.copy) C(src) option (role C(files/) first).
+    type: list
+    elements: path
+  template:
+    description:
+      - Jinja2 templates rendered on the controller with the task's variables. Each item is a path, or a
+        mapping with C(path) and extra C(vars). Relative paths are looked up in role C(templates/) first.
+    type: list
+    elements: raw
+  state:
+    description: C(present) applies the objects; C(absent) deletes them (in reverse order) and waits until they are gone.
+    type: str
+    choices: [present, absent]
+    default: present
+  namespace:
+    description: Namespace for namespaced objects that do not set C(metadata.namespace).
+    type: str
+  field_manager:
+    description: Server-side apply field manager.
+    type: str
+    default: aiplatform.aks
+  force_conflicts:
+    description: Take over fields that another field manager owns instead of failing with the conflict.
+    type: bool
+    default: false
+  wait:
+    description:
+      - Wait until each applied object is ready. Deployments, StatefulSets and DaemonSets must be rolled out
+        for their current generation; Jobs complete; Namespaces active; other kinds must satisfy O(wait_condition)
+        if given, else exist.
+    type: bool
+    default: false
+  wait_condition:
+    description:
+      - Condition that counts as ready. It only counts when reported for the object's current generation
+        (C(observedGeneration)), so a stale condition from an earlier generation does not end the wait.
+    type: dict
+    suboptions:
+      type:
+        description: Condition type, for example C(Ready).
+        type: str
+        required: true
+      status:
+        description: Condition status.
+        type: str
+        choices: ['True', 'False', 'Unknown']
+        default: 'True'
+      reason:
+        description: Required reason, if any.
+        type: str
+  wait_timeout:
+    description: Seconds to wait for each object to become ready, or to be gone after deletion.
+    type: int
+    default: 300
+  wait_sleep:
+    description: Seconds between readiness checks.
+    type: float
+    default: 1.0
+  prune:
+    description:
+      - After applying, delete objects that carry this label selector, are of the applied kinds (or O(prune.kinds)),
+        live in the namespaces of the applied objects, and were not part of this call.
+    type: dict
+    suboptions:
+      label_selector:
+        description: Label selector that marks the objects this call owns, for example C(app.kubernetes.io/part-of=kaito).
+        type: str
+        required: true
+      kinds:
+        description: Kinds to consider, as C(apiVersion/Kind) strings (for example C(v1/ConfigMap)).
+        type: list
+        elements: str
+extends_documentation_fragment:
+  - aiplatform.aks.k8s_auth
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+author:
+  - aiplatform.aks contributors
+requirements:
+  - kubernetes >= 37
+  - PyYAML
+'''
+
+EXAMPLES = r'''
+- name: Apply a CRD and an object of it in one call
+  aiplatform.aks.k8s_apply:
+    definitions:
+      - apiVersion: apiextensions.k8s.io/v1
+        kind: CustomResourceDefinition
+        metadata: {name: widgets.example.com}
+        spec:
+          group: example.com
+          scope: Namespaced
+          names: {plural: widgets, singular: widget, kind: Widget}
+          versions:
+            - name: v1
+              served: true
+              storage: true
+              schema:
+                openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}
+      - apiVersion: example.com/v1
+        kind: Widget
+        metadata: {name: first, namespace: default}
+
+- name: Render a component from templates and remove what it no longer contains
+  aiplatform.aks.k8s_apply:
+    template:
+      - kaito/namespace.yaml.j2
+      - path: kaito/config.yaml.j2
+        vars: {replicas: 2}
+    namespace: kaito-workspace
+    wait: true
+    prune:
+      label_selector: app.kubernetes.io/managed-by=aiplatform.aks
+
+- name: Delete the objects of a manifest file
+  aiplatform.aks.k8s_apply:
+    src: manifests/monitoring.yaml
+    state: absent
+'''
+
+RETURN = r'''
+objects:
+  description: One entry per object, in the order handled.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    apiVersion: {description: API version., type: str, returned: always}
+    kind: {description: Kind., type: str, returned: always}
+    namespace: {description: Namespace, null for cluster-scoped objects., type: str, returned: always}
+    name: {description: Name., type: str, returned: always}
+    action:
+      description: What happened.
+      type: str
+      returned: always
+      sample: unchanged
+      choices: [created, updated, unchanged, deleted, absent, pruned]
+    object: {description: The object as the server returns it (Secret values redacted)., type: dict, returned: always}
+'''
+
+from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.apply import Applier, summarize
+from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.client import K8sError
+from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.module import K8sModule
+from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.objects import load_documents
+
+
+def collect(module):
+    """Parse every definition before anything is sent, so bad input writes nothing."""
+    params = module.params
+    if params['template']:
+        module.fail_json(msg='template is rendered by the k8s_apply action plugin; call the module by its name aiplatform.aks.k8s_apply')
+    value = params['definitions']
+    items = [] if value is None else value if isinstance(value, list) else [value]
+    sources = [('definitions item %d' % (i + 1), item) for i, item in enumerate(items)]
+    for path in params['src'] or []:
+        with open(path) as handle:
+            sources.append((path, handle.read()))
+    objects = []
+    try:
+        for origin, value in sources:
+            objects.extend(load_documents(value, origin))
+    except (ValueError, TypeError) as exc:
+        module.fail_json(msg='k8s_apply: invalid definitions: %s' % exc)
+    except Exception as exc:  # pylint: disable=broad-except
+        module.fail_json(msg='k8s_apply: cannot parse definitions as YAML: %s' % exc)
+    if not objects:
+        module.fail_json(msg='k8s_apply: no objects given (definitions, src or template)')
+    return objects
+
+
+def parse_kinds(kinds):
+    parsed = []
+    for item in kinds or []:
+        api_version, sep, kind = item.rpartition('/')
+        if not sep or not kind:
+            raise ValueError('prune.kinds entry %r must look like apiVersion/Kind, for example v1/ConfigMap' % item)
+        parsed.append((api_version, kind))
+    return parsed
+
+
+def main():
+    module = K8sModule(
+        argument_spec=dict(
+            definitions=dict(type='raw'),
+            src=dict(type='list', elements='path'),
+            template=dict(type='list', elements='raw'),
+            state=dict(type='str', default='present', choices=['present', 'absent']),
+            namespace=dict(type='str'),
+            field_manager=dict(type='str', default='aiplatform.aks'),
+            force_conflicts=dict(type='bool', default=False),
+            wait=dict(type='bool', default=False),
+            wait_condition=dict(type='dict', options=dict(
+                type=dict(type='str', required=True),
+                status=dict(type='str', default='True', choices=['True', 'False', 'Unknown']),
+                reason=dict(type='str'),
+            )),
+            wait_timeout=dict(type='int', default=300),
+            wait_sleep=dict(type='float', default=1.0),
+            prune=dict(type='dict', options=dict(
+                label_selector=dict(type='str', required=True),
+                kinds=dict(type='list', elements='str'),
+            )),
+        ),
+        required_one_of=[('definitions', 'src', 'template')],
+    )
+    params = module.params
+    objects = collect(module)
+    try:
+        prune_kinds = parse_kinds((params['prune'] or {}).get('kinds'))
+    except ValueError as exc:
+        module.fail_json(msg=str(exc))
+
+    applier = Applier(module.client, check_mode=module.check_mode, namespace=params['namespace'],
+                      field_manager=params['field_manager'], force_conflicts=params['force_conflicts'])
+    try:
+        if params['state'] == 'absent':
+            records = applier.delete(objects, params['wait_timeout'], params['wait_sleep'])
+        else:
+            records = applier.apply(objects, params['wait'], params['wait_timeout'], params['wait_condition'], params['wait_sleep'])
+            if params['prune']:
+                records.extend(applier.prune(records, params['prune']['label_selector'], prune_kinds,
+                                             params['wait_timeout'], params['wait_sleep']))
+    except K8sError as exc:
+        module.fail_json(msg=str(exc))
+    changed, summary, diffs = summarize(records)
+    module.exit_json(changed=changed, objects=summary, diff=diffs)
+
+
+if __name__ == '__main__':
+    main()
