@@ -41,11 +41,13 @@ extends_documentation_fragment:
   - aiplatform.aks.azure_auth
 attributes:
   check_mode:
+    description: Reads and compares, writes nothing, and returns what would change.
     support: full
   diff_mode:
+    description: Returns the before and after state.
     support: full
 author:
-  - aiplatform.aks contributors
+  - aiplatform.aks maintainers (@aiplatform-aks)
 requirements:
   - azure-identity
   - azure-mgmt-resource
@@ -88,7 +90,7 @@ differences:
 from ansible_collections.aiplatform.aks.plugins.module_utils.azure.client import AzureModule
 from ansible_collections.aiplatform.aks.plugins.module_utils.azure.errors import AzureOperationError
 from ansible_collections.aiplatform.aks.plugins.module_utils.azure.resource_group import (
-    HAS_RESOURCE_SDK, RESOURCE_SDK_IMPORT_ERROR, ResourceGroup, ResourceManagementClient)
+    HAS_RESOURCE_SDK, RESOURCE_SDK_IMPORT_ERROR, ResourceGroup)
 
 
 def main():
@@ -103,8 +105,7 @@ def main():
         required_libs=[('azure-mgmt-resource', HAS_RESOURCE_SDK, RESOURCE_SDK_IMPORT_ERROR)],
     )
     params = module.params
-    group = ResourceGroup(module.client(ResourceManagementClient), params['name'], params['timeout'],
-                          check_mode=module.check_mode, purge_tags=params['purge_tags'])
+    group = ResourceGroup.from_module(module)
     try:
         if params['state'] == 'absent':
             result = group.absent()

@@ -105,11 +105,13 @@ extends_documentation_fragment:
   - aiplatform.aks.k8s_auth
 attributes:
   check_mode:
+    description: Server-side dry run of every object; nothing is written.
     support: full
   diff_mode:
+    description: Returns the before and after state.
     support: full
 author:
-  - aiplatform.aks contributors
+  - aiplatform.aks maintainers (@aiplatform-aks)
 requirements:
   - kubernetes >= 37
   - PyYAML
@@ -162,7 +164,10 @@ objects:
   contains:
     apiVersion: {description: API version., type: str, returned: always}
     kind: {description: Kind., type: str, returned: always}
-    namespace: {description: Namespace, null for cluster-scoped objects., type: str, returned: always}
+    namespace:
+      description: Namespace; null for cluster-scoped objects.
+      type: str
+      returned: always
     name: {description: Name., type: str, returned: always}
     action:
       description: What happened.

@@ -52,9 +52,21 @@ def _records(bed: dict[str, Any]) -> list[ProcessRecord]:
     return recs
 
 
+def _runnable(module: str) -> bool:
+    try:
+        spec = importlib.util.find_spec(module)
+        if spec is None:
+            return False
+        if spec.submodule_search_locations is not None:  # a package needs a __main__
+            return importlib.util.find_spec(f"{module}.__main__") is not None
+    except ImportError:
+        return False
+    return True
+
+
 def _start_arm(bed_dir: Path) -> dict[str, Any]:
-    if importlib.util.find_spec(ARM_MODULE) is None:
-        raise KubeApiServerError(f"{ARM_MODULE} does not exist (yet); use --no-arm")
+    if not _runnable(ARM_MODULE):
+        raise KubeApiServerError(f"{ARM_MODULE} can't be run with python -m (not there yet?); use --no-arm")
     state, log = bed_dir / "arm.json", bed_dir / "arm.log"
     state.unlink(missing_ok=True)
     env = _child_env()
@@ -119,6 +131,9 @@ def cmd_start(args: argparse.Namespace) -> int:
     if old and any(process_alive(r) for r in _records(old)):
         _err(f"a bed is already running in {bed_dir}; run 'stop --dir {args.dir}' first")
         return 1
+    if not args.no_arm and not _runnable(ARM_MODULE):
+        _err(f"{ARM_MODULE} can't be run with python -m (not there yet?); use --no-arm")
+        return 1
     bed_dir.mkdir(parents=True, exist_ok=True)
     server = KubeApiServer(bed_dir / "kube", detached=True)
     try:
@@ -176,7 +191,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     server = KubeApiServer.from_description(bed["kube"])
     if server.alive().get("kube-apiserver"):
         try:
-            status, _ = server.get("/readyz", timeout=3)
+            status = server.get("/readyz", timeout=3)[0]
         except OSError as e:
             status = f"unreachable ({e})"
         print(f"kube-apiserver /readyz: {status} ({server.url})")

@@ -92,7 +92,8 @@ _assets_cache: Path | None = None
 def _check_assets(path: Path, origin: str) -> Path:
     missing = [n for n in ASSET_NAMES if not os.access(path / n, os.X_OK)]
     if missing:
-        raise KubeApiServerError(f"{origin}={path} lacks executable {', '.join(missing)} (needs {', '.join(ASSET_NAMES)})")
+        raise KubeApiServerError(
+            f"{origin}={path} lacks executable {', '.join(missing)} (needs {', '.join(ASSET_NAMES)})")
     return path
 
 
@@ -108,13 +109,12 @@ def find_assets() -> Path:
         return _check_assets(Path(env).expanduser().resolve(), "KUBEBUILDER_ASSETS")
     if _assets_cache is not None:
         return _assets_cache
-    cache_root = Path(
-        os.environ.get("AIPLATFORM_CACHE") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "aiplatform-aks"
-    )
+    xdg_cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    cache_root = Path(os.environ.get("AIPLATFORM_CACHE") or xdg_cache / "aiplatform-aks")  # as the script
     cache_root.mkdir(parents=True, exist_ok=True)
     with open(cache_root / ".kube-assets.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # a concurrent cold build would share $OUT.tmp
-        proc = subprocess.run(["bash", str(BUILD_SCRIPT)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.run(["bash", str(BUILD_SCRIPT)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=False)
     if proc.returncode != 0:
         tail = "\n".join(proc.stderr.splitlines()[-30:])
         raise KubeApiServerError(f"{BUILD_SCRIPT} failed (exit {proc.returncode}):\n{tail}")
@@ -244,7 +244,7 @@ def _free_ports(n: int) -> list[int]:
     """n distinct free TCP ports on 127.0.0.1 (held open together so they differ)."""
     socks = []
     try:
-        for _ in range(n):
+        for _attempt in range(n):
             s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             s.bind((LOOPBACK, 0))
             socks.append(s)
@@ -414,6 +414,7 @@ class KubeApiServer:
     def start(self) -> "KubeApiServer":
         if self.processes and any(process_alive(p) for p in self.processes):
             raise KubeApiServerError(f"already running ({self.processes})")
+        self.processes = []
         t0 = time.monotonic()
         assets = self.assets or find_assets()
         _check_assets(assets, "assets")
@@ -448,10 +449,10 @@ class KubeApiServer:
         return self
 
     def stop(self) -> None:
-        """TERM kube-apiserver then etcd (by recorded PID), KILL after 5 s, then remove the etcd data dir. Idempotent."""
+        """TERM kube-apiserver then etcd (recorded PIDs), KILL after 5 s, remove the etcd data dir. Idempotent."""
         with _running_lock:
             _running.discard(self)
-        terminate_processes([p for p in reversed(self.processes)])
+        terminate_processes(list(reversed(self.processes)))
         if not any(process_alive(p) for p in self.processes):
             shutil.rmtree(self.data_dir, ignore_errors=True)
 
@@ -523,7 +524,8 @@ class KubeApiServer:
             f"--etcd-servers={self.etcd_url}",
             f"--bind-address={LOOPBACK}", f"--advertise-address={LOOPBACK}",
             f"--secure-port={self.ports['apiserver']}", "--insecure-port=0",
-            f"--cert-dir={p}", f"--tls-cert-file={p / 'apiserver.crt'}", f"--tls-private-key-file={p / 'apiserver.key'}",
+            f"--cert-dir={p}", f"--tls-cert-file={p / 'apiserver.crt'}",
+            f"--tls-private-key-file={p / 'apiserver.key'}",
             f"--client-ca-file={p / 'ca.crt'}", f"--token-auth-file={p / 'tokens.csv'}",
             f"--service-account-issuer={SA_ISSUER}",
             f"--service-account-key-file={p / 'sa.pub'}", f"--service-account-signing-key-file={p / 'sa.key'}",
@@ -552,7 +554,7 @@ class KubeApiServer:
 
     def _apiserver_ready(self) -> bool:
         try:
-            status, _ = self.get("/readyz", timeout=2)
+            status = self.get("/readyz", timeout=2)[0]
         except (OSError, ssl.SSLError):
             return False
         return status == 200
@@ -579,11 +581,14 @@ class KubeApiServer:
         return "\n".join(f"--- tail of {log} ---\n{_tail(log)}" for log in (self.etcd_log, self.apiserver_log))
 
     def _write_kubeconfig(self) -> None:
-        b64 = lambda p: base64.b64encode(Path(p).read_bytes()).decode()  # noqa: E731
+        def b64(path):
+            return base64.b64encode(Path(path).read_bytes()).decode()
+
         cfg = {
             "apiVersion": "v1",
             "kind": "Config",
-            "clusters": [{"name": CONTEXT, "cluster": {"server": self.url, "certificate-authority-data": b64(self.ca_path)}}],
+            "clusters": [{"name": CONTEXT,
+                          "cluster": {"server": self.url, "certificate-authority-data": b64(self.ca_path)}}],
             "users": [
                 {"name": "test-bed-admin", "user": {"client-certificate-data": b64(self.client_cert_path),
                                                     "client-key-data": b64(self.client_key_path)}},

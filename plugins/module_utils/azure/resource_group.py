@@ -41,6 +41,12 @@ class ResourceGroup(ArmResource):
         self.timeout = timeout
         self.replace = ('tags',) if purge_tags else ()
 
+    @classmethod
+    def from_module(cls, module):
+        params = module.params
+        return cls(module.client(ResourceManagementClient), params['name'], params['timeout'],
+                   check_mode=module.check_mode, purge_tags=params['purge_tags'])
+
     def comparable(self, body):
         body = dict(body)
         if 'location' in body:

@@ -20,7 +20,14 @@ try:
     from kubernetes.client.exceptions import ApiException
     from kubernetes.dynamic.exceptions import NotFoundError, ResourceNotFoundError
 except ImportError:  # reported by the module through HAS_KUBERNETES
-    ApiException = NotFoundError = ResourceNotFoundError = Exception
+    class ApiException(Exception):
+        pass
+
+    class NotFoundError(ApiException):
+        pass
+
+    class ResourceNotFoundError(Exception):
+        pass
 
 FIELD_MANAGER = COLLECTION_NAME
 

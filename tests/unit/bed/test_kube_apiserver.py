@@ -74,11 +74,12 @@ def test_pki(tmp_path):
     assert set(san.get_values_for_type(x509.DNSName)) == {
         "localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc",
         "kubernetes.default.svc.cluster.local"}
-    assert list(srv.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value) == [ExtendedKeyUsageOID.SERVER_AUTH]
+    eku = x509.ExtendedKeyUsage
+    assert list(srv.extensions.get_extension_for_class(eku).value) == [ExtendedKeyUsageOID.SERVER_AUTH]
     adm = x509.load_pem_x509_certificate(paths["admin_cert"].read_bytes())
     assert adm.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)[0].value == "system:masters"
     assert adm.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == "admin"
-    assert list(adm.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value) == [ExtendedKeyUsageOID.CLIENT_AUTH]
+    assert list(adm.extensions.get_extension_for_class(eku).value) == [ExtendedKeyUsageOID.CLIENT_AUTH]
     ca = x509.load_pem_x509_certificate(paths["ca_cert"].read_bytes())
     srv.verify_directly_issued_by(ca)
     adm.verify_directly_issued_by(ca)
@@ -93,7 +94,8 @@ def test_startup_failure_reports_log_tail(tmp_path):
         (fake / name).write_text("#!/bin/sh\necho 'fake binary refuses to run' >&2\nexit 3\n")
         (fake / name).chmod(0o755)
     server = KubeApiServer(tmp_path / "work", assets=fake, ready_timeout=10)
-    with pytest.raises(KubeApiServerError, match=r"(?s)etcd exited during startup \(exit status 3\).*fake binary refuses"):
+    expected = r"(?s)etcd exited during startup \(exit status 3\).*tail of .*etcd.log.*fake binary refuses"
+    with pytest.raises(KubeApiServerError, match=expected):
         server.start()
     assert not any(server.alive().values())
 
@@ -205,7 +207,8 @@ def test_token_auth(server):
     assert "default" in names
 
     # the kubeconfig's token context works too
-    with kubernetes.config.new_client_from_config(config_file=str(server.kubeconfig), context="test-bed-token") as client:
+    kubeconfig = str(server.kubeconfig)
+    with kubernetes.config.new_client_from_config(config_file=kubeconfig, context="test-bed-token") as client:
         assert kubernetes.client.VersionApi(client).get_code().minor == "20"
 
     cfg.api_key = {"authorization": "Bearer wrong"}
@@ -231,7 +234,7 @@ def test_rbac_enforced(api_client):
 
 def _cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "tests.bed", *args], cwd=REPO_ROOT, capture_output=True,
-                          text=True, timeout=timeout)
+                          text=True, timeout=timeout, check=False)
 
 
 def test_cli_round_trip(server, tmp_path):
@@ -277,6 +280,65 @@ def test_cli_round_trip(server, tmp_path):
     assert _cli("stop", "--dir", str(bed_dir)).returncode == 0  # idempotent
     assert _cli("stop", "--dir", str(tmp_path / "missing")).returncode == 0
     assert server.alive() == {"etcd": True, "kube-apiserver": True}  # the other instance was not touched
+
+
+FAKE_ARM = """
+import json, os, sys, time
+state_dir = sys.argv[sys.argv.index("--state-dir") + 1]
+info = {"url": "https://127.0.0.1:1", "ca_path": "/x/ca.pem", "tenant_id": "t", "client_id": "c",
+        "client_secret": "s e'cret", "subscription_id": "sub", "pid": os.getpid()}
+tmp = os.path.join(state_dir, "arm.json.tmp")
+with open(tmp, "w") as f:
+    json.dump(info, f)
+os.replace(tmp, os.path.join(state_dir, "arm.json"))
+print("fake arm listening", flush=True)
+time.sleep(600)
+"""
+
+
+def test_cli_arm_start_and_env(tmp_path, monkeypatch):
+    """The ARM part of start/stop against a stand-in module (the real emulator is tested elsewhere)."""
+    from tests.bed import __main__ as cli
+
+    (tmp_path / "fake_arm_emulator.py").write_text(FAKE_ARM)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    monkeypatch.setattr(cli, "ARM_MODULE", "fake_arm_emulator")
+    bed_dir = tmp_path / "bed"
+    bed_dir.mkdir()
+    arm = cli._start_arm(bed_dir)
+    try:
+        recs = [ProcessRecord.from_dict(p) for p in arm["processes"]]
+        assert [r.name for r in recs] == ["arm-emulator"] and recs[0].pid == arm["pid"]
+        assert all(process_alive(r) for r in recs)
+    finally:
+        cli.terminate_processes(recs)
+    assert _pid_gone(arm["pid"])
+    assert "fake arm listening" in (bed_dir / "arm.log").read_text()
+
+    env_sh = cli._env_sh({"kube": {"kubeconfig": "/b/kube/kubeconfig"}, "arm": arm})
+    assert env_sh.splitlines()[1:] == [
+        "export KUBECONFIG=/b/kube/kubeconfig",
+        "export K8S_AUTH_KUBECONFIG=/b/kube/kubeconfig",
+        "export AZURE_CLIENT_ID=c",
+        "export AZURE_SECRET='s e'\"'\"'cret'",
+        "export AZURE_TENANT=t",
+        "export AZURE_SUBSCRIPTION_ID=sub",
+        "export AZURE_ARM_ENDPOINT=https://127.0.0.1:1",
+        "export AZURE_AUTHORITY_HOST=https://127.0.0.1:1",
+        "export REQUESTS_CA_BUNDLE=/x/ca.pem",
+    ]
+    out = subprocess.run(["bash", "-c", "source /dev/stdin; echo \"$AZURE_SECRET\""], input=env_sh,
+                         capture_output=True, text=True, check=True)
+    assert out.stdout == "s e'cret\n"
+
+
+def test_cli_arm_missing_module_fails_fast(tmp_path, monkeypatch):
+    from tests.bed import __main__ as cli
+
+    monkeypatch.setattr(cli, "ARM_MODULE", "no_such_arm_module_xyz")
+    assert cli.main(["start", "--dir", str(tmp_path / "bed")]) == 1
+    assert not (tmp_path / "bed").exists()
 
 
 def test_recorded_pid_reuse_is_not_signalled():

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Prepare a fresh clone: virtualenv with every dependency, the collection link that makes
+# aiplatform.aks.* resolvable, ansible-test's offline pip bootstrap, and the test apiserver binaries.
+# Safe to run again: each step is skipped when already done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+VENV=${VENV:-$ROOT/.venv}
+PYTHON=${PYTHON:-python3}
+
+if [[ ! -x $VENV/bin/python ]]; then
+  "$PYTHON" -m venv "$VENV"
+fi
+stamp=$VENV/.requirements.sha256
+want=$(cat requirements.txt requirements-test.txt | sha256sum | cut -d' ' -f1)
+if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements-test.txt 2> >(grep -v "^WARNING: Location" >&2)
+  echo "$want" > "$stamp"
+fi
+
+# The clone is the collection; ansible.cfg points collections_path here.
+mkdir -p .collections/ansible_collections/aiplatform
+ln -sfn ../../.. .collections/ansible_collections/aiplatform/aks
+
+# ansible-test downloads a get-pip script from a host that is unreachable offline; give it ours.
+mkdir -p "$HOME/.ansible/test/cache"
+install -m 0644 scripts/ansible-test-get-pip.py "$HOME/.ansible/test/cache/get_pip_24_2.py"
+
+# etcd + kube-apiserver + kubectl for the test bed (cached after the first build).
+if [[ -z ${KUBEBUILDER_ASSETS:-} ]]; then
+  bash tests/bed/build-kube-assets.sh >/dev/null
+fi
+echo "bootstrap: ready (venv $VENV)"

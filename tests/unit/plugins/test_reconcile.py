@@ -1,0 +1,109 @@
+"""The ARM reconcile rule: compare only what the user set, merge, refuse immutable changes."""
+
+import pytest
+
+from ansible_collections.aiplatform.aks.plugins.module_utils.azure.errors import AzureOperationError
+from ansible_collections.aiplatform.aks.plugins.module_utils.azure.reconcile import ArmResource, differences, merge, prune_none
+
+
+class FakeResource(ArmResource):
+    kind = 'widget'
+    immutable = ('location', 'properties.size')
+    create_requires = ('location',)
+
+    def __init__(self, current, **kwargs):
+        super().__init__('w1', **kwargs)
+        self.current = current
+        self.writes = []
+        self.removed = False
+
+    def read(self):
+        return self.current
+
+    def write(self, body):
+        self.writes.append(body)
+        return dict(body, id='/x/w1')
+
+    def remove(self):
+        self.removed = True
+
+
+CURRENT = {'location': 'westeurope', 'tags': {'a': '1', 'b': '2'},
+           'properties': {'size': 'S', 'count': 3, 'profile': {'mode': 'x', 'other': True}}}
+
+
+def test_differences_ignore_keys_the_user_did_not_set():
+    assert differences({'tags': {'a': '1'}}, CURRENT) == []
+    assert differences({'properties': {'count': 4}}, CURRENT) == ['properties.count']
+    assert differences({'properties': {'profile': {'mode': 'y'}}}, CURRENT) == ['properties.profile.mode']
+
+
+def test_differences_with_replace_compare_whole_map():
+    assert differences({'tags': {'a': '1'}}, CURRENT, replace=('tags',)) == ['tags']
+
+
+def test_merge_keeps_unmentioned_fields():
+    merged = merge(CURRENT, {'properties': {'profile': {'mode': 'y'}}, 'tags': {'c': '3'}})
+    assert merged['properties'] == {'size': 'S', 'count': 3, 'profile': {'mode': 'y', 'other': True}}
+    assert merged['tags'] == {'a': '1', 'b': '2', 'c': '3'}
+    assert CURRENT['tags'] == {'a': '1', 'b': '2'}, 'merge must not mutate its input'
+
+
+def test_merge_replace_path_takes_desired_whole():
+    assert merge(CURRENT, {'tags': {'c': '3'}}, replace=('tags',))['tags'] == {'c': '3'}
+
+
+def test_prune_none_drops_unset_options():
+    assert prune_none({'a': None, 'b': {'c': None, 'd': 1}, 'e': [1]}) == {'b': {'d': 1}, 'e': [1]}
+
+
+def test_present_unchanged_writes_nothing():
+    res = FakeResource(CURRENT)
+    result = res.present({'location': 'westeurope', 'tags': {'a': '1'}, 'properties': {'count': None}})
+    assert result['changed'] is False and res.writes == []
+    assert result['resource'] == CURRENT
+
+
+def test_present_changed_writes_merged_body_once():
+    res = FakeResource(CURRENT)
+    result = res.present({'properties': {'count': 5}})
+    assert result['changed'] is True and result['differences'] == ['properties.count']
+    assert res.writes == [dict(CURRENT, properties=dict(CURRENT['properties'], count=5))]
+    assert result['diff']['before'] == CURRENT and result['diff']['after']['id'] == '/x/w1'
+
+
+def test_present_check_mode_writes_nothing_and_shows_after():
+    res = FakeResource(CURRENT, check_mode=True)
+    result = res.present({'tags': {'a': 'changed'}})
+    assert result['changed'] is True and res.writes == []
+    assert result['diff']['after']['tags'] == {'a': 'changed', 'b': '2'}
+
+
+@pytest.mark.parametrize('desired, field', [({'location': 'eastus'}, 'location'), ({'properties': {'size': 'L'}}, 'properties.size')])
+def test_present_immutable_change_fails_before_write(desired, field):
+    res = FakeResource(CURRENT)
+    with pytest.raises(AzureOperationError) as err:
+        res.present(desired)
+    assert field in str(err.value) and res.writes == []
+    assert err.value.error['code'] == 'ImmutableField'
+
+
+def test_present_create_requires_fields():
+    res = FakeResource(None)
+    with pytest.raises(AzureOperationError, match='location is required to create widget w1'):
+        res.present({'tags': {'a': '1'}})
+    assert res.writes == []
+
+
+def test_present_creates_when_missing():
+    res = FakeResource(None)
+    result = res.present({'location': 'westeurope', 'tags': None})
+    assert result['changed'] is True and res.writes == [{'location': 'westeurope'}]
+
+
+@pytest.mark.parametrize('current, check_mode, removed, changed', [
+    (CURRENT, False, True, True), (CURRENT, True, False, True), (None, False, False, False)])
+def test_absent(current, check_mode, removed, changed):
+    res = FakeResource(current, check_mode=check_mode)
+    result = res.absent()
+    assert res.removed is removed and result['changed'] is changed
