@@ -102,8 +102,17 @@ class Applier:
     def _record(obj, action, before, after):
         return {'action': action, 'object': after, 'before': before, 'id': ident(obj), 'name': describe(obj)}
 
+    def check(self, objects):
+        """Resolve every object's kind and namespace before anything is written (bad input writes nothing)."""
+        defined_here = set(o['spec']['names']['kind'] for o in objects
+                           if o['kind'] == 'CustomResourceDefinition' and isinstance(o.get('spec', {}).get('names'), dict))
+        for obj in objects:
+            if obj['kind'] not in defined_here:
+                self._place(obj, self.resource(obj))
+
     def apply(self, objects, wait=False, wait_timeout=300, wait_condition=None, wait_sleep=1.0):
         """Apply objects in dependency order; CRDs are waited for before the objects they define."""
+        self.check(objects)
         results = []
         for obj in apply_order(objects):
             record = self.apply_one(obj)

@@ -41,9 +41,13 @@ def utc_iso(ts: float | None = None) -> str:
     return dt.strftime("%Y-%m-%dT%H:%M:%S.%f") + "Z"
 
 
-def fmt_seconds(value: float) -> str:
-    """Retry-After value: an integer when whole, else a decimal (azure-core parses floats)."""
-    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+def retry_headers(value: float) -> dict[str, str]:
+    """``Retry-After: N`` for whole seconds (SDKs deserialize it as an int); a fractional value is sent as
+    ``retry-after-ms`` instead (azure-core honours it; ``Retry-After`` is then omitted)."""
+    value = float(value)
+    if value.is_integer():
+        return {"Retry-After": str(int(value))}
+    return {"retry-after-ms": str(int(round(value * 1000)))}
 
 
 def normalise_location(value: str) -> str:
@@ -313,7 +317,7 @@ class ArmEngine:
                     return Response(0, drop=True)
                 hdrs = dict(fault.headers)
                 if fault.retry_after is not None:
-                    hdrs["Retry-After"] = fmt_seconds(float(fault.retry_after))
+                    hdrs.update(retry_headers(fault.retry_after))
                 resp = Response(fault.status or 500, fault.error_body(), hdrs)
                 entry["status"] = resp.status
                 return resp
@@ -728,7 +732,7 @@ class ArmEngine:
         return op
 
     def _poll_headers(self, op: Operation, styles: tuple[str, ...]) -> dict[str, str]:
-        hdrs = {"Retry-After": fmt_seconds(self.retry_after)}
+        hdrs = retry_headers(self.retry_after)
         sub = self.subscription_id
         if "azure-async-operation" in styles:
             hdrs["Azure-AsyncOperation"] = f"{self.base_url}{op.status_path(sub)}?api-version={op.api_version}"
@@ -787,7 +791,7 @@ class ArmEngine:
     def _op_result(self, op: Operation, api_version: str) -> Response:
         if op.status == "InProgress":
             hdrs = {"Location": f"{self.base_url}{op.result_path(self.subscription_id)}?api-version={api_version}",
-                    "Retry-After": fmt_seconds(self.retry_after)}
+                    **retry_headers(self.retry_after)}
             return Response(202, None, hdrs)
         if op.status == "Failed":
             return Response(400, {"error": op.error})

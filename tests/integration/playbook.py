@@ -1,0 +1,67 @@
+"""Run real ansible-playbook processes from tests and read their per-task results."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+PLAYBOOKS = Path(__file__).resolve().parent / 'playbooks'
+ANSIBLE_PLAYBOOK = Path(sys.executable).with_name('ansible-playbook')
+
+
+@dataclass
+class PlaybookRun:
+    rc: int
+    stdout: str
+    stderr: str
+    tasks: dict  # task name -> localhost result (last one wins)
+    stats: dict
+
+    def result(self, task):
+        assert task in self.tasks, 'task %r did not run; ran: %s\n%s' % (task, list(self.tasks), self.stderr[-3000:])
+        return self.tasks[task]
+
+    @property
+    def changed(self):
+        return self.stats.get('changed', 0)
+
+    @property
+    def failures(self):
+        return dict((name, r.get('msg')) for name, r in self.tasks.items() if r.get('failed'))
+
+
+def run_playbook(name, extra_vars=None, check=False, diff=False, env=None, verbosity=0, json_output=True, timeout=600):
+    """ansible-playbook <playbooks/name> from the repo root (so ansible.cfg applies), with JSON results."""
+    cmd = [str(ANSIBLE_PLAYBOOK), str(PLAYBOOKS / name)]
+    if extra_vars:
+        cmd += ['-e', json.dumps(extra_vars)]
+    if check:
+        cmd.append('--check')
+    if diff:
+        cmd.append('--diff')
+    if verbosity:
+        cmd.append('-' + 'v' * verbosity)
+    run_env = dict(os.environ)
+    run_env.update({'ANSIBLE_NOCOLOR': '1', 'ANSIBLE_FORCE_COLOR': '0', 'ANSIBLE_DEPRECATION_WARNINGS': '0'})
+    if json_output:
+        run_env['ANSIBLE_STDOUT_CALLBACK'] = 'ansible.posix.json'
+    run_env.update(env or {})
+    proc = subprocess.run(cmd, cwd=REPO_ROOT, env=run_env, capture_output=True, text=True, timeout=timeout, check=False)
+    tasks, stats = {}, {}
+    if json_output:
+        try:
+            data = json.loads(proc.stdout[proc.stdout.index('{'):])
+        except ValueError as exc:
+            raise AssertionError('ansible-playbook printed no JSON (rc=%s): %s\n%s' % (proc.returncode, proc.stdout[-3000:], proc.stderr[-3000:])) from exc
+        for play in data.get('plays', []):
+            for task in play.get('tasks', []):
+                host = task['hosts'].get('localhost')
+                if host is not None:
+                    tasks[task['task']['name']] = host
+        stats = data.get('stats', {}).get('localhost', {})
+    return PlaybookRun(proc.returncode, proc.stdout, proc.stderr, tasks, stats)
