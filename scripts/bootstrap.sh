@@ -22,6 +22,19 @@ fi
 mkdir -p .collections/ansible_collections/aiplatform
 ln -sfn ../../.. .collections/ansible_collections/aiplatform/aks
 
+# Collections from requirements.yml come bundled with the `ansible` package (Galaxy is unreachable offline).
+"$VENV/bin/python" - <<'PY'
+import subprocess, sys, yaml
+wanted = [c['name'] for c in yaml.safe_load(open('requirements.yml'))['collections']]
+listed = subprocess.run([sys.prefix + '/bin/ansible-galaxy', 'collection', 'list', '--format', 'json'],
+                        capture_output=True, text=True, check=True).stdout
+import json
+found = set(name for path in json.loads(listed).values() for name in path)
+missing = [name for name in wanted if name not in found]
+if missing:
+    sys.exit('bootstrap: collections missing from the ansible package: %s' % ', '.join(missing))
+PY
+
 # ansible-test downloads a get-pip script from a host that is unreachable offline; give it ours.
 mkdir -p "$HOME/.ansible/test/cache"
 install -m 0644 scripts/ansible-test-get-pip.py "$HOME/.ansible/test/cache/get_pip_24_2.py"

@@ -21,7 +21,15 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Optional
 from urllib.parse import parse_qsl, unquote
 
-from .resource_types import ActionContext, ArmError, OperationContext, PutContext, ResourceType, Response
+from .resource_types import (
+    ActionContext,
+    ArmError,
+    OperationContext,
+    PutContext,
+    ResourceType,
+    Response,
+    match_segments,
+)
 from .schema import SchemaValidator, SpecLoader, Violation
 
 __all__ = ["ArmEngine", "Fault", "Operation", "Record"]
@@ -561,9 +569,7 @@ class ArmEngine:
                 return self._list(rtype, names)
             sub_coll = rtype.subscription_collection()
             if sub_coll is not None and method == "GET" and len(sub_coll) == len(segs):
-                from .resource_types import _match
-
-                if _match(sub_coll, segs) is not None:
+                if match_segments(sub_coll, segs) is not None:
                     self._check_api_version(rtype, api_version)
                     return self._list(rtype, None)
             if method == "POST" and len(segs) == len(rtype.segments) + 1 and rtype.actions:
@@ -606,8 +612,10 @@ class ArmEngine:
 
     # -- helpers on the store ---------------------------------------------------------------------------------
 
-    def _ancestors(self, rtype: ResourceType, names: Mapping[str, str]) -> list[tuple[ResourceType, str]]:
-        """Registered types whose template is a strict prefix of ``rtype``'s, outermost first, with their ids."""
+    def _ancestors(self, rtype: ResourceType, names: Mapping[str, str]
+                   ) -> list[tuple[ResourceType, str, dict[str, str]]]:
+        """Registered types whose template is a strict prefix of ``rtype``'s, outermost first, with their ids and
+        placeholder values (under the ancestor's own placeholder names)."""
         out = []
         for other in self.types:
             n = len(other.segments)
@@ -617,7 +625,7 @@ class ArmEngine:
                    for a, b in zip(other.segments, rtype.segments[:n])):
                 sub_names = {ph: names[ph2] for (_, ph), (_, ph2) in zip(other.segments, rtype.segments[:n])
                              if ph is not None}
-                out.append((other, other.build_id(sub_names)))
+                out.append((other, other.build_id(sub_names), sub_names))
         out.sort(key=lambda t: len(t[0].segments))
         return out
 
@@ -633,11 +641,10 @@ class ArmEngine:
 
     def _require_ancestors(self, rtype: ResourceType, names: Mapping[str, str]) -> list[Record]:
         recs = []
-        for atype, aid in self._ancestors(rtype, names):
+        for atype, aid, anames in self._ancestors(rtype, names):
             rec = self.store.get(aid.lower())
             if rec is None:
-                sub_names = {ph: names[ph] for _, ph in atype.segments if ph is not None}
-                raise self._not_found(atype, sub_names)
+                raise self._not_found(atype, anames)
             recs.append(rec)
         return recs
 

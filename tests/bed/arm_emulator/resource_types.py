@@ -37,6 +37,7 @@ __all__ = [
     "OperationContext",
     "ActionContext",
     "SPECS_DIR",
+    "match_segments",
 ]
 
 SPECS_DIR = Path(__file__).resolve().parent / "specs"
@@ -241,13 +242,13 @@ class ResourceType:
         """Placeholder values if ``segs`` (decoded path segments) address one resource of this type."""
         if len(segs) != len(self.segments):
             return None
-        return _match(self.segments, segs)
+        return match_segments(self.segments, segs)
 
     def match_collection(self, segs: Sequence[str]) -> Optional[dict[str, str]]:
         """Placeholder values if ``segs`` is this type's list URL under its parent."""
         if len(segs) != len(self.segments) - 1:
             return None
-        return _match(self.segments[:-1], segs)
+        return match_segments(self.segments[:-1], segs)
 
     def subscription_collection(self) -> Optional[list[tuple[Optional[str], Optional[str]]]]:
         """For types directly under a resource group: the segments of the subscription-wide list URL."""
@@ -272,7 +273,10 @@ class ResourceType:
         return "/".join(parts)  # type: ignore[arg-type]
 
 
-def _match(template: Sequence[tuple[Optional[str], Optional[str]]], segs: Sequence[str]) -> Optional[dict[str, str]]:
+def match_segments(
+    template: Sequence[tuple[Optional[str], Optional[str]]], segs: Sequence[str]
+) -> Optional[dict[str, str]]:
+    """Placeholder values if the decoded path ``segs`` fit ``template`` (literals compared case-insensitively)."""
     names: dict[str, str] = {}
     for (lit, ph), seg in zip(template, segs):
         if lit is not None:

@@ -219,7 +219,8 @@ class ArmEmulator:
         self._port = port
         self._server: Optional[_TLSServer] = None
         self._thread: Optional[threading.Thread] = None
-        self.ca_path = self.state_dir / CA_FILE
+        #: PEM of the test CA, as a ``str`` (requests treats a ``Path`` given as ``verify`` like ``True``!)
+        self.ca_path = str(self.state_dir / CA_FILE)
         types = list(resource_types) if resource_types is not None else [RESOURCE_GROUPS]
         self.engine = ArmEngine(
             tenant_id=tenant_id, client_id=client_id, client_secret=client_secret, subscription_id=subscription_id,
@@ -235,8 +236,8 @@ class ArmEmulator:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         ca = trustme.CA(organization_name="aiplatform.aks ARM emulator test CA")
         cert = ca.issue_cert("127.0.0.1", "localhost", "::1")
-        tmp = self.ca_path.with_name(self.ca_path.name + f".{os.getpid()}.tmp")
-        ca.cert_pem.write_to_path(str(tmp))
+        tmp = f"{self.ca_path}.{os.getpid()}.tmp"
+        ca.cert_pem.write_to_path(tmp)
         os.replace(tmp, self.ca_path)
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.minimum_version = ssl.TLSVersion.TLSv1_2
@@ -281,7 +282,7 @@ class ArmEmulator:
     def describe(self) -> dict[str, Any]:
         """The ``arm.json`` record: url, ca_path, tenant_id, client_id, client_secret, subscription_id, pid."""
         return {
-            "url": self.url, "ca_path": str(self.ca_path), "tenant_id": self.tenant_id,
+            "url": self.url, "ca_path": self.ca_path, "tenant_id": self.tenant_id,
             "client_id": self.client_id, "client_secret": self.client_secret,
             "subscription_id": self.subscription_id, "pid": os.getpid(),
         }
