@@ -21,3 +21,36 @@ def k8s_client(kube_apiserver):
     import kubernetes
     from kubernetes.dynamic import DynamicClient
     return DynamicClient(kubernetes.config.new_client_from_config(config_file=str(kube_apiserver.kubeconfig)))
+
+
+@pytest.fixture(scope='session')
+def arm_emulator(tmp_path_factory):
+    from tests.bed.arm_emulator import ArmEmulator
+    with ArmEmulator(tmp_path_factory.mktemp('arm'), operation_seconds=1.0, retry_after=0.2) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def arm(arm_emulator):
+    """The emulator with no resources, faults or logged requests left from earlier tests."""
+    arm_emulator.engine.reset()
+    return arm_emulator
+
+
+@pytest.fixture(scope='session')
+def azure_env(arm_emulator):
+    """Environment of an AWX Azure credential pointing our Azure modules at the emulator."""
+    return {
+        'AZURE_CLIENT_ID': arm_emulator.client_id,
+        'AZURE_SECRET': arm_emulator.client_secret,
+        'AZURE_TENANT': arm_emulator.tenant_id,
+        'AZURE_SUBSCRIPTION_ID': arm_emulator.subscription_id,
+        'AZURE_ARM_ENDPOINT': arm_emulator.url,
+        'AZURE_AUTHORITY_HOST': arm_emulator.url,
+        'REQUESTS_CA_BUNDLE': arm_emulator.ca_path,
+    }
+
+
+def arm_writes(emulator):
+    """Logged ARM requests that change something (token requests excluded)."""
+    return [r for r in emulator.requests if r['method'] in ('PUT', 'PATCH', 'DELETE', 'POST') and '/oauth2/' not in r['path']]

@@ -219,8 +219,7 @@ class ArmEngine:
     def register(self, rtype: ResourceType) -> ResourceType:
         with self.lock:
             for other in self.types:
-                if [(l or "").lower() if l else None for l, _ in other.segments] == \
-                        [(l or "").lower() if l else None for l, _ in rtype.segments]:
+                if _template_key(other) == _template_key(rtype):
                     raise ValueError(f"a type with path {rtype.path!r} is already registered")
             if rtype.spec_path is not None:
                 self._validator(rtype)  # load the spec now: fail at registration, not at the first PUT
@@ -308,7 +307,7 @@ class ArmEngine:
         with self.lock:
             self._advance()
             self._request_path = path
-            kind = "arm" if (segs and segs[0].lower() == "subscriptions") else "identity"
+            kind = "identity" if _is_identity_path(segs) else "arm"
             entry: dict[str, Any] = {
                 "method": method, "path": path, "query": dict(query), "status": None,
                 "body": None, "time": time.time(), "kind": kind,
@@ -374,7 +373,8 @@ class ArmEngine:
         if what == "reset" and method == "POST":
             self.reset()
             return Response(200, {"reset": True})
-        return Response(404, {"error": {"code": "NotFound", "message": f"no control endpoint {method} /_emulator/{what}"}})
+        return Response(404, {"error": {"code": "NotFound",
+                                        "message": f"no control endpoint {method} /_emulator/{what}"}})
 
     def _take_fault(self, method: str, path: str, actions: tuple[str, ...]) -> Optional[Fault]:
         for fault in self.faults:
@@ -466,7 +466,7 @@ class ArmEngine:
             import base64
 
             try:
-                cid, _, csec = base64.b64decode(auth[6:]).decode().partition(":")
+                cid, _sep, csec = base64.b64decode(auth[6:]).decode().partition(":")
                 form.setdefault("client_id", unquote(cid))
                 form.setdefault("client_secret", unquote(csec))
             except ValueError:
@@ -515,7 +515,7 @@ class ArmEngine:
         if not auth:
             raise ArmError(401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.",
                            headers=challenge)
-        scheme, _, token = auth.partition(" ")
+        scheme, _sep, token = auth.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise ArmError(401, "AuthenticationFailed",
                            "Authentication failed. The 'Authorization' header is provided in an invalid format.",
@@ -536,12 +536,11 @@ class ArmEngine:
         if not api_version:
             raise ArmError(400, "MissingApiVersionParameter",
                            "The api-version query parameter (?api-version=) is required for all requests.")
-        if len(segs) < 2 or not segs[1]:
+        if len(segs) < 2 or segs[0].lower() != "subscriptions" or not segs[1]:
             raise self._no_route(method, segs)
         if segs[1].lower() != self.subscription_id.lower():
             raise ArmError(404, "SubscriptionNotFound", f"The subscription '{segs[1]}' could not be found.")
         low = [s.lower() for s in segs]
-        sub = self.subscription_id
 
         if len(segs) == 2 and method == "GET":
             return Response(200, self._subscription_doc())
@@ -623,8 +622,8 @@ class ArmEngine:
                 continue
             if all((a[0] or "").lower() == (b[0] or "").lower() and (a[0] is None) == (b[0] is None)
                    for a, b in zip(other.segments, rtype.segments[:n])):
-                sub_names = {ph: names[ph2] for (_, ph), (_, ph2) in zip(other.segments, rtype.segments[:n])
-                             if ph is not None}
+                sub_names = {a[1]: names[b[1]] for a, b in zip(other.segments, rtype.segments[:n])  # type: ignore
+                             if a[1] is not None}
                 out.append((other, other.build_id(sub_names), sub_names))
         out.sort(key=lambda t: len(t[0].segments))
         return out
@@ -686,8 +685,8 @@ class ArmEngine:
         params = v.path_parameters(rtype.path)
         if not params:
             return
-        spec_names = [ph for _, ph in _spec_placeholders(v, rtype)]
-        ours = [ph for _, ph in rtype.segments if ph is not None]
+        spec_names = _spec_placeholders(v, rtype)
+        ours = [seg[1] for seg in rtype.segments if seg[1] is not None]
         for mine, theirs in zip(ours, spec_names):
             param = params.get(theirs)
             if not param or mine not in names or param.get("format") == "uuid":
@@ -880,12 +879,14 @@ class ArmEngine:
         self._validate_body(rtype, rtype.definition, data, rec.doc if rec else None)
 
         is_create = rec is None
-        doc = copy.deepcopy(data)
         # ids keep the casing of the resource's first PUT; names keep the casing the caller gave
         doc_id = rec.id if rec else rid
-        doc["id"] = doc_id
-        doc["name"] = names[rtype.name_param] if is_create else rec.doc.get("name", names[rtype.name_param])
-        doc["type"] = rtype.type_name
+        doc: dict[str, Any] = {
+            "id": doc_id,
+            "name": names[rtype.name_param] if is_create else rec.doc.get("name", names[rtype.name_param]),
+            "type": rtype.type_name,
+        }
+        doc.update((k, v) for k, v in copy.deepcopy(data).items() if k not in doc)
         state = ("Creating" if is_create else "Updating") if rtype.async_put else "Succeeded"
         props = doc.get("properties")
         if props is None:
@@ -958,6 +959,11 @@ class ArmEngine:
 # module helpers
 
 
+def _is_identity_path(segs: list[str]) -> bool:
+    low = [s.lower() for s in segs]
+    return "oauth2" in low or ".well-known" in low or low[:3] == ["common", "discovery", "instance"]
+
+
 def _query_get(query: Mapping[str, str], name: str) -> Optional[str]:
     for k, v in query.items():
         if k.lower() == name:
@@ -1006,8 +1012,8 @@ def _check_tags_only(data: dict[str, Any]) -> None:
     problems = []
     for key in data:
         if key != "tags":
-            problems.append(Violation(key, "UnknownProperty", f"Could not find member '{key}' on object of type "
-                                                               f"'TagsObject'. Path '{key}'."))
+            problems.append(Violation(key, "UnknownProperty",
+                                      f"Could not find member '{key}' on object of type 'TagsObject'. Path '{key}'."))
     tags = data.get("tags")
     if tags is not None:
         if not isinstance(tags, dict):
@@ -1038,17 +1044,21 @@ def _touch_system_data(rtype: ResourceType, doc: dict[str, Any], who: str, *, cr
 
 def _rg_name(rtype: ResourceType, names: Mapping[str, str]) -> Optional[str]:
     segs = rtype.segments
-    for i, (lit, _) in enumerate(segs[:-1]):
-        if lit and lit.lower() == "resourcegroups" and segs[i + 1][1]:
+    for i, seg in enumerate(segs[:-1]):
+        if seg[0] and seg[0].lower() == "resourcegroups" and segs[i + 1][1]:
             return names.get(segs[i + 1][1])  # type: ignore[arg-type]
     return None
 
 
-def _spec_placeholders(v: SchemaValidator, rtype: ResourceType) -> list[tuple[None, str]]:
+def _template_key(rtype: ResourceType) -> list[Optional[str]]:
+    return [seg[0].lower() if seg[0] is not None else None for seg in rtype.segments]
+
+
+def _spec_placeholders(v: SchemaValidator, rtype: ResourceType) -> list[str]:
     """Placeholder names as the spec spells them for ``rtype.path`` (same order as the emulator's)."""
     doc = v.loader.load(v.spec_file)
     want = re.sub(r"\{[^}]*\}", "{}", rtype.path).lower()
     for key in doc.get("paths") or {}:
         if re.sub(r"\{[^}]*\}", "{}", key.rstrip("/")).lower() == want:
-            return [(None, m) for m in re.findall(r"\{([^}]*)\}", key)]
+            return re.findall(r"\{([^}]*)\}", key)
     return []

@@ -204,7 +204,7 @@ class ResourceType:
         if self.segments[-1][1] is None:
             raise ValueError(f"path must end with a {{name}} placeholder: {self.path!r}")
         self.name_param = self.segments[-1][1]  # type: ignore[assignment]
-        lits = [lit for lit, _ in self.segments]
+        lits = [seg[0] for seg in self.segments]
         low = [s.lower() if s else None for s in lits]
         if "providers" in low:
             i = len(low) - 1 - low[::-1].index("providers")
@@ -252,7 +252,7 @@ class ResourceType:
 
     def subscription_collection(self) -> Optional[list[tuple[Optional[str], Optional[str]]]]:
         """For types directly under a resource group: the segments of the subscription-wide list URL."""
-        lits = [(lit or "").lower() for lit, _ in self.segments]
+        lits = [(seg[0] or "").lower() for seg in self.segments]
         if len(self.segments) == 8 and lits[2] == "resourcegroups" and lits[4] == "providers":
             return self.segments[:2] + self.segments[4:7]
         return None
@@ -264,7 +264,7 @@ class ResourceType:
         """``NS/things/n1/parts/n2`` as ARM's not-found messages spell it."""
         if self.is_resource_group:
             return names[self.name_param]
-        lits = [lit for lit, _ in self.segments]
+        lits = [seg[0] for seg in self.segments]
         low = [(s or "").lower() for s in lits]
         i = len(low) - 1 - low[::-1].index("providers")
         parts = [self.namespace]

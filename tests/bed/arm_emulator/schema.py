@@ -91,7 +91,7 @@ class SpecLoader:
 
     def resolve(self, ref: str, base_file: Path) -> tuple[Any, Path]:
         """Resolve ``ref`` found in ``base_file``; returns (target, file the target lives in)."""
-        file_part, _, pointer = ref.partition("#")
+        file_part, _sep, pointer = ref.partition("#")
         target_file = (base_file.parent / file_part).resolve() if file_part else base_file
         node: Any = self.load(target_file)
         for raw in pointer.split("/")[1:] if pointer else []:
@@ -145,8 +145,7 @@ class SchemaValidator:
     # -- public -----------------------------------------------------------------------------------------------
 
     def definition(self, name: str) -> dict[str, Any]:
-        schema, _ = self.loader.resolve(f"#/definitions/{name}", self.spec_file)
-        return schema
+        return self.loader.resolve(f"#/definitions/{name}", self.spec_file)[0]
 
     def validate(self, definition: str, instance: Any, *, existing: Any = None) -> list[Violation]:
         """Validate ``instance`` against ``definition`` (a name in this file's definitions or a ``$ref`` string).
@@ -174,7 +173,7 @@ class SchemaValidator:
             ]
             for block in blocks:
                 for param in block:
-                    resolved, _ = self._deref(param, self.spec_file)
+                    resolved = self._deref(param, self.spec_file)[0]
                     if resolved.get("in") == "path":
                         params.setdefault(resolved["name"], resolved)
             return params
@@ -394,7 +393,7 @@ class SchemaValidator:
             old = existing.get(key, _NO_VALUE) if isinstance(existing, dict) else _NO_VALUE
             if key in shape.properties:
                 prop, prop_file = shape.properties[key]
-                resolved, _ = self._deref(prop, prop_file)
+                resolved = self._deref(prop, prop_file)[0]
                 if resolved.get("readOnly") and self.reject_read_only and item is not None:
                     out.append(Violation(sub_path, "ReadOnlyProperty",
                                          f"The property '{sub_path}' is read-only and cannot be set in a request."))

@@ -10,6 +10,12 @@ azure-identity) and the azure-mgmt clients use azure-core's ``RequestsTransport`
   (azure-identity forwards it to the transport it gives MSAL), or
 * set the environment variable ``REQUESTS_CA_BUNDLE=emu.ca_path`` (requests reads it whenever the transport's
   ``connection_verify`` is left at its default ``True``; it replaces the certifi bundle for the whole process).
+  An explicit ``connection_verify`` wins over the variable (verified with REQUESTS_CA_BUNDLE preset to the
+  system bundle).
+
+Pass the CA as a ``str`` (``emu.ca_path`` is one): requests treats any non-``str`` ``verify`` such as a ``Path``
+like ``True``. Plain ``requests.Session`` users: ``session.verify`` loses against REQUESTS_CA_BUNDLE /
+CURL_CA_BUNDLE from the environment; pass ``verify=`` per request or set ``session.trust_env = False``.
 
 The credential additionally needs ``authority=emu.url`` (or env ``AZURE_AUTHORITY_HOST``) and
 ``disable_instance_discovery=True``: without the latter MSAL validates the unknown authority against
@@ -69,7 +75,9 @@ JSON_TYPE = "application/json; charset=utf-8"
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "ArmEmulator/1.0"
-    sys_version = ""
+
+    def version_string(self) -> str:
+        return self.server_version
     timeout = 120  # idle keep-alive connections are closed after this
 
     server: "_TLSServer"
