@@ -18,67 +18,103 @@ from ansible_collections.aiplatform.aks.plugins.module_utils.azure.errors import
 
 
 def prune_none(value):
-    """Drop None values (the user did not set them) from nested dicts."""
+    """Drop None values (options the user did not set), and mappings left empty by that, from nested data."""
     if isinstance(value, dict):
-        return dict((k, prune_none(v)) for k, v in value.items() if v is not None)
+        pruned = dict((k, prune_none(v)) for k, v in value.items() if v is not None)
+        return dict((k, v) for k, v in pruned.items() if not (isinstance(v, dict) and not v and value[k]))
     if isinstance(value, list):
         return [prune_none(v) for v in value]
     return value
 
 
-def differences(desired, current, replace=(), path=''):
+def _by_key(items, key):
+    return dict((item.get(key), item) for item in items or [] if isinstance(item, dict))
+
+
+def differences(desired, current, replace=(), keyed=None, path=''):
     """Dotted paths under `desired` whose value differs from `current`.
 
     Dicts are compared key by key (keys the user did not set are ignored) unless their path is in
-    `replace`, in which case they must match exactly; lists and scalars compare as a whole.
+    `replace`, in which case they must match exactly. Lists whose path is in `keyed` ({path: key})
+    are matched item by item on that key, like dicts; other lists and scalars compare as a whole.
     """
+    keyed = keyed or {}
     found = []
     for key, want in desired.items():
         here = path + '.' + key if path else key
         have = current.get(key) if isinstance(current, dict) else None
-        if isinstance(want, dict) and here not in replace:
-            found.extend(differences(want, have if isinstance(have, dict) else {}, replace, here))
+        if here in keyed and isinstance(want, list):
+            mine, theirs = _by_key(want, keyed[here]), _by_key(have, keyed[here])
+            found.extend(differences(mine, theirs, replace, {}, here))
+        elif isinstance(want, dict) and here not in replace:
+            found.extend(differences(want, have if isinstance(have, dict) else {}, replace, keyed, here))
         elif want != have:
             found.append(here)
     return found
 
 
-def merge(current, desired, replace=(), path=''):
-    """`current` with `desired` laid over it; dicts at `replace` paths are taken whole from desired."""
+def merge(current, desired, replace=(), keyed=None, path=''):
+    """`current` with `desired` laid over it; dicts at `replace` paths are taken whole from desired,
+    lists at `keyed` paths are merged item by item (new items appended)."""
+    keyed = keyed or {}
     merged = copy.deepcopy(current) if isinstance(current, dict) else {}
     for key, want in desired.items():
         here = path + '.' + key if path else key
-        if isinstance(want, dict) and here not in replace:
-            merged[key] = merge(merged.get(key), want, replace, here)
+        if here in keyed and isinstance(want, list):
+            field = keyed[here]
+            items = [copy.deepcopy(i) for i in merged.get(key) or []]
+            index = dict((item.get(field), n) for n, item in enumerate(items) if isinstance(item, dict))
+            for item in want:
+                if item.get(field) in index:
+                    items[index[item[field]]] = merge(items[index[item[field]]], item, replace, {}, here)
+                else:
+                    items.append(copy.deepcopy(item))
+            merged[key] = items
+        elif isinstance(want, dict) and here not in replace:
+            merged[key] = merge(merged.get(key), want, replace, keyed, here)
         else:
             merged[key] = copy.deepcopy(want)
     return merged
 
 
 def get_path(data, dotted):
+    """Value at a dotted path; a list step picks the item whose `name` is that step (keyed lists)."""
     for part in dotted.split('.'):
+        if isinstance(data, list):
+            data = dict((i.get('name'), i) for i in data if isinstance(i, dict))
         if not isinstance(data, dict):
             return None
         data = data.get(part)
     return data
 
 
+def _covers(pattern, path):
+    """`pattern` (dotted, `*` = any one step) equals `path` or one is a prefix of the other."""
+    left, right = pattern.split('.'), path.split('.')
+    return all(a == '*' or a == b for a, b in zip(left, right))
+
+
 def touched(changed_paths, field):
-    """True if a changed path is `field` or lies under or above it."""
-    return any(p == field or p.startswith(field + '.') or field.startswith(p + '.') for p in changed_paths)
+    """True if a changed path is `field` or lies under or above it (`*` matches one step)."""
+    return any(_covers(field, p) for p in changed_paths)
 
 
 class ArmResource:
     """Read -> compare -> write -> wait for one ARM resource; subclasses supply the calls.
 
-    Subclasses implement `read()` (wire dict or None), `write(body)` (returns the wire dict),
-    `remove()`, and may set `immutable` (paths that cannot change in place), `replace` (dict paths
-    compared whole), `create_requires` (paths needed only to create) and override `comparable()` to normalise values such as locations.
+    Subclasses implement `read()` (wire dict or None), `write(body)` (returns the wire dict) and
+    `remove()`. They may set `immutable` (paths that cannot change in place, `*` for any one step),
+    `replace` (dict paths compared whole), `keyed` (lists matched by an item key), `create_requires`
+    (paths needed only to create) and `create_defaults` (values used only when creating), and
+    override `comparable()` (normalise values such as locations), `settle()` (wait out an operation
+    left running, for example by an interrupted run) and `validate_create()`.
     """
 
     immutable = ()
     replace = ()
+    keyed = {}
     create_requires = ()
+    create_defaults = {}
     kind = 'resource'
 
     def __init__(self, name, check_mode=False):
@@ -88,30 +124,38 @@ class ArmResource:
     def comparable(self, body):
         return body
 
+    def settle(self, current):
+        """Hook: the resource once any operation already running on it has ended."""
+        return current
+
+    def validate_create(self, body):
+        """Hook: refuse a create body that cannot work (raise AzureOperationError)."""
+
     def writable(self, current):
         """The part of `current` a PUT may send back (read-only fields removed)."""
         return current
 
     def present(self, desired):
         desired = prune_none(desired)
-        current = self.read()
+        current = self.settle(self.read())
         if current is None:
             missing = [f for f in self.create_requires if get_path(desired, f) is None]
             if missing:
                 raise AzureOperationError('%s is required to create %s %s' % (' and '.join(missing), self.kind, self.name),
                                           error={'code': 'MissingParameter', 'message': 'required to create', 'target': ','.join(missing)})
-            after = desired
-            changed_paths = sorted(desired)
+            after = merge(self.create_defaults, desired, self.replace, self.keyed)
+            self.validate_create(after)
+            changed_paths = sorted(after)
         else:
-            changed_paths = differences(self.comparable(desired), self.comparable(current), self.replace)
-            blocked = [f for f in self.immutable if touched(changed_paths, f)]
+            changed_paths = differences(self.comparable(desired), self.comparable(current), self.replace, self.keyed)
+            blocked = [p for p in changed_paths if any(_covers(f, p) for f in self.immutable)]
             if blocked:
                 raise AzureOperationError(
                     'Cannot change %s of %s %s in place: %s' % (
                         ', '.join(blocked), self.kind, self.name,
-                        '; '.join('%s is %r, requested %r' % (f, get_path(current, f), get_path(desired, f)) for f in blocked)),
+                        '; '.join('%s is %r, requested %r' % (p, get_path(current, p), get_path(desired, p)) for p in blocked)),
                     error={'code': 'ImmutableField', 'message': 'fields cannot change in place', 'target': ','.join(blocked)})
-            after = merge(self.writable(current), desired, self.replace)
+            after = merge(self.writable(current), desired, self.replace, self.keyed)
         result = {'changed': bool(changed_paths), 'differences': changed_paths,
                   'diff': {'before': current or {}, 'after': after}}
         if not changed_paths:
@@ -124,7 +168,7 @@ class ArmResource:
         return result
 
     def absent(self):
-        current = self.read()
+        current = self.settle(self.read())
         result = {'changed': current is not None, 'differences': [], 'diff': {'before': current or {}, 'after': {}}, 'resource': None}
         if current is not None and not self.check_mode:
             self.remove()

@@ -107,3 +107,41 @@ def test_absent(current, check_mode, removed, changed):
     res = FakeResource(current, check_mode=check_mode)
     result = res.absent()
     assert res.removed is removed and result['changed'] is changed
+
+
+POOLS = {'properties': {'agentPoolProfiles': [{'name': 'system', 'vmSize': 'S', 'count': 3, 'maxCount': 5},
+                                              {'name': 'gpu', 'vmSize': 'G', 'count': 0}]}}
+KEYED = {'properties.agentPoolProfiles': 'name'}
+
+
+def test_keyed_lists_compare_and_merge_by_item_key():
+    desired = {'properties': {'agentPoolProfiles': [{'name': 'system', 'maxCount': 6}]}}
+    assert differences(desired, POOLS, keyed=KEYED) == ['properties.agentPoolProfiles.system.maxCount']
+    merged = merge(POOLS, desired, keyed=KEYED)['properties']['agentPoolProfiles']
+    assert merged == [{'name': 'system', 'vmSize': 'S', 'count': 3, 'maxCount': 6}, {'name': 'gpu', 'vmSize': 'G', 'count': 0}]
+    added = merge(POOLS, {'properties': {'agentPoolProfiles': [{'name': 'new', 'vmSize': 'N'}]}}, keyed=KEYED)
+    assert [p['name'] for p in added['properties']['agentPoolProfiles']] == ['system', 'gpu', 'new']
+
+
+def test_wildcard_immutable_paths_name_the_item():
+    class Pools(FakeResource):
+        immutable = ('properties.agentPoolProfiles.*.vmSize',)
+        keyed = KEYED
+    res = Pools(POOLS)
+    with pytest.raises(AzureOperationError, match=r"properties.agentPoolProfiles.system.vmSize is 'S', requested 'L'"):
+        res.present({'properties': {'agentPoolProfiles': [{'name': 'system', 'vmSize': 'L'}]}})
+    assert res.present({'properties': {'agentPoolProfiles': [{'name': 'system', 'maxCount': 9}]}})['changed'] is True
+
+
+def test_prune_none_drops_maps_emptied_by_pruning_only():
+    assert prune_none({'a': {'b': None}, 'tags': {}}) == {'tags': {}}
+
+
+def test_create_defaults_apply_only_when_creating():
+    class Defaults(FakeResource):
+        create_defaults = {'properties': {'secure': True}}
+    created = Defaults(None)
+    created.present({'location': 'x'})
+    assert created.writes == [{'location': 'x', 'properties': {'secure': True}}]
+    existing = Defaults(dict(CURRENT, properties={'secure': False}))
+    assert existing.present({'location': 'westeurope'})['changed'] is False, 'a default never resets an existing value'
