@@ -107,7 +107,7 @@ class ArmResource:
     `replace` (dict paths compared whole), `keyed` (lists matched by an item key), `create_requires`
     (paths needed only to create) and `create_defaults` (values used only when creating), and
     override `comparable()` (normalise values such as locations), `settle()` (wait out an operation
-    left running, for example by an interrupted run) and `validate_create()`.
+    left running, for example by an interrupted run), `prepare_create()`, `align()` and `needs_repair()`.
     """
 
     immutable = ()
@@ -128,8 +128,17 @@ class ArmResource:
         """Hook: the resource once any operation already running on it has ended."""
         return current
 
-    def validate_create(self, body):
-        """Hook: refuse a create body that cannot work (raise AzureOperationError)."""
+    def prepare_create(self, body):
+        """Hook: the create body; may fill create-time values or refuse it (raise AzureOperationError)."""
+        return body
+
+    def align(self, desired, current):
+        """Hook: `desired` written the way the service reports the same value (for example 1.34 as 1.34.2)."""
+        return desired
+
+    def needs_repair(self, current):
+        """Hook: True when an unchanged resource must still be written (for example after a failed operation)."""
+        return False
 
     def writable(self, current):
         """The part of `current` a PUT may send back (read-only fields removed)."""
@@ -143,10 +152,10 @@ class ArmResource:
             if missing:
                 raise AzureOperationError('%s is required to create %s %s' % (' and '.join(missing), self.kind, self.name),
                                           error={'code': 'MissingParameter', 'message': 'required to create', 'target': ','.join(missing)})
-            after = merge(self.create_defaults, desired, self.replace, self.keyed)
-            self.validate_create(after)
+            after = self.prepare_create(merge(self.create_defaults, desired, self.replace, self.keyed))
             changed_paths = sorted(after)
         else:
+            desired = self.align(desired, current)
             changed_paths = differences(self.comparable(desired), self.comparable(current), self.replace, self.keyed)
             blocked = [p for p in changed_paths if any(_covers(f, p) for f in self.immutable)]
             if blocked:
@@ -156,6 +165,8 @@ class ArmResource:
                         '; '.join('%s is %r, requested %r' % (p, get_path(current, p), get_path(desired, p)) for p in blocked)),
                     error={'code': 'ImmutableField', 'message': 'fields cannot change in place', 'target': ','.join(blocked)})
             after = merge(self.writable(current), desired, self.replace, self.keyed)
+            if not changed_paths and self.needs_repair(current):
+                changed_paths = ['properties.provisioningState']
         result = {'changed': bool(changed_paths), 'differences': changed_paths,
                   'diff': {'before': current or {}, 'after': after}}
         if not changed_paths:

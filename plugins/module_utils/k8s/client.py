@@ -89,6 +89,12 @@ def dynamic_client(params):
     return DynamicClient(api_client, cache_file='in-memory', discoverer=MemoryDiscoverer)
 
 
+def dynamic_client_from_dict(kubeconfig):
+    """A client for a kubeconfig held in memory (for example fetched from AKS), never written to disk."""
+    api_client = kubernetes.config.new_client_from_config_dict(kubeconfig)
+    return DynamicClient(api_client, cache_file='in-memory', discoverer=MemoryDiscoverer)
+
+
 def api_error_message(exc):
     """The apiserver's own message of an ApiException (its Status object), else the exception text."""
     body = getattr(exc, 'body', None)

@@ -1,0 +1,295 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, aiplatform.aks contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""AKS managed clusters: options -> wire body, input checks, and the reconcile steps."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+from ansible_collections.aiplatform.aks.plugins.module_utils.aks.common import (
+    AksResource, ContainerServiceClient, HttpResponseError, ResourceNotFoundError, aks_models, check_cidrs, check_kubernetes_version,
+    parse_version)
+from ansible_collections.aiplatform.aks.plugins.module_utils.aks.nodepool import IMMUTABLE_POOL_FIELDS, check_pool, pool_properties
+from ansible_collections.aiplatform.aks.plugins.module_utils.azure.errors import AzureOperationError, describe
+from ansible_collections.aiplatform.aks.plugins.module_utils.azure.resource_group import normalize_location
+
+DNS_PREFIX = re.compile(r'^[a-zA-Z0-9]$|^[a-zA-Z0-9][-a-zA-Z0-9]{0,52}[a-zA-Z0-9]$')
+ISTIO_REVISION = re.compile(r'^asm-[0-9]+-[0-9]+$')
+CRITICAL_ADDONS_TAINT = 'CriticalAddonsOnly=true:NoSchedule'
+
+# Secure defaults, used only when the cluster is created (never to reset an existing cluster).
+CREATE_DEFAULTS = {
+    'identity': {'type': 'SystemAssigned'},
+    'sku': {'name': 'Base', 'tier': 'Free'},
+    'properties': {
+        'kubernetesVersion': '1.34',
+        'enableRBAC': True,
+        'oidcIssuerProfile': {'enabled': True},
+        'securityProfile': {'workloadIdentity': {'enabled': True}},
+        'aadProfile': {'managed': True, 'enableAzureRBAC': True},
+        'disableLocalAccounts': True,
+    },
+}
+
+IMMUTABLE_CLUSTER_FIELDS = (
+    'location', 'properties.dnsPrefix', 'properties.fqdnSubdomain', 'properties.nodeResourceGroup',
+    'properties.networkProfile.networkPlugin', 'properties.networkProfile.networkPluginMode',
+    'properties.networkProfile.podCidr', 'properties.networkProfile.serviceCidr', 'properties.networkProfile.dnsServiceIP',
+    'properties.networkProfile.outboundType',
+) + tuple('properties.agentPoolProfiles.*.' + f for f in IMMUTABLE_POOL_FIELDS)
+
+NETWORK_KEYS = {'network_plugin': 'networkPlugin', 'network_plugin_mode': 'networkPluginMode', 'network_dataplane': 'networkDataplane',
+                'network_policy': 'networkPolicy', 'outbound_type': 'outboundType', 'pod_cidr': 'podCidr',
+                'service_cidr': 'serviceCidr', 'dns_service_ip': 'dnsServiceIP', 'load_balancer_sku': 'loadBalancerSku'}
+
+
+def _flag(value, build):
+    return None if value is None else build(value)
+
+
+def _istio(istio):
+    if not istio:
+        return None
+    if istio.get('enabled') is False:
+        return {'mode': 'Disabled'}
+    components = None
+    if istio.get('ingress_gateways') is not None:
+        components = {'ingressGateways': [{'mode': g['mode'], 'enabled': g['enabled']} for g in istio['ingress_gateways']]}
+    return {'mode': 'Istio', 'istio': {'revisions': istio.get('revisions'), 'components': components}}
+
+
+def _monitoring(monitoring):
+    if not monitoring:
+        return None
+    ksm = {'metricLabelsAllowlist': monitoring.get('metric_labels_allowlist'),
+           'metricAnnotationsAllowList': monitoring.get('metric_annotations_allowlist')}
+    return {'metrics': {'enabled': monitoring.get('enabled'), 'kubeStateMetrics': ksm}}
+
+
+def _entra(entra):
+    if not entra:
+        return None
+    return {'managed': True, 'enableAzureRBAC': entra.get('azure_rbac'), 'adminGroupObjectIDs': entra.get('admin_group_object_ids'),
+            'tenantID': entra.get('tenant_id')}
+
+
+def _identity(identity):
+    if not identity:
+        return None
+    if identity.get('type') == 'UserAssigned':
+        return {'type': 'UserAssigned', 'userAssignedIdentities': {identity['user_assigned_identity']: {}}}
+    return {'type': identity['type']}
+
+
+def system_pool_profile(pool):
+    if not pool:
+        return None
+    props = pool_properties(dict(pool, mode='System'))
+    if pool.get('only_critical_addons'):
+        props['nodeTaints'] = sorted(set((props.get('nodeTaints') or []) + [CRITICAL_ADDONS_TAINT]))
+    props['name'] = pool['name']
+    return props
+
+
+def autoscaler_keys(profile):
+    """The autoscaler profile with its kebab-case wire keys (snake_case accepted); values as strings except booleans."""
+    if not profile:
+        return None
+    wire = {}
+    for key, value in profile.items():
+        key = key.replace('_', '-')
+        wire[key] = value if isinstance(value, bool) and key.startswith(('daemonset-eviction', 'ignore-daemonsets')) else \
+            (str(value).lower() if isinstance(value, bool) else str(value))
+    return wire
+
+
+def cluster_body(p):
+    """Wire-format body holding only what the options set (None = leave alone)."""
+    props = {
+        'kubernetesVersion': p.get('kubernetes_version'),
+        'dnsPrefix': p.get('dns_prefix'),
+        'oidcIssuerProfile': _flag(p.get('oidc_issuer'), lambda v: {'enabled': v}),
+        'securityProfile': _flag(p.get('workload_identity'), lambda v: {'workloadIdentity': {'enabled': v}}),
+        'aiToolchainOperatorProfile': _flag(p.get('kaito'), lambda v: {'enabled': v}),
+        'ingressProfile': _flag(p.get('gateway_api'), lambda v: {'gatewayAPI': {'installation': 'Standard' if v else 'Disabled'}}),
+        'serviceMeshProfile': _istio(p.get('istio')),
+        'azureMonitorProfile': _monitoring(p.get('monitoring')),
+        'workloadAutoScalerProfile': _flag(p.get('keda'), lambda v: {'keda': {'enabled': v}}),
+        'nodeProvisioningProfile': _flag(p.get('node_provisioning'), lambda v: {'mode': v.get('mode'), 'defaultNodePools': v.get('default_node_pools')}),
+        'autoScalerProfile': autoscaler_keys(p.get('autoscaler_profile')),
+        'networkProfile': _flag(p.get('network_profile'), lambda v: dict((NETWORK_KEYS[k], val) for k, val in v.items() if k in NETWORK_KEYS)),
+        'aadProfile': _entra(p.get('entra')),
+        'disableLocalAccounts': _flag(p.get('local_accounts'), lambda v: not v),
+        'apiServerAccessProfile': _flag(p.get('api_server_authorized_ip_ranges'), lambda v: {'authorizedIPRanges': v}),
+        'agentPoolProfiles': _flag(p.get('system_pool'), lambda v: [system_pool_profile(v)]),
+    }
+    return {
+        'location': p.get('location'),
+        'tags': p.get('tags'),
+        'sku': _flag(p.get('sku_tier'), lambda v: {'name': 'Base', 'tier': v}),
+        'identity': _identity(p.get('identity')),
+        'properties': props,
+    }
+
+
+def check_cluster(p):
+    """Every input problem of the cluster options, as messages naming the option."""
+    problems = check_kubernetes_version(p.get('kubernetes_version'))
+    if p.get('dns_prefix') is not None and not DNS_PREFIX.match(p['dns_prefix']):
+        problems.append('dns_prefix %r must be 1-54 letters, digits or hyphens, starting and ending with a letter or digit' % p['dns_prefix'])
+    if p.get('workload_identity') and p.get('oidc_issuer') is False:
+        problems.append('workload_identity needs oidc_issuer: workload identity federates through the OIDC issuer')
+    if p.get('kaito') and p.get('oidc_issuer') is False:
+        problems.append('kaito needs oidc_issuer: the KAITO add-on authenticates with workload identity')
+    istio = p.get('istio') or {}
+    revisions = istio.get('revisions') or []
+    if len(revisions) > 2 or len(set(revisions)) != len(revisions):
+        problems.append('istio.revisions takes one revision, or two distinct ones during a canary upgrade; got %s' % revisions)
+    problems.extend('istio.revisions entry %r must look like asm-1-28' % r for r in revisions if not ISTIO_REVISION.match(r))
+    if istio.get('enabled') and not revisions:
+        problems.append('istio.enabled needs istio.revisions, for example [asm-1-28]')
+    modes = [g['mode'] for g in istio.get('ingress_gateways') or []]
+    if len(modes) != len(set(modes)):
+        problems.append('istio.ingress_gateways allows at most one External and one Internal gateway')
+    problems.extend(check_cidrs(p.get('api_server_authorized_ip_ranges'), 'api_server_authorized_ip_ranges'))
+    identity = p.get('identity') or {}
+    if identity.get('type') == 'UserAssigned' and not identity.get('user_assigned_identity'):
+        problems.append('identity.type UserAssigned needs identity.user_assigned_identity (the identity resource id)')
+    if identity.get('user_assigned_identity') and identity.get('type') != 'UserAssigned':
+        problems.append('identity.user_assigned_identity is only used with identity.type UserAssigned')
+    pool = p.get('system_pool')
+    if pool:
+        problems.extend(check_pool(dict(pool, mode='System'), 'system_pool.'))
+        if (p.get('node_provisioning') or {}).get('mode') == 'Auto' and pool.get('enable_auto_scaling'):
+            problems.append('node_provisioning.mode Auto (node auto provisioning) does not allow an autoscaled system_pool; '
+                            'give it a fixed count')
+    return problems
+
+
+class ManagedCluster(AksResource):
+    kind = 'AKS cluster'
+    immutable = IMMUTABLE_CLUSTER_FIELDS
+    keyed = {'properties.agentPoolProfiles': 'name'}
+    create_requires = ('location', 'properties.agentPoolProfiles')
+    create_defaults = CREATE_DEFAULTS
+
+    def __init__(self, client, resource_group, name, timeout, check_mode=False, purge_tags=False):
+        super(ManagedCluster, self).__init__(name, timeout, check_mode)
+        self.client = client
+        self.resource_group = resource_group
+        self.replace = ('tags',) if purge_tags else ()
+
+    @classmethod
+    def from_module(cls, module):
+        p = module.params
+        return cls(module.client(ContainerServiceClient), p['resource_group'], p['name'], p['timeout'],
+                   check_mode=module.check_mode, purge_tags=p['purge_tags'])
+
+    def comparable(self, body):
+        body = dict(body)
+        if 'location' in body:
+            body['location'] = normalize_location(body['location'])
+        return body
+
+    def align(self, desired, current):
+        want = (desired.get('properties') or {}).get('kubernetesVersion')
+        have = (current.get('properties') or {}).get('kubernetesVersion') or ''
+        if want and have.startswith(want + '.'):
+            desired = dict(desired, properties=dict(desired['properties'], kubernetesVersion=have))
+        return desired
+
+    def present(self, desired):
+        current = self.settle(self.read())
+        if current:
+            self.refuse_one_way_changes(desired, current)
+        return super(ManagedCluster, self).present(desired)
+
+    @staticmethod
+    def refuse_one_way_changes(desired, current):
+        props, have = desired.get('properties') or {}, current.get('properties') or {}
+        if (props.get('oidcIssuerProfile') or {}).get('enabled') is False and (have.get('oidcIssuerProfile') or {}).get('enabled'):
+            raise AzureOperationError('The OIDC issuer of an AKS cluster cannot be disabled once enabled (oidc_issuer: false)',
+                                      error={'code': 'ImmutableField', 'message': 'one-way setting', 'target': 'oidc_issuer'})
+        want, now = parse_version(props.get('kubernetesVersion')), parse_version(have.get('kubernetesVersion'))
+        if want and now and want[:2] < now[:2]:
+            raise AzureOperationError('Kubernetes cannot be downgraded (cluster runs %s, requested %s)'
+                                      % (have['kubernetesVersion'], props['kubernetesVersion']),
+                                      error={'code': 'InvalidVersion', 'message': 'downgrade', 'target': 'kubernetes_version'})
+        if want and now and (want[1] - now[1] > 1 and want[0] == now[0]):
+            raise AzureOperationError('AKS upgrades one minor version at a time: %s -> %s skips a minor version'
+                                      % (have['kubernetesVersion'], props['kubernetesVersion']),
+                                      error={'code': 'InvalidVersion', 'message': 'minor skipped', 'target': 'kubernetes_version'})
+
+    def prepare_create(self, body):
+        props = body['properties']
+        props.setdefault('dnsPrefix', self.name[:54])
+        for pool in props.get('agentPoolProfiles') or []:
+            if pool.get('enableAutoScaling') and pool.get('count') is None:
+                pool['count'] = pool.get('minCount')
+        return body
+
+    def read(self):
+        try:
+            return self.client.managed_clusters.get(self.resource_group, self.name).as_dict()
+        except ResourceNotFoundError:
+            return None
+        except HttpResponseError as exc:
+            raise describe('read AKS cluster %s' % self.name, exc)
+
+    def write(self, body):
+        result = self.run('write AKS cluster %s' % self.name, lambda: self.client.managed_clusters.begin_create_or_update(
+            self.resource_group, self.name, aks_models.ManagedCluster(body)))
+        return result.as_dict()
+
+    def remove(self):
+        action = 'delete AKS cluster %s' % self.name
+        try:
+            self.run(action, lambda: self.client.managed_clusters.begin_delete(self.resource_group, self.name))
+        except ResourceNotFoundError:
+            return
+
+
+def summarize(cluster):
+    """The facts a playbook needs from a cluster's wire form (never credentials)."""
+    props = cluster.get('properties') or {}
+    mesh = props.get('serviceMeshProfile') or {}
+    addon_identities = dict((name, (addon.get('identity') or {})) for name, addon in (props.get('addonProfiles') or {}).items()
+                            if addon.get('identity'))
+    for profile in ('aiToolchainOperatorProfile',):
+        identity = (props.get(profile) or {}).get('identity')
+        if identity:
+            addon_identities[profile] = identity
+    return {
+        'name': cluster.get('name'),
+        'id': cluster.get('id'),
+        'location': cluster.get('location'),
+        'kubernetes_version': props.get('kubernetesVersion'),
+        'current_kubernetes_version': props.get('currentKubernetesVersion'),
+        'fqdn': props.get('fqdn') or props.get('privateFQDN'),
+        'oidc_issuer_url': (props.get('oidcIssuerProfile') or {}).get('issuerURL'),
+        'node_resource_group': props.get('nodeResourceGroup'),
+        'provisioning_state': props.get('provisioningState'),
+        'identity': cluster.get('identity'),
+        'kubelet_identity': (props.get('identityProfile') or {}).get('kubeletidentity'),
+        'addon_identities': addon_identities,
+        'addons': {
+            'oidc_issuer': bool((props.get('oidcIssuerProfile') or {}).get('enabled')),
+            'workload_identity': bool(((props.get('securityProfile') or {}).get('workloadIdentity') or {}).get('enabled')),
+            'kaito': bool((props.get('aiToolchainOperatorProfile') or {}).get('enabled')),
+            'istio': mesh.get('mode') == 'Istio',
+            'istio_revisions': (mesh.get('istio') or {}).get('revisions') or [],
+            'gateway_api': ((props.get('ingressProfile') or {}).get('gatewayAPI') or {}).get('installation') == 'Standard',
+            'managed_prometheus': bool(((props.get('azureMonitorProfile') or {}).get('metrics') or {}).get('enabled')),
+            'keda': bool(((props.get('workloadAutoScalerProfile') or {}).get('keda') or {}).get('enabled')),
+            'node_auto_provisioning': (props.get('nodeProvisioningProfile') or {}).get('mode') == 'Auto',
+            'local_accounts': not props.get('disableLocalAccounts', False),
+            'azure_rbac': bool((props.get('aadProfile') or {}).get('enableAzureRBAC')),
+        },
+        'pools': [dict((k, p.get(k)) for k in ('name', 'mode', 'vmSize', 'count', 'enableAutoScaling', 'minCount', 'maxCount',
+                                               'orchestratorVersion', 'provisioningState', 'nodeLabels', 'nodeTaints'))
+                  for p in props.get('agentPoolProfiles') or []],
+        'resource': cluster,
+    }

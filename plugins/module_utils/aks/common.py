@@ -1,0 +1,159 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, aiplatform.aks contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What AKS clusters and node pools share: the SDK import, operation handling and input checks."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import ipaddress
+import re
+import time
+import traceback
+
+from ansible_collections.aiplatform.aks.plugins.module_utils.azure.errors import AzureOperationError, arm_error, describe
+from ansible_collections.aiplatform.aks.plugins.module_utils.azure.lro import wait_for
+from ansible_collections.aiplatform.aks.plugins.module_utils.azure.reconcile import ArmResource
+
+try:
+    from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+    from azure.mgmt.containerservice import ContainerServiceClient
+    from azure.mgmt.containerservice import models as aks_models
+    HAS_AKS_SDK = True
+    AKS_SDK_IMPORT_ERROR = None
+except ImportError:
+    HAS_AKS_SDK = False
+    AKS_SDK_IMPORT_ERROR = traceback.format_exc()
+    ContainerServiceClient = aks_models = None
+
+    class HttpResponseError(Exception):
+        pass
+
+    class ResourceNotFoundError(HttpResponseError):
+        pass
+
+AKS_SDK_REQUIREMENT = ('azure-mgmt-containerservice', HAS_AKS_SDK, AKS_SDK_IMPORT_ERROR)
+MINIMUM_KUBERNETES = (1, 34)
+TERMINAL_STATES = ('succeeded', 'failed', 'canceled')
+POOL_NAME = re.compile(r'^[a-z][a-z0-9]{0,11}$')
+VM_SIZE = re.compile(r'^Standard_([A-Z]+)([0-9]+)([a-z]*)(_[A-Za-z0-9]+)*$', re.IGNORECASE)
+MIG_GPUS = ('A100', 'H100', 'H200', 'B200', 'GB200')
+TAINT = re.compile(r'^([A-Za-z0-9]([-A-Za-z0-9_./]*[A-Za-z0-9])?)(=([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?)?:(NoSchedule|PreferNoSchedule|NoExecute)$')
+LABEL_NAME = re.compile(r'^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$')
+LABEL_VALUE = re.compile(r'^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$')
+SURGE = re.compile(r'^([1-9][0-9]*|([1-9][0-9]?|100)%)$')
+
+
+def parse_version(version):
+    """(major, minor[, patch]) of '1.34' or '1.34.2', or None when it is not such a version."""
+    if not isinstance(version, str) or not re.match(r'^[0-9]+\.[0-9]+(\.[0-9]+)?$', version):
+        return None
+    return tuple(int(p) for p in version.split('.'))
+
+
+def check_kubernetes_version(version, field='kubernetes_version'):
+    if version is None:
+        return []
+    parsed = parse_version(version)
+    if parsed is None:
+        return ['%s must look like 1.34 or 1.34.2, got %r' % (field, version)]
+    if parsed[:2] < MINIMUM_KUBERNETES:
+        return ['%s %s is too old: the CNCF AI conformance checklist needs Kubernetes %d.%d or later' % ((field, version) + MINIMUM_KUBERNETES)]
+    return []
+
+
+def vm_family(vm_size):
+    """('NC', 24, 'ads', ['A100', 'v4']) for Standard_NC24ads_A100_v4, or None for a malformed size."""
+    match = VM_SIZE.match(vm_size or '')
+    if not match:
+        return None
+    return match.group(1).upper(), int(match.group(2)), match.group(3), vm_size.split('_')[2:]
+
+
+def is_gpu_size(vm_size):
+    family = vm_family(vm_size)
+    return bool(family) and family[0].startswith('N')
+
+
+def supports_mig(vm_size):
+    family = vm_family(vm_size)
+    return bool(family) and family[0].startswith('N') and any(part.upper() in MIG_GPUS for part in family[3])
+
+
+def check_vm_size(vm_size, field='vm_size'):
+    if vm_size is not None and vm_family(vm_size) is None:
+        return ['%s %r is not an Azure VM size such as Standard_D4s_v5 or Standard_NC24ads_A100_v4' % (field, vm_size)]
+    return []
+
+
+def check_taints(taints, field='taints'):
+    return ['%s entry %r must look like key=value:NoSchedule (effects: NoSchedule, PreferNoSchedule, NoExecute)' % (field, t)
+            for t in taints or [] if not TAINT.match(t)]
+
+
+def check_labels(labels, field='labels'):
+    problems = []
+    for key, value in (labels or {}).items():
+        if not LABEL_NAME.match(key) or len(key.split('/')[-1]) > 63:
+            problems.append('%s key %r is not a valid Kubernetes label name' % (field, key))
+        if not LABEL_VALUE.match(str(value)):
+            problems.append('%s value %r of %s is not a valid Kubernetes label value' % (field, value, key))
+    return problems
+
+
+def check_cidrs(ranges, field):
+    problems = []
+    for item in ranges or []:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            problems.append('%s entry %r is not an IP address or CIDR range' % (field, item))
+    return problems
+
+
+def fail_on(problems):
+    """Raise one AzureOperationError listing every input problem (before anything is sent)."""
+    if problems:
+        raise AzureOperationError('Invalid input: ' + '; '.join(problems), error={'code': 'InvalidInput', 'message': '; '.join(problems)})
+
+
+class AksResource(ArmResource):
+    """An AKS resource: waits out running operations, retries a write that met one, repairs a failed state."""
+
+    poll_seconds = 5
+
+    def __init__(self, name, timeout, check_mode=False):
+        super(AksResource, self).__init__(name, check_mode)
+        self.timeout = timeout
+        self.deadline = time.monotonic() + timeout
+
+    def state(self, resource):
+        return ((resource or {}).get('properties') or {}).get('provisioningState') or ''
+
+    def settle(self, current):
+        while current is not None and self.state(current).lower() not in TERMINAL_STATES and self.state(current):
+            if time.monotonic() >= self.deadline:
+                raise AzureOperationError('Timed out after %ss waiting for the %s operation on %s %s to end; run the task again to resume.'
+                                          % (self.timeout, self.state(current), self.kind, self.name),
+                                          error={'code': 'Timeout', 'message': 'operation still running'})
+            time.sleep(min(self.poll_seconds, max(self.deadline - time.monotonic(), 0.1)))
+            current = self.read()
+        return current
+
+    def needs_repair(self, current):
+        return self.state(current).lower() == 'failed'
+
+    def run(self, action, start):
+        """Start an operation with `start()` and wait for it; another operation in the way is waited out and retried."""
+        for attempt in range(3):
+            try:
+                return wait_for(start(), self.timeout, action, self.deadline)
+            except AzureOperationError as exc:
+                if exc.error.get('code') != 'OperationNotAllowed' or attempt == 2:
+                    raise
+            except HttpResponseError as exc:
+                if arm_error(exc)['code'] != 'OperationNotAllowed' or attempt == 2:
+                    raise describe(action, exc)
+            self.settle(self.read())
+        return None

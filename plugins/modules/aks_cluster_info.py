@@ -1,0 +1,103 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, aiplatform.aks contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: aks_cluster_info
+short_description: Facts about one AKS cluster or all clusters of a resource group
+version_added: 0.1.0
+description:
+  - Returns a summary of each cluster (versions, API server FQDN, OIDC issuer URL, node resource group,
+    identities including add-on identities such as KAITO's, node pools and add-on states) and the full
+    wire-format resource. Never returns credentials.
+options:
+  name:
+    description: Cluster name; without it every cluster of O(resource_group) is returned.
+    type: str
+  resource_group:
+    description: Resource group of the clusters.
+    type: str
+    required: true
+extends_documentation_fragment:
+  - aiplatform.aks.azure_auth
+attributes:
+  check_mode:
+    description: Reads only.
+    support: full
+  diff_mode:
+    description: Nothing changes, so there is no diff.
+    support: none
+author:
+  - aiplatform.aks maintainers (@aiplatform-aks)
+requirements:
+  - azure-identity
+  - azure-mgmt-containerservice >= 41
+'''
+
+EXAMPLES = r'''
+- name: Look up the cluster
+  aiplatform.aks.aks_cluster_info:
+    name: aks-ai-platform
+    resource_group: rg-ai-platform
+  register: aks
+
+- name: Use the OIDC issuer for a federated credential
+  ansible.builtin.debug:
+    msg: "{{ aks.clusters[0].oidc_issuer_url }}"
+'''
+
+RETURN = r'''
+clusters:
+  description: One entry per cluster found (empty when the named cluster does not exist).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name: {description: Cluster name., type: str, returned: always}
+    kubernetes_version: {description: Requested version., type: str, returned: always}
+    current_kubernetes_version: {description: Version running now., type: str, returned: always}
+    fqdn: {description: API server FQDN., type: str, returned: always}
+    oidc_issuer_url: {description: OIDC issuer URL, when enabled., type: str, returned: always}
+    node_resource_group: {description: Resource group of the nodes., type: str, returned: always}
+    provisioning_state: {description: Last operation's state., type: str, returned: always}
+    identity: {description: Control plane identity., type: dict, returned: always}
+    kubelet_identity: {description: Kubelet identity (clientId, objectId, resourceId)., type: dict, returned: always}
+    addon_identities: {description: Identities of add-ons, by add-on name (KAITO's included when the API reports it)., type: dict, returned: always}
+    addons: {description: On/off state of the AI platform add-ons., type: dict, returned: always}
+    pools: {description: Node pools (name, mode, vmSize, count, min/max, version, state)., type: list, elements: dict, returned: always}
+    resource: {description: The cluster in wire format., type: dict, returned: always}
+'''
+
+from ansible_collections.aiplatform.aks.plugins.module_utils.aks.common import (
+    AKS_SDK_REQUIREMENT, ContainerServiceClient, HttpResponseError, ResourceNotFoundError)
+from ansible_collections.aiplatform.aks.plugins.module_utils.aks.cluster import summarize
+from ansible_collections.aiplatform.aks.plugins.module_utils.azure.client import AzureModule
+from ansible_collections.aiplatform.aks.plugins.module_utils.azure.errors import describe
+
+
+def main():
+    module = AzureModule(argument_spec=dict(name=dict(type='str'), resource_group=dict(type='str', required=True)),
+                         required_libs=[AKS_SDK_REQUIREMENT])
+    client = module.client(ContainerServiceClient)
+    params = module.params
+    try:
+        if params['name']:
+            try:
+                found = [client.managed_clusters.get(params['resource_group'], params['name'])]
+            except ResourceNotFoundError:
+                found = []
+        else:
+            found = list(client.managed_clusters.list_by_resource_group(params['resource_group']))
+    except HttpResponseError as exc:
+        error = describe('read AKS clusters in %s' % params['resource_group'], exc)
+        module.fail_json(msg=str(error), error=error.error)
+    module.exit_json(changed=False, clusters=[summarize(c.as_dict()) for c in found])
+
+
+if __name__ == '__main__':
+    main()

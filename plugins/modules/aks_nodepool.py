@@ -1,0 +1,266 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, aiplatform.aks contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: aks_nodepool
+short_description: Create, update, replace or delete an AKS node pool (GPU, MIG and spot included)
+version_added: 0.1.0
+description:
+  - Manages one node pool of an AKS cluster through the agentPools API. Reads the pool, compares only the options
+    you set, and sends one PUT of the current pool with your changes merged in when something differs.
+  - Changes AKS cannot make in place (VM size, zones, OS SKU, max pods, OS disk, spot settings, GPU driver, MIG
+    profile, artifact streaming ...) fail before anything is written, naming each field, unless O(replace=blue_green).
+  - With O(replace=blue_green) a new pool with the new settings is created, its nodes are waited for until Ready,
+    the old pool's nodes are cordoned and drained through the Eviction API (PodDisruptionBudgets respected, bounded by
+    O(drain.timeout)), and the old pool is deleted. The new pool is tagged C(aiplatform.aks.pool=<name>) so later runs
+    keep managing it under O(name); an interrupted replacement resumes where it stopped.
+options:
+  name:
+    description: Pool name (1-12 lowercase letters and digits, starting with a letter).
+    type: str
+    required: true
+  cluster:
+    description: Name of the AKS cluster.
+    type: str
+    required: true
+  resource_group:
+    description: Resource group of the cluster.
+    type: str
+    required: true
+  state:
+    description: Whether the pool should exist.
+    type: str
+    choices: [present, absent]
+    default: present
+  mode:
+    description: C(System) pools run system add-ons; C(User) pools run workloads.
+    type: str
+    choices: [System, User]
+  tags:
+    description: Tags of the pool's virtual machine scale set, for example C(EnableManagedGPUExperience=true).
+    type: dict
+  gpu_driver:
+    description: C(Install) lets AKS install the NVIDIA driver; C(None) leaves it to the GPU Operator. GPU sizes only. Cannot change in place.
+    type: str
+    choices: [Install, None]
+  mig_profile:
+    description: Multi-instance GPU partitioning of each GPU (A100, H100 or H200 sizes). Cannot change in place.
+    type: str
+    choices: [MIG1g, MIG2g, MIG3g, MIG4g, MIG7g]
+  spot:
+    description: Use spot VMs (AKS adds the C(kubernetes.azure.com/scalesetpriority=spot:NoSchedule) taint). User pools only. Cannot change in place.
+    type: bool
+  spot_eviction_policy:
+    description: What happens to evicted spot VMs. Cannot change in place.
+    type: str
+    choices: [Delete, Deallocate]
+  spot_max_price:
+    description: Highest price per hour in US dollars, or C(-1) for up to the on-demand price. Cannot change in place.
+    type: float
+  artifact_streaming:
+    description: Stream container images instead of pulling them whole (images must be enabled in ACR). Cannot change in place.
+    type: bool
+  upgrade_settings:
+    description: How node upgrades proceed.
+    type: dict
+    suboptions:
+      max_surge:
+        description: Extra nodes during upgrades, a count or a percentage (C(1), C(33%)). Not for spot pools.
+        type: str
+      max_unavailable:
+        description: Nodes that may be unavailable during upgrades.
+        type: str
+      drain_timeout_minutes:
+        description: Minutes to wait for a node to drain (1-1440).
+        type: int
+      node_soak_minutes:
+        description: Minutes to wait after each upgraded node (0-30).
+        type: int
+  replace:
+    description: What to do when a requested change cannot be made in place.
+    type: str
+    choices: [fail, blue_green]
+    default: fail
+  drain:
+    description: Kubernetes access and limits for the blue/green drain.
+    type: dict
+    suboptions:
+      kubeconfig:
+        description: Kubeconfig of the cluster. Without it the cluster's user credentials are fetched from AKS and kept in memory.
+        type: path
+      timeout:
+        description: Seconds to wait for the new nodes and for the old nodes to drain.
+        type: int
+        default: 1800
+extends_documentation_fragment:
+  - aiplatform.aks.azure_auth
+  - aiplatform.aks.aks_pool
+attributes:
+  check_mode:
+    description: Reads and compares, writes nothing, and returns the body that would be sent or the replacement plan.
+    support: full
+  diff_mode:
+    description: Returns the pool before and after.
+    support: full
+author:
+  - aiplatform.aks maintainers (@aiplatform-aks)
+requirements:
+  - azure-identity
+  - azure-mgmt-containerservice >= 41
+  - kubernetes (for O(replace=blue_green))
+'''
+
+EXAMPLES = r'''
+- name: GPU pool from the platform guide, scaled to zero when idle
+  aiplatform.aks.aks_nodepool:
+    name: gpunp
+    cluster: aks-ai-platform
+    resource_group: rg-ai-platform
+    vm_size: Standard_NC24ads_A100_v4
+    enable_auto_scaling: true
+    min_count: 0
+    max_count: 3
+    labels: {node-type: ai, accelerator: nvidia-gpu, workload-type: ai-ml}
+    taints: ["nvidia.com/gpu=true:NoSchedule"]
+    tags: {EnableManagedGPUExperience: "true"}
+    gpu_driver: None
+
+- name: Move the pool to another VM size without downtime
+  aiplatform.aks.aks_nodepool:
+    name: gpunp
+    cluster: aks-ai-platform
+    resource_group: rg-ai-platform
+    vm_size: Standard_NC48ads_A100_v4
+    replace: blue_green
+'''
+
+RETURN = r'''
+pool:
+  description: The pool as AKS returns it (wire format), or null when absent.
+  returned: always
+  type: dict
+differences:
+  description: Dotted wire paths that differed from the pool.
+  returned: always
+  type: list
+  elements: str
+  sample: [properties.maxCount, properties.nodeLabels.team]
+replaced:
+  description: The blue/green replacement, when one happened or was planned.
+  returned: when a replacement happened or, in check mode, would happen
+  type: dict
+  contains:
+    old: {description: Name of the replaced pool., type: str, returned: always}
+    new: {description: Name of the new pool., type: str, returned: always}
+    drained: {description: Nodes cordoned and pods evicted., type: dict, returned: unless check mode}
+'''
+
+from ansible_collections.aiplatform.aks.plugins.module_utils.aks.common import AKS_SDK_REQUIREMENT, ContainerServiceClient, fail_on
+from ansible_collections.aiplatform.aks.plugins.module_utils.aks.credentials import entra_token, fetch_kubeconfig, uses_exec_plugin, with_token
+from ansible_collections.aiplatform.aks.plugins.module_utils.aks.nodepool import (
+    AgentPool, check_pool, family_of, find_managed, pool_properties, replacement_body, replacement_name)
+from ansible_collections.aiplatform.aks.plugins.module_utils.azure.client import AzureModule
+from ansible_collections.aiplatform.aks.plugins.module_utils.azure.errors import AzureOperationError
+from ansible_collections.aiplatform.aks.plugins.module_utils.azure.reconcile import prune_none
+from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.client import (
+    HAS_KUBERNETES, KUBERNETES_IMPORT_ERROR, K8sError, dynamic_client, dynamic_client_from_dict)
+from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.drain import cordon_and_drain, wait_nodes_ready
+
+OS_SKUS = ['Ubuntu', 'Ubuntu2204', 'Ubuntu2404', 'AzureLinux', 'AzureLinux3']
+
+
+def kubernetes_client(module):
+    """Kubernetes access for the drain: the given kubeconfig, else the cluster's credentials held in memory."""
+    params = module.params
+    if not HAS_KUBERNETES:
+        module.fail_json(msg='replace=blue_green needs the kubernetes Python package', exception=KUBERNETES_IMPORT_ERROR)
+    kubeconfig = (params['drain'] or {}).get('kubeconfig')
+    if kubeconfig:
+        return dynamic_client({'kubeconfig': kubeconfig})
+    config = fetch_kubeconfig(module.client(ContainerServiceClient), params['resource_group'], params['cluster'])
+    if uses_exec_plugin(config):
+        config = with_token(config, *entra_token(module.auth.credential))
+    return dynamic_client_from_dict(config)
+
+
+def blue_green(module, pool, current, desired):
+    """Create the replacement, wait for its nodes, drain the old nodes, delete the old pool."""
+    family = family_of(current) or module.params['name']
+    taken = [p['name'] for p in pool.list()]
+    siblings = [name for name in taken if name != pool.name]
+    resumed = [name for name in siblings if family_of(pool.named(name).read() or {}) == family]
+    new_name = resumed[0] if resumed else replacement_name(pool, taken)
+    new_pool = pool.named(new_name)
+    body = replacement_body(current, desired, family)
+    plan = {'old': pool.name, 'new': new_name}
+    if module.check_mode:
+        return {'changed': True, 'replaced': plan, 'resource': body, 'differences': [],
+                'diff': {'before': current, 'after': body}}
+    created = new_pool.present(body)['resource']
+    client = kubernetes_client(module)
+    timeout = module.params['drain']['timeout'] if module.params['drain'] else 1800
+    props = created.get('properties') or {}
+    wait_nodes_ready(client, 'kubernetes.azure.com/agentpool=%s' % new_name, props.get('count') or 0, timeout)
+    plan['drained'] = cordon_and_drain(client, 'kubernetes.azure.com/agentpool=%s' % pool.name, timeout)
+    pool.remove()
+    return {'changed': True, 'replaced': plan, 'resource': created, 'differences': [], 'diff': {'before': current, 'after': created}}
+
+
+def main():
+    module = AzureModule(
+        argument_spec=dict(
+            name=dict(type='str', required=True),
+            cluster=dict(type='str', required=True),
+            resource_group=dict(type='str', required=True),
+            state=dict(type='str', default='present', choices=['present', 'absent']),
+            mode=dict(type='str', choices=['System', 'User']),
+            vm_size=dict(type='str'), count=dict(type='int'), enable_auto_scaling=dict(type='bool'),
+            min_count=dict(type='int'), max_count=dict(type='int'), zones=dict(type='list', elements='str'),
+            os_sku=dict(type='str', choices=OS_SKUS), os_disk_size_gb=dict(type='int'), max_pods=dict(type='int'),
+            labels=dict(type='dict'), taints=dict(type='list', elements='str'), kubernetes_version=dict(type='str'),
+            tags=dict(type='dict'),
+            gpu_driver=dict(type='str', choices=['Install', 'None']),
+            mig_profile=dict(type='str', choices=['MIG1g', 'MIG2g', 'MIG3g', 'MIG4g', 'MIG7g']),
+            spot=dict(type='bool'),
+            spot_eviction_policy=dict(type='str', choices=['Delete', 'Deallocate']),
+            spot_max_price=dict(type='float'),
+            artifact_streaming=dict(type='bool'),
+            upgrade_settings=dict(type='dict', options=dict(
+                max_surge=dict(type='str'), max_unavailable=dict(type='str'),
+                drain_timeout_minutes=dict(type='int'), node_soak_minutes=dict(type='int'))),
+            replace=dict(type='str', default='fail', choices=['fail', 'blue_green']),
+            drain=dict(type='dict', options=dict(kubeconfig=dict(type='path'), timeout=dict(type='int', default=1800))),
+        ),
+        required_libs=[AKS_SDK_REQUIREMENT],
+    )
+    params = module.params
+    try:
+        if params['state'] == 'present':
+            fail_on(check_pool(params))
+        pool, current = find_managed(AgentPool.from_module(module))
+        if params['state'] == 'absent':
+            result = pool.absent()
+        else:
+            desired = prune_none({'properties': pool_properties(params)})
+            try:
+                result = pool.present(desired)
+            except AzureOperationError as exc:
+                if exc.error.get('code') != 'ImmutableField' or params['replace'] != 'blue_green':
+                    raise
+                result = blue_green(module, pool, current, desired)
+    except AzureOperationError as exc:
+        module.fail_azure(exc)
+    except K8sError as exc:
+        module.fail_json(msg='Blue/green replacement of node pool %s: %s' % (params['name'], exc))
+    result['pool'] = result.pop('resource')
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
