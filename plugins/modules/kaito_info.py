@@ -1,0 +1,164 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, aiplatform.aks contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: kaito_info
+short_description: Report whether KAITO is installed and ready, and whether the NVIDIA GPU Operator runs
+version_added: 0.1.0
+description:
+  - Checks that KAITO's CRDs are installed and Established and serve the API version the collection renders
+    (C(kaito.sh/v1beta1)), and that the controller Deployment is rolled out for its current generation.
+  - Reports the controller's image version, feature gates and node provisioner from its arguments.
+  - Reports whether the NVIDIA GPU Operator runs (a C(nvidia.com/v1) ClusterPolicy exists); KAITO's own device
+    plugin and GPU feature discovery must then stay off.
+  - Verifies the AKS add-on (controller C(kaito-workspace) in C(kube-system)) without installing anything.
+options:
+  namespace:
+    description: Namespace of the controller. C(kube-system) for the AKS add-on, the Helm release namespace otherwise.
+    type: str
+    default: kaito-workspace
+  deployment:
+    description: Name of the controller Deployment.
+    type: str
+    default: kaito-workspace
+  crds:
+    description: CRDs that must be installed and Established.
+    type: list
+    elements: str
+    default: [workspaces.kaito.sh]
+  api_version:
+    description: API version that the CRD of its group must serve.
+    type: str
+    default: kaito.sh/v1beta1
+  wait:
+    description: Wait up to O(wait_timeout) seconds for KAITO to become ready.
+    type: bool
+    default: false
+  wait_timeout:
+    description: Seconds to wait with O(wait=true).
+    type: int
+    default: 300
+  wait_sleep:
+    description: Seconds between checks.
+    type: float
+    default: 2.0
+  require_ready:
+    description: Fail, listing every problem found, when KAITO is not ready (after waiting with O(wait=true)).
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - aiplatform.aks.k8s_auth
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.info_module
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: N/A
+    details: Reads only.
+author:
+  - aiplatform.aks maintainers (@aiplatform-aks)
+requirements:
+  - kubernetes >= 37
+'''
+
+EXAMPLES = r'''
+- name: Verify the AKS add-on
+  aiplatform.aks.kaito_info:
+    namespace: kube-system
+    wait: true
+    require_ready: true
+
+- name: Is the GPU Operator there?
+  aiplatform.aks.kaito_info:
+  register: kaito
+
+- name: Show it
+  ansible.builtin.debug:
+    msg: "GPU Operator: {{ kaito.gpu_operator.present }}, KAITO {{ kaito.controller.version | default('not installed') }}"
+'''
+
+RETURN = r'''
+installed:
+  description: The CRDs and the controller Deployment exist.
+  returned: always
+  type: bool
+ready:
+  description: The CRDs are Established and serve O(api_version), and the controller is rolled out.
+  returned: always
+  type: bool
+problems:
+  description: Why KAITO is not ready.
+  returned: always
+  type: list
+  elements: str
+  sample: [KAITO controller kube-system/kaito-workspace is not ready, readyReplicas is 0 of 1]
+crds:
+  description: State of each CRD of O(crds).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name: {description: CRD name., type: str, returned: always}
+    exists: {description: Installed., type: bool, returned: always}
+    established: {description: Established condition is True., type: bool, returned: always}
+    served_versions: {description: Served versions., type: list, elements: str, returned: always}
+    storage_version: {description: Storage version., type: str, returned: always}
+controller:
+  description: State of the controller Deployment.
+  returned: always
+  type: dict
+  contains:
+    exists: {description: The Deployment exists., type: bool, returned: always}
+    ready: {description: Rolled out for its current generation., type: bool, returned: always}
+    image: {description: Controller image., type: str, returned: when it exists}
+    version: {description: Tag of the controller image., type: str, returned: when it exists, sample: 0.12.0}
+    feature_gates: {description: Feature gates from C(--feature-gates)., type: dict, returned: when it exists}
+    node_provisioner: {description: Value of C(--node-provisioner)., type: str, returned: when it exists, sample: byo}
+gpu_operator:
+  description: Whether the NVIDIA GPU Operator runs.
+  returned: always
+  type: dict
+  contains:
+    present: {description: At least one ClusterPolicy exists., type: bool, returned: always}
+    cluster_policies: {description: Name and state of each ClusterPolicy., type: list, elements: dict, returned: always}
+'''
+
+from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.client import K8sError
+from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.module import K8sModule
+from ansible_collections.aiplatform.aks.plugins.module_utils.kaito.controller import gather, wait_until_ready
+
+
+def main():
+    module = K8sModule(argument_spec=dict(
+        namespace=dict(type='str', default='kaito-workspace'),
+        deployment=dict(type='str', default='kaito-workspace'),
+        crds=dict(type='list', elements='str', default=['workspaces.kaito.sh']),
+        api_version=dict(type='str', default='kaito.sh/v1beta1'),
+        wait=dict(type='bool', default=False),
+        wait_timeout=dict(type='int', default=300),
+        wait_sleep=dict(type='float', default=2.0),
+        require_ready=dict(type='bool', default=False),
+    ))
+    p = module.params
+    try:
+        if p['wait']:
+            state = wait_until_ready(module.client, p['namespace'], p['deployment'], p['crds'], p['api_version'], p['wait_timeout'], p['wait_sleep'])
+        else:
+            state = gather(module.client, p['namespace'], p['deployment'], p['crds'], p['api_version'])
+    except K8sError as exc:
+        module.fail_json(msg=str(exc))
+    if p['require_ready'] and not state['ready']:
+        waited = ' after waiting %ss' % p['wait_timeout'] if p['wait'] else ''
+        module.fail_json(msg='KAITO is not ready%s: %s' % (waited, '; '.join(state['problems'])), changed=False, **state)
+    module.exit_json(changed=False, **state)
+
+
+if __name__ == '__main__':
+    main()
