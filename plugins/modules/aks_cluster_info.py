@@ -58,19 +58,67 @@ clusters:
   type: list
   elements: dict
   contains:
-    name: {description: Cluster name., type: str, returned: always}
-    kubernetes_version: {description: Requested version., type: str, returned: always}
-    current_kubernetes_version: {description: Version running now., type: str, returned: always}
-    fqdn: {description: API server FQDN., type: str, returned: always}
-    oidc_issuer_url: {description: OIDC issuer URL, when enabled., type: str, returned: always}
-    node_resource_group: {description: Resource group of the nodes., type: str, returned: always}
-    provisioning_state: {description: Last operation's state., type: str, returned: always}
-    identity: {description: Control plane identity., type: dict, returned: always}
-    kubelet_identity: {description: Kubelet identity (clientId, objectId, resourceId)., type: dict, returned: always}
-    addon_identities: {description: Identities of add-ons, by add-on name (KAITO's included when the API reports it)., type: dict, returned: always}
-    addons: {description: On/off state of the AI platform add-ons., type: dict, returned: always}
-    pools: {description: Node pools (name, mode, vmSize, count, min/max, version, state)., type: list, elements: dict, returned: always}
-    resource: {description: The cluster in wire format., type: dict, returned: always}
+    name:
+      description: Cluster name.
+      type: str
+      returned: always
+    id:
+      description: Resource id.
+      type: str
+      returned: always
+    location:
+      description: Region.
+      type: str
+      returned: always
+    kubernetes_version:
+      description: Requested Kubernetes version.
+      type: str
+      returned: always
+    current_kubernetes_version:
+      description: Kubernetes version running now.
+      type: str
+      returned: always
+    fqdn:
+      description: API server FQDN.
+      type: str
+      returned: always
+    oidc_issuer_url:
+      description: OIDC issuer URL; empty when the issuer is off.
+      type: str
+      returned: always
+    node_resource_group:
+      description: Resource group of the nodes.
+      type: str
+      returned: always
+    provisioning_state:
+      description: State of the last operation.
+      type: str
+      returned: always
+    identity:
+      description: Control plane identity.
+      type: dict
+      returned: always
+    kubelet_identity:
+      description: Kubelet identity with clientId, objectId and resourceId.
+      type: dict
+      returned: always
+    addon_identities:
+      description: Identities of add-ons by add-on name; includes the KAITO identity when the API reports it.
+      type: dict
+      returned: always
+    addons:
+      description: On or off state of the AI platform add-ons.
+      type: dict
+      returned: always
+    pools:
+      description: Node pools with name, mode, vmSize, count, autoscaling bounds, version and state.
+      type: list
+      returned: always
+      elements: dict
+    resource:
+      description: The cluster in wire format.
+      type: dict
+      returned: always
 '''
 
 from ansible_collections.aiplatform.aks.plugins.module_utils.aks.common import (

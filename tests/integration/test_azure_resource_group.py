@@ -63,7 +63,8 @@ def test_check_mode_create_and_delete_write_nothing(arm, azure_env):
 
 @pytest.mark.parametrize('variables, message', [
     ({'group_name': 'rg-new'}, 'location is required to create resource group rg-new'),
-    ({'group_name': 'rg-itest', 'group_location': 'eastus'}, "Cannot change location of resource group rg-itest in place: location is 'westeurope', requested 'eastus'"),
+    ({'group_name': 'rg-itest', 'group_location': 'eastus'},
+     "Cannot change location of resource group rg-itest in place: location is 'westeurope', requested 'eastus'"),
     ({'group_name': 'rg-itest', 'group_tags': 'not-a-dict'}, "tags"),
     ({'group_name': 'rg-itest', 'group_state': 'gone'}, 'value of state must be one of: present, absent'),
 ])

@@ -17,9 +17,10 @@ from ansible_collections.aiplatform.aks.plugins.module_utils.azure.lro import wa
 from ansible_collections.aiplatform.aks.plugins.module_utils.azure.reconcile import ArmResource
 
 try:
-    from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
-    from azure.mgmt.containerservice import ContainerServiceClient
-    from azure.mgmt.containerservice import models as aks_models
+    # ResourceNotFoundError, ContainerServiceClient and aks_models are used by the cluster and pool modules
+    from azure.core.exceptions import HttpResponseError, ResourceNotFoundError  # pylint: disable=unused-import
+    from azure.mgmt.containerservice import ContainerServiceClient  # pylint: disable=unused-import
+    from azure.mgmt.containerservice import models as aks_models  # pylint: disable=unused-import
     HAS_AKS_SDK = True
     AKS_SDK_IMPORT_ERROR = None
 except ImportError:
