@@ -6,7 +6,7 @@ export PATH := $(VENV)/bin:$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 PYTEST := $(VENV)/bin/python -m pytest
 
-.PHONY: test bootstrap sanity lint unit integration molecule molecule-syntax-kind
+.PHONY: test bootstrap sanity lint unit integration molecule molecule-syntax-kind bench
 
 test: bootstrap sanity lint unit integration molecule molecule-syntax-kind
 
@@ -31,3 +31,7 @@ molecule:
 
 molecule-syntax-kind:
 	AIPLATFORM_MOLECULE_PLATFORM=kind molecule syntax --all
+
+# Timings live here, never in tests: see benchmarks/README.md
+bench: bootstrap
+	$(VENV)/bin/python -m benchmarks.bench_k8s_apply --objects 50
