@@ -1,7 +1,10 @@
 """Test bed CLI: ``python -m tests.bed {start,stop,status} --dir DIR`` (run from the repository root).
 
-start   Start kube-apiserver + etcd (and, unless --no-arm, the ARM emulator) as detached processes that outlive
-        this command; write DIR/bed.json and DIR/env.sh; print bed.json.
+start   Start the ARM emulator (with AKS; unless --no-arm), then kube-apiserver + etcd as detached processes that
+        outlive this command; write DIR/bed.json and DIR/env.sh; print bed.json. The emulator comes first because
+        the apiserver checks Entra tokens for the AKS server app with the emulator's TokenReview webhook
+        (/_emulator/tokenreview); the emulator writes the Nodes of emulated AKS node pools to the apiserver
+        (DIR/kube/kubeconfig) and hands out credentials for it.
 stop    Stop everything recorded in DIR/bed.json (TERM, KILL after 5 s). Idempotent.
 status  Print whether each recorded process is alive (and whether the apiserver answers /readyz); exit 1 if not.
 """
@@ -13,9 +16,11 @@ import importlib.util
 import json
 import os
 import shlex
+import ssl
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -64,16 +69,19 @@ def _runnable(module: str) -> bool:
     return True
 
 
-def _start_arm(bed_dir: Path) -> dict[str, Any]:
+def _start_arm(bed_dir: Path, kubeconfig: Path | None = None) -> dict[str, Any]:
     if not _runnable(ARM_MODULE):
         raise KubeApiServerError(f"{ARM_MODULE} can't be run with python -m (not there yet?); use --no-arm")
     state, log = bed_dir / "arm.json", bed_dir / "arm.log"
     state.unlink(missing_ok=True)
     env = _child_env()
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    argv = [sys.executable, "-m", ARM_MODULE, "serve", "--state-dir", str(bed_dir)]
+    if kubeconfig is not None:
+        argv += ["--kubeconfig", str(kubeconfig)]
     with open(log, "ab") as out:
         popen = subprocess.Popen(
-            [sys.executable, "-m", ARM_MODULE, "serve", "--state-dir", str(bed_dir)],
+            argv,
             stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, cwd=REPO_ROOT, env=env,
             start_new_session=True,
         )
@@ -108,6 +116,17 @@ def _wait_arm_state(popen: subprocess.Popen, state: Path, log: Path) -> dict[str
         time.sleep(0.1)
 
 
+def _attach_kubeconfig(arm: dict[str, Any], kubeconfig: Path) -> None:
+    """Tell the emulator which apiserver gets the Nodes of emulated AKS pools (it also re-syncs existing pools)."""
+    ctx = ssl.create_default_context(cafile=arm["ca_path"])
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=ctx))
+    req = urllib.request.Request(f"{arm['url']}/_emulator/aks/kubeconfig", method="POST",
+                                 data=json.dumps({"path": str(kubeconfig)}).encode(),
+                                 headers={"Content-Type": "application/json"})
+    with opener.open(req, timeout=10) as resp:
+        resp.read()
+
+
 def _env_sh(bed: dict[str, Any]) -> str:
     kube, arm = bed["kube"], bed.get("arm")
     env = {"KUBECONFIG": kube["kubeconfig"], "K8S_AUTH_KUBECONFIG": kube["kubeconfig"]}
@@ -135,20 +154,26 @@ def cmd_start(args: argparse.Namespace) -> int:
         _err(f"{ARM_MODULE} can't be run with python -m (not there yet?); use --no-arm")
         return 1
     bed_dir.mkdir(parents=True, exist_ok=True)
-    server = KubeApiServer(bed_dir / "kube", detached=True)
-    try:
-        server.start()
-    except KubeApiServerError as e:
-        _err(str(e))
-        return 1
+    kube_dir = bed_dir / "kube"
     arm = None
     if not args.no_arm:
         try:
-            arm = _start_arm(bed_dir)
+            arm = _start_arm(bed_dir, kube_dir / "kubeconfig")
         except BaseException as e:
-            server.stop()
             _err(str(e))
             return 1
+    webhook = {"url": f"{arm['url']}/_emulator/tokenreview", "ca_path": arm["ca_path"]} if arm else None
+    server = KubeApiServer(kube_dir, detached=True, token_webhook=webhook)
+    try:
+        server.start()
+        if arm:
+            _attach_kubeconfig(arm, server.kubeconfig)
+    except BaseException as e:
+        server.stop()
+        if arm:
+            terminate_processes([ProcessRecord.from_dict(p) for p in arm["processes"]])
+        _err(str(e))
+        return 1
     bed = {
         "dir": str(bed_dir),
         "env_sh": str(bed_dir / "env.sh"),

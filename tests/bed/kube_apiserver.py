@@ -381,8 +381,14 @@ class KubeApiServer:
     """
 
     def __init__(self, workdir: Path | str, *, assets: Path | str | None = None, detached: bool = False,
-                 ready_timeout: float = READY_TIMEOUT, extra_apiserver_args: list[str] | None = None):
+                 ready_timeout: float = READY_TIMEOUT, extra_apiserver_args: list[str] | None = None,
+                 token_webhook: dict[str, str] | None = None):
         self.workdir = Path(workdir).resolve()
+        # {"url": ..., "ca_path": ...[, "version": "v1beta1"|"v1", "cache_ttl": "10s"]}: bearer tokens that are not
+        # in the static token file are checked by this TokenReview webhook (the ARM emulator's
+        # /_emulator/tokenreview; its server must be listening before requests with such tokens arrive)
+        self.token_webhook = dict(token_webhook) if token_webhook else None
+        self.token_webhook_config = self.workdir / "token-webhook.kubeconfig"
         self.assets = Path(assets).resolve() if assets else None
         self.detached = detached
         self.ready_timeout = ready_timeout
@@ -429,6 +435,7 @@ class KubeApiServer:
         self.etcd_url = f"http://{LOOPBACK}:{etcd_client}"
         self.url = f"https://{LOOPBACK}:{secure}"
         self._write_kubeconfig()
+        self._write_token_webhook_config()
         if not self.detached:
             with _running_lock:
                 _running.add(self)
@@ -482,6 +489,7 @@ class KubeApiServer:
             "data_dir": str(self.data_dir),
             "logs": {"etcd": str(self.etcd_log), "kube-apiserver": str(self.apiserver_log)},
             "processes": [p.to_dict() for p in self.processes],
+            "token_webhook": self.token_webhook,
         }
 
     @classmethod
@@ -532,8 +540,37 @@ class KubeApiServer:
             f"--service-cluster-ip-range={SERVICE_CLUSTER_IP_RANGE}",
             "--authorization-mode=RBAC", "--allow-privileged=true",
             "--disable-admission-plugins=ServiceAccount", "--endpoint-reconciler-type=none", "--profiling=false",
+            *self._token_webhook_args(),
             *self.extra_apiserver_args,
         ]
+
+    def _token_webhook_args(self) -> list[str]:
+        if not self.token_webhook:
+            return []
+        return [
+            f"--authentication-token-webhook-config-file={self.token_webhook_config}",
+            f"--authentication-token-webhook-version={self.token_webhook.get('version', 'v1beta1')}",
+            f"--authentication-token-webhook-cache-ttl={self.token_webhook.get('cache_ttl', '10s')}",
+        ]
+
+    def _write_token_webhook_config(self) -> None:
+        """kubeconfig-format file the apiserver reads the webhook's URL and CA from (``clusters`` = the webhook)."""
+        if not self.token_webhook:
+            return
+        ca = self.token_webhook.get("ca_path")
+        cluster: dict[str, Any] = {"server": self.token_webhook["url"]}
+        if ca:
+            cluster["certificate-authority-data"] = base64.b64encode(Path(ca).read_bytes()).decode()
+        cfg = {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [{"name": "token-webhook", "cluster": cluster}],
+            "users": [{"name": "kube-apiserver", "user": {}}],
+            "contexts": [{"name": "webhook", "context": {"cluster": "token-webhook", "user": "kube-apiserver"}}],
+            "current-context": "webhook",
+        }
+        self.token_webhook_config.write_text(json.dumps(cfg, indent=2))
+        self.token_webhook_config.chmod(0o600)
 
     def _spawn(self, name: str, argv: list[str], log: Path) -> None:
         with open(log, "ab") as out:

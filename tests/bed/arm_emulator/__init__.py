@@ -9,9 +9,30 @@ for registering resource types, :mod:`.engine` for the ARM semantics and :mod:`.
     with ArmEmulator(tmp_path, operation_seconds=0.3, retry_after=0.05) as emu:
         ...  # emu.url, emu.ca_path, emu.requests, emu.add_fault(...), emu.register(ResourceType(...))
 
-CLI: ``python -m tests.bed.arm_emulator serve --state-dir DIR [--port 0]`` (writes DIR/arm.json once listening).
+AKS (managedClusters + agentPools, Kubernetes versions, credentials, token webhook, Nodes): see :mod:`.aks`::
+
+    aks = register_aks(emu)            # optionally register_aks(emu, KubeNodes(kubeconfig)) / aks.attach(kubeconfig)
+
+CLI: ``python -m tests.bed.arm_emulator serve --state-dir DIR [--port 0] [--kubeconfig PATH]`` (writes DIR/arm.json
+once listening; AKS types are registered).
 """
 
+from .aks import (
+    AKS_API_VERSION,
+    AKS_SERVER_APP_ID,
+    AKS_SERVER_SCOPE,
+    AKS_SPEC,
+    DEFAULT_KUBERNETES_VERSION,
+    KUBERNETES_VERSIONS,
+    VM_SIZES,
+    AksBed,
+    AksService,
+    KubernetesVersions,
+    VmSize,
+    aks_bed_session,
+    register_aks,
+    start_aks_bed,
+)
 from .engine import ArmEngine, Fault
 from .resource_groups import RESOURCE_GROUP_API_VERSIONS, RESOURCE_GROUP_DEFAULT_API_VERSION, RESOURCE_GROUPS
 from .resource_types import (
@@ -32,26 +53,25 @@ from .server import (
     ArmEmulator,
 )
 
-#: The AKS Swagger (managedClusters + agentPools, api-version 2026-08-01) copied with the common types it references.
-AKS_SPEC = (
-    SPECS_DIR
-    / "specification/containerservice/resource-manager/Microsoft.ContainerService/aks/stable/2026-08-01"
-    / "managedClusters.json"
-)
-AKS_API_VERSION = "2026-08-01"
-
 __all__ = [
     "AKS_API_VERSION",
+    "AKS_SERVER_APP_ID",
+    "AKS_SERVER_SCOPE",
     "AKS_SPEC",
+    "AksBed",
+    "AksService",
     "ActionContext",
     "ArmEmulator",
     "ArmEngine",
     "ArmError",
     "DEFAULT_CLIENT_ID",
     "DEFAULT_CLIENT_SECRET",
+    "DEFAULT_KUBERNETES_VERSION",
     "DEFAULT_SUBSCRIPTION_ID",
     "DEFAULT_TENANT_ID",
     "Fault",
+    "KUBERNETES_VERSIONS",
+    "KubernetesVersions",
     "OperationContext",
     "PutContext",
     "RESOURCE_GROUPS",
@@ -62,5 +82,10 @@ __all__ = [
     "SPECS_DIR",
     "SchemaValidator",
     "SpecLoader",
+    "VM_SIZES",
     "Violation",
+    "VmSize",
+    "aks_bed_session",
+    "register_aks",
+    "start_aks_bed",
 ]

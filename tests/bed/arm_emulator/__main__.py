@@ -1,4 +1,11 @@
-"""``python -m tests.bed.arm_emulator serve --state-dir DIR [--port 0]`` (run from the repository root).
+"""``python -m tests.bed.arm_emulator serve --state-dir DIR [--port 0] [--kubeconfig PATH]`` (run from the repository
+root).
+
+The AKS types (managedClusters, agentPools, kubernetesVersions, credentials, ``/_emulator/tokenreview``) are
+registered unless ``--no-aks``. With ``--kubeconfig`` the emulator writes the Nodes of emulated node pools to that
+apiserver and hands out credentials for it; the file is read when first needed (and re-read when it changes), so it
+may name the kubeconfig of an apiserver started after the emulator. Without it, Nodes are skipped until
+``POST /_emulator/aks/kubeconfig {"path": ...}``.
 
 Runs the emulator in the foreground until SIGTERM/SIGINT. Once listening it writes ``DIR/arm.json`` (atomically:
 temporary file + rename) = {"url", "ca_path", "tenant_id", "client_id", "client_secret", "subscription_id", "pid"}
@@ -18,6 +25,7 @@ import threading
 from pathlib import Path
 from typing import Optional
 
+from .aks import register_aks
 from .server import (
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,
@@ -49,6 +57,9 @@ def serve(args: argparse.Namespace) -> int:
         subscription_id=args.subscription_id, operation_seconds=args.operation_seconds,
         retry_after=args.retry_after, host=args.host, port=args.port,
     )
+    if not args.no_aks:
+        register_aks(emu, args.kubeconfig, cluster_operation_seconds=args.aks_operation_seconds,
+                     pool_operation_seconds=args.aks_operation_seconds)
     stop = threading.Event()
 
     def _on_signal(signum: int, _frame: object) -> None:
@@ -87,6 +98,10 @@ def main(argv: Optional[list[str]] = None) -> int:
     s.add_argument("--client-id", default=DEFAULT_CLIENT_ID)
     s.add_argument("--client-secret", default=DEFAULT_CLIENT_SECRET)
     s.add_argument("--subscription-id", default=DEFAULT_SUBSCRIPTION_ID)
+    s.add_argument("--kubeconfig", help="apiserver for the Nodes of emulated AKS node pools (and their credentials)")
+    s.add_argument("--no-aks", action="store_true", help="don't register the AKS types")
+    s.add_argument("--aks-operation-seconds", type=float, default=None,
+                   help="duration of AKS cluster/pool operations (default: --operation-seconds)")
     s.add_argument("-v", "--verbose", action="store_true", help="log every request to stderr")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, stream=sys.stderr,
