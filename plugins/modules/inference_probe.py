@@ -16,7 +16,7 @@ description:
     time and, where the server reports them, the token counts.
   - Speaks the OpenAI-compatible API (C(GET /v1/models), C(POST /v1/chat/completions); vLLM's API and KAITO's
     default), or the older C(/chat) API of KAITO's transformers runtime, which takes C(prompt), C(return_full_text)
-    and C(generate_kwargs) and answers C({"Result": ...}).
+    and C(generate_kwargs) and answers with a JSON object whose C(Result) is the text.
   - By default the request goes through the Kubernetes API server's service proxy to the Service O(service) (KAITO
     names it after the workspace), with the same credentials as the other Kubernetes modules. No port-forward is
     needed, and RBAC applies (the caller needs C(get) and C(create) on C(services/proxy)). With O(url) the module
@@ -240,7 +240,7 @@ def argument_spec():
         prompts=dict(type='list', elements='raw', required=True),
         model=dict(type='str'),
         system_prompt=dict(type='str'),
-        max_tokens=dict(type='int', default=64),
+        max_tokens=dict(type='int', default=64, no_log=False),
         temperature=dict(type='float', default=0.0),
         stream=dict(type='bool', default=False),
         chat_path=dict(type='str', default='/chat'),

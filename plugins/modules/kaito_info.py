@@ -54,14 +54,13 @@ options:
     default: false
 extends_documentation_fragment:
   - aiplatform.aks.k8s_auth
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.info_module
 attributes:
   check_mode:
     support: full
+    description: Reads only.
   diff_mode:
-    support: N/A
-    details: Reads only.
+    description: Reads only; there is nothing to diff.
+    support: none
 author:
   - aiplatform.aks maintainers (@aiplatform-aks)
 requirements:

@@ -23,7 +23,7 @@ description:
   - KAITO refuses some changes on a live workspace (the preset, C(resource.labelSelector), C(resource.count),
     C(resource.partition), C(resource.instanceType) once set, adding or removing the pod template, switching between
     inference and tuning). The module fails on such a change before writing anything and names the fields, unless
-    O(recreate=true): then it deletes the workspace, waits until KAITO's C(workspace.finalizer.kaito.sh) finalizer
+    O(recreate=true), which deletes the workspace, waits until KAITO's C(workspace.finalizer.kaito.sh) finalizer
     has let go, and creates it again.
   - With O(wait=true) the module waits until every condition in O(wait_for) is C(True) for the workspace's current
     generation (C(observedGeneration)), so a C(True) left from an older generation does not end the wait. When KAITO
@@ -132,7 +132,7 @@ options:
     type: str
   inference_config:
     description:
-      - Content of C(inference_config.yaml) (a mapping or a YAML string), for example C({vllm: {max-model-len: 4096}}).
+      - Content of C(inference_config.yaml) (a mapping or a YAML string), for example a C(vllm) mapping of vLLM options.
         The module creates or updates the ConfigMap named by O(config) before the workspace, which needs it to exist.
     type: raw
   adapters:
@@ -294,7 +294,7 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
-action:
+workspace_action:
   description: What happened to the workspace.
   returned: always
   type: str
@@ -426,7 +426,7 @@ def main():
 
     changed, objects, diffs = summarize(records)
     workspace = record['object'] or {}
-    result = dict(changed=changed, action=record['action'], workspace=workspace, objects=objects, diff=diffs,
+    result = dict(changed=changed, workspace_action=record['action'], workspace=workspace, objects=objects, diff=diffs,
                   conditions=conditions(workspace), ready=False)
     if params['state'] == 'present':
         result['ready'] = readiness(workspace, reconciler.wait_for())[0] == 'ready'

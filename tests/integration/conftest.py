@@ -2,12 +2,18 @@
 
 import pytest
 
-from tests.bed.kube_apiserver import kube_apiserver_session
+from tests.bed.arm_emulator.aks import aks_bed_session
 
 
 @pytest.fixture(scope='session')
-def kube_apiserver(tmp_path_factory):
-    yield from kube_apiserver_session(tmp_path_factory)
+def bed(tmp_path_factory):
+    """ARM emulator with AKS, and a real apiserver that accepts its Entra tokens and shows its pools' Nodes."""
+    yield from aks_bed_session(tmp_path_factory, operation_seconds=1.0, retry_after=0.2)
+
+
+@pytest.fixture(scope='session')
+def kube_apiserver(bed):
+    return bed.apiserver
 
 
 @pytest.fixture(scope='session')
@@ -24,10 +30,8 @@ def k8s_client(kube_apiserver):
 
 
 @pytest.fixture(scope='session')
-def arm_emulator(tmp_path_factory):
-    from tests.bed.arm_emulator import ArmEmulator
-    with ArmEmulator(tmp_path_factory.mktemp('arm'), operation_seconds=1.0, retry_after=0.2) as emulator:
-        yield emulator
+def arm_emulator(bed):
+    return bed.emulator
 
 
 @pytest.fixture

@@ -23,6 +23,9 @@ class PlaybookRun:
     stats: dict
 
     def result(self, task):
+        """The result of the task named `task` (tasks of roles match without their 'role : ' prefix)."""
+        if task not in self.tasks:
+            task = next((name for name in self.tasks if name.endswith(' : ' + task)), task)
         assert task in self.tasks, 'task %r did not run; ran: %s\n%s' % (task, list(self.tasks), self.stderr[-3000:])
         return self.tasks[task]
 

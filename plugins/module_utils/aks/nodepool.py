@@ -153,6 +153,8 @@ class AgentPool(AksResource):
     def list(self):
         try:
             return [pool.as_dict() for pool in self.client.agent_pools.list(self.resource_group, self.cluster)]
+        except ResourceNotFoundError:
+            return []  # no cluster (or resource group), so no pools
         except HttpResponseError as exc:
             raise describe('list node pools of %s' % self.cluster, exc)
 

@@ -383,5 +383,5 @@ def summarize(results):
 
 def failure_message(results, endpoint):
     failed = [r for r in results if not r['ok']]
-    return '%d of %d prompts to %s failed: %s' % (len(failed), len(results), endpoint.display,
-                                                   ' | '.join('%r: %s' % (r['prompt'], r['error']) for r in failed))
+    details = ' | '.join('%r: %s' % (r['prompt'], r['error']) for r in failed)
+    return '%d of %d prompts to %s failed: %s' % (len(failed), len(results), endpoint.display, details)

@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
 import re
 
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.apply import Applier
@@ -246,15 +247,18 @@ def immutable_changes(live, desired):
     """
     changes = []
 
-    def differ(field, before, after):
+    def differ(field, before, after, shown=None):
+        """Record a change when the normalized values differ; `shown` are the values as the user would write them."""
         if before != after:
+            before, after = shown if shown else (before, after)
             changes.append({'field': field, 'before': before, 'after': after})
 
     lres, dres = live.get('resource') or {}, desired.get('resource') or {}
     differ('resource.count', lres.get('count', 1), dres.get('count', 1))
     if lres.get('instanceType'):
         differ('resource.instanceType', lres['instanceType'], dres.get('instanceType', ''))
-    differ('resource.labelSelector', _selector_key(lres.get('labelSelector')), _selector_key(dres.get('labelSelector')))
+    differ('resource.labelSelector', _selector_key(lres.get('labelSelector')), _selector_key(dres.get('labelSelector')),
+           (lres.get('labelSelector'), dres.get('labelSelector')))
     differ('resource.partition', _compact(lres.get('partition') or {}) or None, _compact(dres.get('partition') or {}) or None)
     live_mode = 'tuning' if live.get('tuning') else 'inference'
     desired_mode = 'tuning' if desired.get('tuning') else 'inference'
@@ -262,18 +266,22 @@ def immutable_changes(live, desired):
         differ('inference/tuning', live_mode, desired_mode)
         return changes
     if desired_mode == 'tuning':
-        differ('tuning.preset', _preset_key((live.get('tuning') or {}).get('preset')),
-               _preset_key((desired.get('tuning') or {}).get('preset')))
+        before, after = (live.get('tuning') or {}).get('preset'), (desired.get('tuning') or {}).get('preset')
+        differ('tuning.preset', _preset_key(before), _preset_key(after), (before, after))
         return changes
     linf, dinf = live.get('inference') or {}, desired.get('inference') or {}
-    differ('inference.preset', _preset_key(linf.get('preset')), _preset_key(dinf.get('preset')))
+    differ('inference.preset', _preset_key(linf.get('preset')), _preset_key(dinf.get('preset')), (linf.get('preset'), dinf.get('preset')))
     if bool(linf.get('template')) != bool(dinf.get('template')):
         differ('inference.template', 'set' if linf.get('template') else 'not set', 'set' if dinf.get('template') else 'not set')
     return changes
 
 
+def _show(value):
+    return json.dumps(value, sort_keys=True) if isinstance(value, (dict, list)) else repr(value) if value is not None else 'not set'
+
+
 def describe_changes(changes):
-    return '; '.join('%s: %s -> %s' % (c['field'], c['before'], c['after']) for c in changes)
+    return '; '.join('%s: %s -> %s' % (c['field'], _show(c['before']), _show(c['after'])) for c in changes)
 
 
 # --- readiness -------------------------------------------------------------------------------------
@@ -453,8 +461,8 @@ class WorkspaceReconciler:
         workspace = {'apiVersion': WORKSPACE_API_VERSION, 'kind': 'Workspace', 'metadata': {'name': p['name'], 'namespace': p['namespace']}}
         records = [self.applier.delete_one(workspace, self.timeout, self.sleep)]
         selector = '%s=%s' % (COMPANION_LABEL, p['name'])
-        for api_version, kind in (('v1', 'ConfigMap'), (served_version(self.client, 'PodDisruptionBudget', ('policy/v1', 'policy/v1beta1')),
-                                                         'PodDisruptionBudget')):
+        pdb_version = served_version(self.client, 'PodDisruptionBudget', ('policy/v1', 'policy/v1beta1'))
+        for api_version, kind in (('v1', 'ConfigMap'), (pdb_version, 'PodDisruptionBudget')):
             if api_version is None:
                 continue
             try:

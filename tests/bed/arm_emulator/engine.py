@@ -792,7 +792,10 @@ class ArmEngine:
         return op
 
     def _op_status(self, op: Operation) -> Response:
-        return Response(200, op.status_doc(self.subscription_id))
+        # ARM repeats Retry-After on the status endpoint while the operation runs; without it clients
+        # fall back to their own interval (30 s in azure-core)
+        headers = retry_headers(self.retry_after) if op.status == "InProgress" else {}
+        return Response(200, op.status_doc(self.subscription_id), headers=headers)
 
     def _op_result(self, op: Operation, api_version: str) -> Response:
         if op.status == "InProgress":
