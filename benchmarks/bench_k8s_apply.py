@@ -40,13 +40,13 @@ def main():
         env = {'K8S_AUTH_KUBECONFIG': str(server.kubeconfig)}
         ns = {'apiVersion': 'v1', 'kind': 'Namespace', 'metadata': {'name': 'bench'}}
         objects = configmaps('bench', args.objects)
-        one_call, _ = timed({'component_namespace': 'bench', 'definitions': [ns] + objects}, env)
+        one_call = timed({'component_namespace': 'bench', 'definitions': [ns] + objects}, env)[0]
         rerun, run = timed({'component_namespace': 'bench', 'definitions': [ns] + objects}, env)
         unchanged = sum(1 for o in run.result('Apply the component')['objects'] if o['action'] == 'unchanged')
         per_object = 0.0
         for obj in configmaps('bench', args.objects)[:10]:
             obj['metadata']['name'] += '-single'
-            elapsed, _ = timed({'component_namespace': 'bench', 'definitions': [obj]}, env)
+            elapsed = timed({'component_namespace': 'bench', 'definitions': [obj]}, env)[0]
             per_object += elapsed
         results = {
             'objects': args.objects,
