@@ -175,3 +175,14 @@ def test_wait_condition_needs_the_current_generation(k8s_env, k8s_client, ns):
     assert run.rc == 0, run.failures
     obj = run.result('Apply the component')['objects'][0]
     assert obj['action'] == 'unchanged' and obj['object']['status']['conditions'][0]['observedGeneration'] == 2
+
+
+def test_k8s_info_reads_what_k8s_apply_wrote(k8s_env, ns):
+    assert run_playbook('k8s_apply.yml', component(ns, ['a', 'b']), env=k8s_env).rc == 0
+    found = run_playbook('k8s_info.yml', {'info_args': {'kind': 'ConfigMap', 'namespace': ns,
+                                                        'label_selectors': ['app.kubernetes.io/part-of=itest-set']}}, env=k8s_env)
+    result = found.result('Read objects')
+    assert found.rc == 0 and result['api_found'] is True and result['changed'] is False
+    assert sorted(o['metadata']['name'] for o in result['resources']) == ['a', 'b']
+    missing = run_playbook('k8s_info.yml', {'info_args': {'api_version': 'nope.example.com/v1', 'kind': 'Nothing'}}, env=k8s_env)
+    assert missing.rc == 0 and missing.result('Read objects')['api_found'] is False
