@@ -74,15 +74,10 @@ api_found:
   type: bool
 '''
 
-from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.client import K8sError, api_error_message
+from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.client import (
+    ApiException, K8sError, NotFoundError, ResourceNotFoundError, api_error_message)
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.module import K8sModule
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.objects import redact
-
-try:
-    from kubernetes.client.exceptions import ApiException
-    from kubernetes.dynamic.exceptions import NotFoundError, ResourceNotFoundError
-except ImportError:  # reported by K8sModule
-    ApiException = NotFoundError = ResourceNotFoundError = None
 
 
 def main():

@@ -11,23 +11,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.client import K8sError, api_error_message
+from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.client import (
+    ApiException, K8sError, NotFoundError, ResourceNotFoundError, api_error_message)
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.objects import apply_order, comparable, describe, ident, redact
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.wait import is_ready, poll
 from ansible_collections.aiplatform.aks.plugins.module_utils.version import COLLECTION_NAME
 
-try:
-    from kubernetes.client.exceptions import ApiException
-    from kubernetes.dynamic.exceptions import NotFoundError, ResourceNotFoundError
-except ImportError:  # reported by the module through HAS_KUBERNETES
-    class ApiException(Exception):
-        pass
-
-    class NotFoundError(ApiException):
-        pass
-
-    class ResourceNotFoundError(Exception):
-        pass
 
 FIELD_MANAGER = COLLECTION_NAME
 

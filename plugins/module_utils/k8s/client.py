@@ -15,14 +15,26 @@ from ansible.module_utils.basic import env_fallback
 
 try:
     import kubernetes
+    from kubernetes.client.exceptions import ApiException
     from kubernetes.dynamic import DynamicClient
     from kubernetes.dynamic.discovery import LazyDiscoverer
+    from kubernetes.dynamic.exceptions import NotFoundError, ResourceNotFoundError
     HAS_KUBERNETES = True
     KUBERNETES_IMPORT_ERROR = None
 except ImportError:
     HAS_KUBERNETES = False
     KUBERNETES_IMPORT_ERROR = traceback.format_exc()
     LazyDiscoverer = object
+
+    # stand-ins so that `except` clauses elsewhere stay valid; modules report the missing library first
+    class ApiException(Exception):
+        pass
+
+    class NotFoundError(ApiException):
+        pass
+
+    class ResourceNotFoundError(Exception):
+        pass
 
 K8S_AUTH_ARG_SPEC = dict(
     kubeconfig=dict(type='path', fallback=(env_fallback, ['K8S_AUTH_KUBECONFIG'])),

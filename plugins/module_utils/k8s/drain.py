@@ -9,13 +9,7 @@ __metaclass__ = type
 
 import time
 
-from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.client import K8sError, api_error_message
-
-try:
-    from kubernetes.client.exceptions import ApiException
-except ImportError:  # reported by the module through HAS_KUBERNETES
-    class ApiException(Exception):
-        pass
+from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.client import ApiException, K8sError, api_error_message
 
 EVICTION_VERSIONS = ('policy/v1', 'policy/v1beta1')  # v1beta1 for servers older than 1.22
 
