@@ -15,10 +15,11 @@ from ansible.module_utils.basic import env_fallback
 
 try:
     import kubernetes
-    from kubernetes.client.exceptions import ApiException
+    from kubernetes.client.exceptions import ApiException  # pylint: disable=unused-import
     from kubernetes.dynamic import DynamicClient
     from kubernetes.dynamic.discovery import LazyDiscoverer
-    from kubernetes.dynamic.exceptions import NotFoundError, ResourceNotFoundError
+    # re-exported: every Kubernetes module_utils catches these through this one guarded import
+    from kubernetes.dynamic.exceptions import NotFoundError, ResourceNotFoundError  # pylint: disable=unused-import
     HAS_KUBERNETES = True
     KUBERNETES_IMPORT_ERROR = None
 except ImportError:

@@ -13,21 +13,9 @@ __metaclass__ = type
 
 import time
 
-from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.client import K8sError, api_error_message
+from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.client import (
+    ApiException, K8sError, NotFoundError, ResourceNotFoundError, api_error_message)
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.wait import condition_met, is_ready
-
-try:
-    from kubernetes.client.exceptions import ApiException
-    from kubernetes.dynamic.exceptions import NotFoundError, ResourceNotFoundError
-except ImportError:  # reported by the module through HAS_KUBERNETES
-    class ApiException(Exception):
-        pass
-
-    class NotFoundError(ApiException):
-        pass
-
-    class ResourceNotFoundError(Exception):
-        pass
 
 GPU_OPERATOR_API = ('nvidia.com/v1', 'ClusterPolicy')
 

@@ -23,12 +23,8 @@ import socket
 import ssl
 import time
 
-try:
-    from http.client import HTTPConnection, HTTPSConnection, HTTPException
-    from urllib.parse import quote, urlsplit
-except ImportError:  # Python 2 is not supported by this module; keep the import sanity test quiet
-    HTTPConnection = HTTPSConnection = HTTPException = None
-    quote = urlsplit = None
+from http.client import HTTPConnection, HTTPSConnection, HTTPException
+from urllib.parse import quote, urlsplit
 
 RETRY_STATUSES = (502, 503, 504)
 BODY_SNIPPET = 300

@@ -17,7 +17,7 @@ import json
 import re
 
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.apply import Applier
-from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.client import K8sError, api_error_message
+from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.client import ApiException, K8sError, ResourceNotFoundError, api_error_message
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.objects import describe, ident
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.wait import condition_met, generation_observed, poll
 from ansible_collections.aiplatform.aks.plugins.module_utils.version import COLLECTION_NAME
@@ -27,16 +27,6 @@ try:
     HAS_YAML = True
 except ImportError:
     HAS_YAML = False
-
-try:
-    from kubernetes.client.exceptions import ApiException
-    from kubernetes.dynamic.exceptions import ResourceNotFoundError
-except ImportError:  # reported by the module through HAS_KUBERNETES
-    class ApiException(Exception):
-        pass
-
-    class ResourceNotFoundError(Exception):
-        pass
 
 WORKSPACE_API_VERSION = 'kaito.sh/v1beta1'
 FINALIZER = 'workspace.finalizer.kaito.sh'

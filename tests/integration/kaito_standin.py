@@ -1,0 +1,234 @@
+"""A stand-in for the KAITO controller on the test apiserver, which runs no controllers.
+
+It does what KAITO does to the Workspace objects, and nothing else (no pods, no Service, no model):
+
+- adds the ``workspace.finalizer.kaito.sh`` finalizer to each workspace, and removes it once the workspace is
+  being deleted, so deletions wait for it as they do on a real cluster;
+- ``--ready-after`` seconds after it first sees a generation of a workspace, reports ``ResourceReady``,
+  ``InferenceReady`` and ``WorkspaceSucceeded`` True for that generation (``observedGeneration``) and state Ready.
+
+``mark-deployment-ready`` reports a Deployment as rolled out (the KAITO controller Deployment of the ``kaito``
+scenario, which has no pods on the test bed).
+
+    python -m tests.integration.kaito_standin start --state DIR/standin.json --kubeconfig KUBECONFIG [--watch PATH]
+    python -m tests.integration.kaito_standin stop --state DIR/standin.json
+    python -m tests.integration.kaito_standin mark-deployment-ready --kubeconfig KUBECONFIG --namespace NS --name NAME
+    python -m tests.integration.kaito_standin install-crds --kubeconfig KUBECONFIG FILE...
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import gzip
+import json
+import signal
+import sys
+import time
+from pathlib import Path
+
+from tests.integration import background
+
+FINALIZER = 'workspace.finalizer.kaito.sh'
+CONDITIONS = (('ResourceReady', 'workspaceResourceStatusSuccess'), ('InferenceReady', 'WorkspaceInferenceStatusSuccess'),
+              ('WorkspaceSucceeded', 'workspaceSucceeded'))
+MERGE = 'application/merge-patch+json'
+
+
+def client_for(kubeconfig):
+    import kubernetes
+    from kubernetes.dynamic import DynamicClient
+    return DynamicClient(kubernetes.config.new_client_from_config(config_file=str(kubeconfig)))
+
+
+def now():
+    return datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
+
+
+def ready_status(generation):
+    return {'state': 'Ready', 'conditions': [condition(ctype, 'True', reason, generation=generation) for ctype, reason in CONDITIONS]}
+
+
+def is_current(ws):
+    generation = ws['metadata'].get('generation')
+    conds = dict((c['type'], c) for c in (ws.get('status') or {}).get('conditions') or [])
+    return all(conds.get(t, {}).get('status') == 'True' and conds[t].get('observedGeneration') == generation for t, _r in CONDITIONS)
+
+
+def workspaces(client):
+    return client.resources.get(api_version='kaito.sh/v1beta1', kind='Workspace')
+
+
+def condition(ctype, status, reason, message='stand-in controller on the test bed', generation=None):
+    cond = {'type': ctype, 'status': status, 'reason': reason, 'message': message, 'lastTransitionTime': now()}
+    if generation is not None:
+        cond['observedGeneration'] = generation
+    return cond
+
+
+def set_status(client, namespace, name, conditions, state=None):
+    """Replace the workspace's status conditions (and state), as KAITO would."""
+    status = {'conditions': conditions}
+    if state:
+        status['state'] = state
+    return workspaces(client).status.patch(name=name, namespace=namespace, content_type=MERGE, body={'status': status}).to_dict()
+
+
+def mark_ready(client, namespace, name, generation):
+    return set_status(client, namespace, name, ready_status(generation)['conditions'], 'Ready')
+
+
+def set_finalizer(client, namespace, name, present=True):
+    api = workspaces(client)
+    meta = api.get(name=name, namespace=namespace).to_dict()['metadata']
+    finalizers = [f for f in meta.get('finalizers') or [] if f != FINALIZER] + ([FINALIZER] if present else [])
+    return api.patch(name=name, namespace=namespace, content_type=MERGE,
+                     body={'metadata': {'finalizers': finalizers, 'resourceVersion': meta['resourceVersion']}}).to_dict()
+
+
+class StandIn:
+    def __init__(self, client, ready_after=2.0):
+        self.client = client
+        self.api = workspaces(client)
+        self.ready_after = ready_after
+        self.first_seen = {}  # (uid, generation) -> monotonic time
+
+    def step(self):
+        for ws in self.api.get().to_dict().get('items') or []:
+            meta = ws['metadata']
+            finalizers = meta.get('finalizers') or []
+            if meta.get('deletionTimestamp'):
+                if FINALIZER in finalizers:
+                    set_finalizer(self.client, meta['namespace'], meta['name'], present=False)
+                continue
+            if FINALIZER not in finalizers:
+                set_finalizer(self.client, meta['namespace'], meta['name'])
+                continue
+            if is_current(ws):
+                continue
+            key = (meta['uid'], meta['generation'])
+            seen = self.first_seen.setdefault(key, time.monotonic())
+            if time.monotonic() - seen >= self.ready_after:
+                mark_ready(self.client, meta['namespace'], meta['name'], meta['generation'])
+
+
+def for_old_apiserver(value):
+    """The CRD without what a 1.20 apiserver refuses: CEL rules (x-kubernetes-validations, which it would not enforce
+    anyway) and empty-string defaults (it reads them as null; the Gateway API CRDs default group to "")."""
+    if isinstance(value, dict):
+        return dict((k, for_old_apiserver(v)) for k, v in value.items()
+                    if k != 'x-kubernetes-validations' and not (k == 'default' and value[k] == ''))
+    if isinstance(value, list):
+        return [for_old_apiserver(v) for v in value]
+    return value
+
+
+def install_crds(client, paths, field_manager='itest', timeout=30):
+    """Create or replace CRD manifests (several may share a file; .gz files are read uncompressed) and wait until each is
+    Established.
+
+    On an apiserver older than 1.25 (the 1.20 test bed) what it refuses is removed first (see for_old_apiserver)."""
+    import yaml
+    from kubernetes.dynamic.exceptions import NotFoundError
+    api = client.resources.get(api_version='apiextensions.k8s.io/v1', kind='CustomResourceDefinition')
+    old = int(''.join(ch for ch in client.version['kubernetes']['minor'] if ch.isdigit())) < 25
+    names = []
+    for path in paths:
+        path = Path(path)
+        text = gzip.decompress(path.read_bytes()).decode() if path.suffix == '.gz' else path.read_text()
+        for crd in yaml.safe_load_all(text):
+            if crd:
+                crd = for_old_apiserver(crd) if old else crd
+                try:
+                    live = api.get(name=crd['metadata']['name']).to_dict()
+                except NotFoundError:
+                    api.create(body=crd, field_manager=field_manager)
+                else:
+                    crd['metadata']['resourceVersion'] = live['metadata']['resourceVersion']
+                    api.replace(body=crd, field_manager=field_manager)
+                names.append(crd['metadata']['name'])
+    deadline = time.monotonic() + timeout
+    for name in names:
+        while not any(c['type'] == 'Established' and c['status'] == 'True'
+                      for c in (api.get(name=name).to_dict().get('status') or {}).get('conditions') or []):
+            if time.monotonic() > deadline:
+                raise RuntimeError('CRD %s is not Established after %ss' % (name, timeout))
+            time.sleep(0.2)
+    return names
+
+
+def mark_deployment_ready(client, namespace, name):
+    api = client.resources.get(api_version='apps/v1', kind='Deployment')
+    dep = api.get(name=name, namespace=namespace).to_dict()
+    replicas = dep['spec'].get('replicas', 1)
+    api.status.patch(name=name, namespace=namespace, content_type=MERGE, body={'status': {
+        'observedGeneration': dep['metadata']['generation'], 'replicas': replicas, 'updatedReplicas': replicas,
+        'readyReplicas': replicas, 'availableReplicas': replicas,
+        'conditions': [{'type': 'Available', 'status': 'True', 'reason': 'MinimumReplicasAvailable', 'message': 'stand-in',
+                        'lastUpdateTime': now(), 'lastTransitionTime': now()}]}})
+    return api.get(name=name, namespace=namespace).to_dict()['status']
+
+
+def serve(args):
+    from kubernetes.client.exceptions import ApiException
+    from urllib3.exceptions import HTTPError
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    standin = StandIn(client_for(args.kubeconfig), args.ready_after)
+    background.write_ready(Path(args.state), {'kubeconfig': str(args.kubeconfig), 'ready_after': args.ready_after})
+    failing_since = None
+    while not background.should_exit(args.watch):
+        try:
+            standin.step()
+            failing_since = None
+        except ApiException as exc:
+            if exc.status != 409:  # a conflict just means the object changed under us: next round
+                print('stand-in: %s' % exc, file=sys.stderr, flush=True)
+        except (HTTPError, OSError) as exc:
+            failing_since = failing_since or time.monotonic()
+            if time.monotonic() - failing_since > 30:
+                print('stand-in: the apiserver is gone (%s); exiting' % exc, file=sys.stderr, flush=True)
+                return 0
+        time.sleep(args.interval)
+    return 0
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog='python -m tests.integration.kaito_standin', description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest='command', required=True)
+    for name in ('serve', 'start'):
+        p = sub.add_parser(name)
+        p.add_argument('--state', required=True)
+        p.add_argument('--kubeconfig', required=True)
+        p.add_argument('--ready-after', type=float, default=2.0)
+        p.add_argument('--interval', type=float, default=0.5)
+        p.add_argument('--watch', help='exit when this path no longer exists (the test bed is gone)')
+    sub.add_parser('stop').add_argument('--state', required=True)
+    p = sub.add_parser('install-crds', help='create or replace CRD files, without what a 1.20 apiserver refuses')
+    p.add_argument('--kubeconfig', required=True)
+    p.add_argument('files', nargs='+')
+    p = sub.add_parser('mark-deployment-ready')
+    p.add_argument('--kubeconfig', required=True)
+    p.add_argument('--namespace', required=True)
+    p.add_argument('--name', required=True)
+    args = parser.parse_args(argv)
+    if args.command == 'stop':
+        print(json.dumps({'stopped': background.stop(Path(args.state))}))
+        return 0
+    if args.command == 'start':
+        extra = ['--kubeconfig', args.kubeconfig, '--ready-after', str(args.ready_after), '--interval', str(args.interval)]
+        extra += ['--watch', args.watch] if args.watch else []
+        print(json.dumps(background.start('kaito-standin', 'tests.integration.kaito_standin', extra, Path(args.state))))
+        return 0
+    if args.command == 'install-crds':
+        print(json.dumps({'established': install_crds(client_for(args.kubeconfig), args.files, field_manager='molecule-prepare')}))
+        return 0
+    if args.command == 'mark-deployment-ready':
+        print(json.dumps(mark_deployment_ready(client_for(args.kubeconfig), args.namespace, args.name)))
+        return 0
+    return serve(args)
+
+
+if __name__ == '__main__':
+    sys.exit(main())
