@@ -38,9 +38,14 @@ class PlaybookRun:
         return dict((name, r.get('msg')) for name, r in self.tasks.items() if r.get('failed'))
 
 
-def run_playbook(name, extra_vars=None, check=False, diff=False, env=None, verbosity=0, json_output=True, timeout=600):
-    """ansible-playbook <playbooks/name> from the repo root (so ansible.cfg applies), with JSON results."""
-    cmd = [str(ANSIBLE_PLAYBOOK), str(PLAYBOOKS / name)]
+def run_playbook(name, extra_vars=None, check=False, diff=False, env=None, verbosity=0, json_output=True, timeout=600, inventory=None):
+    """ansible-playbook from the repo root (so ansible.cfg applies), with JSON results.
+
+    `name` is a test playbook in tests/integration/playbooks, or a path from the repo root such as playbooks/site.yml.
+    """
+    cmd = [str(ANSIBLE_PLAYBOOK), str(REPO_ROOT / name if '/' in name else PLAYBOOKS / name)]
+    if inventory:
+        cmd += ['-i', str(REPO_ROOT / inventory)]
     if extra_vars:
         cmd += ['-e', json.dumps(extra_vars)]
     if check:
@@ -63,8 +68,8 @@ def run_playbook(name, extra_vars=None, check=False, diff=False, env=None, verbo
             raise AssertionError('ansible-playbook printed no JSON (rc=%s): %s\n%s' % (proc.returncode, proc.stdout[-3000:], proc.stderr[-3000:])) from exc
         for play in data.get('plays', []):
             for task in play.get('tasks', []):
-                host = task['hosts'].get('localhost')
+                host = task['hosts'].get('localhost') or next(iter(task['hosts'].values()), None)
                 if host is not None:
                     tasks[task['task']['name']] = host
-        stats = data.get('stats', {}).get('localhost', {})
+        stats = data.get('stats', {}).get('localhost') or next(iter(data.get('stats', {}).values()), {})
     return PlaybookRun(proc.returncode, proc.stdout, proc.stderr, tasks, stats)
