@@ -34,11 +34,13 @@ from .aks import (
     start_aks_bed,
 )
 from .engine import ArmEngine, Fault
+from .identity import register_identity
 from .resource_groups import RESOURCE_GROUP_API_VERSIONS, RESOURCE_GROUP_DEFAULT_API_VERSION, RESOURCE_GROUPS
 from .resource_types import (
     SPECS_DIR,
     ActionContext,
     ArmError,
+    ListContext,
     OperationContext,
     PutContext,
     ResourceType,
@@ -72,6 +74,7 @@ __all__ = [
     "Fault",
     "KUBERNETES_VERSIONS",
     "KubernetesVersions",
+    "ListContext",
     "OperationContext",
     "PutContext",
     "RESOURCE_GROUPS",
@@ -87,5 +90,6 @@ __all__ = [
     "VmSize",
     "aks_bed_session",
     "register_aks",
+    "register_identity",
     "start_aks_bed",
 ]

@@ -75,6 +75,7 @@ from urllib.parse import parse_qsl
 
 from ..kube_nodes import KubeNodes, PoolNodes, parse_taint
 from .engine import TOKEN_LIFETIME, ArmEngine, Operation, Record
+from .identity import register_identity
 from .resource_types import SPECS_DIR, ActionContext, ArmError, OperationContext, PutContext, ResourceType, Response
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -1357,6 +1358,7 @@ def register_aks(emulator: "ArmEmulator | ArmEngine", nodes: KubeNodes | str | P
     with engine.lock:
         engine.register(service.clusters)
         engine.register(service.pools)
+        register_identity(engine)  # managed identities, federated credentials, role assignments
         engine.__class__ = _AksEngine  # pylint: disable=attribute-defined-outside-init
         engine.aks = service  # type: ignore[attr-defined]
     return service

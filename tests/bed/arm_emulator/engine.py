@@ -24,6 +24,7 @@ from urllib.parse import parse_qsl, unquote
 from .resource_types import (
     ActionContext,
     ArmError,
+    ListContext,
     OperationContext,
     PutContext,
     ResourceType,
@@ -565,12 +566,12 @@ class ArmEngine:
             names = rtype.match_collection(segs)
             if names is not None and method == "GET":
                 self._check_api_version(rtype, api_version)
-                return self._list(rtype, names)
+                return self._list(rtype, names, query)
             sub_coll = rtype.subscription_collection()
             if sub_coll is not None and method == "GET" and len(sub_coll) == len(segs):
                 if match_segments(sub_coll, segs) is not None:
                     self._check_api_version(rtype, api_version)
-                    return self._list(rtype, None)
+                    return self._list(rtype, None, query)
             if method == "POST" and len(segs) == len(rtype.segments) + 1 and rtype.actions:
                 names = rtype.match(segs[:-1])
                 if names is not None:
@@ -915,7 +916,8 @@ class ArmEngine:
             return Response(status, copy.deepcopy(rec.doc), self._poll_headers(op, ("azure-async-operation",)))
         return Response(status, copy.deepcopy(rec.doc))
 
-    def _list(self, rtype: ResourceType, names: Optional[dict[str, str]]) -> Response:
+    def _list(self, rtype: ResourceType, names: Optional[dict[str, str]],
+              query: Optional[Mapping[str, str]] = None) -> Response:
         if names is not None:
             self._require_ancestors(rtype, dict(names, **{rtype.name_param: "-"}))
             prefix = "/" + "/".join(lit if lit is not None else names[ph]  # type: ignore[index]
@@ -925,6 +927,8 @@ class ArmEngine:
         prefix = prefix.lower()
         items = [copy.deepcopy(r.doc) for k, r in sorted(self.store.items())
                  if r.rtype is rtype and k.startswith(prefix)]
+        if rtype.lister is not None:
+            items = rtype.lister(ListContext(self, rtype, prefix.rstrip("/"), dict(query or {}), items))
         return Response(200, {"value": items})
 
     def _list_generic(self, segs: list[str], api_version: str) -> Response:

@@ -36,6 +36,7 @@ __all__ = [
     "PutContext",
     "OperationContext",
     "ActionContext",
+    "ListContext",
     "SPECS_DIR",
     "match_segments",
 ]
@@ -142,6 +143,21 @@ class ActionContext:
     api_version: str
 
 
+@dataclass
+class ListContext:
+    """Passed to ``ResourceType.lister`` on GET of the type's collection URL.
+
+    ``scope`` is the collection's parent id (the subscription id for subscription-wide lists), ``items`` what the
+    engine would answer (every resource of the type under ``scope``), ``query`` the request's query parameters.
+    """
+
+    engine: "ArmEngine"
+    rtype: "ResourceType"
+    scope: str
+    query: dict[str, str]
+    items: list[dict[str, Any]]
+
+
 _PLACEHOLDER = re.compile(r"^\{([^{}]+)\}$")
 
 
@@ -164,6 +180,7 @@ class ResourceType:
     on_done           hook(OperationContext) run when an async operation succeeds.
     patch             hook(PutContext) applying a PATCH body (default: replace ``tags``).
     actions           {"actionName": handler(ActionContext)} for ``POST {id}/actionName``.
+    lister            hook(ListContext) -> list of documents answering GET on the collection URL (filters...).
     allow_unknown_properties  don't reject members the Swagger does not know.
     system_data       add ``systemData`` (createdBy/At ...) to documents.
     not_found_code    error code of a 404 on this type (ResourceNotFound; ResourceGroupNotFound for groups).
@@ -184,6 +201,7 @@ class ResourceType:
     on_done: Optional[Callable[[OperationContext], None]] = None
     patch: Optional[Callable[[PutContext], None]] = None
     actions: Mapping[str, Callable[[ActionContext], Any]] = field(default_factory=dict)
+    lister: Optional[Callable[[ListContext], list[dict[str, Any]]]] = None
     allow_unknown_properties: bool = False
     system_data: bool = True
     not_found_code: str = "ResourceNotFound"
