@@ -14,7 +14,6 @@ from ansible_collections.aiplatform.aks.plugins.module_utils.aks.common import (
     parse_version)
 from ansible_collections.aiplatform.aks.plugins.module_utils.aks.nodepool import IMMUTABLE_POOL_FIELDS, check_pool, pool_properties
 from ansible_collections.aiplatform.aks.plugins.module_utils.azure.errors import AzureOperationError, describe
-from ansible_collections.aiplatform.aks.plugins.module_utils.azure.resource_group import normalize_location
 
 DNS_PREFIX = re.compile(r'^[a-zA-Z0-9]$|^[a-zA-Z0-9][-a-zA-Z0-9]{0,52}[a-zA-Z0-9]$')
 ISTIO_REVISION = re.compile(r'^asm-[0-9]+-[0-9]+$')
@@ -177,22 +176,15 @@ class ManagedCluster(AksResource):
     create_defaults = CREATE_DEFAULTS
 
     def __init__(self, client, resource_group, name, timeout, check_mode=False, purge_tags=False):
-        super(ManagedCluster, self).__init__(name, timeout, check_mode)
+        super(ManagedCluster, self).__init__(name, timeout, check_mode, purge_tags)
         self.client = client
         self.resource_group = resource_group
-        self.replace = ('tags',) if purge_tags else ()
 
     @classmethod
     def from_module(cls, module):
         p = module.params
         return cls(module.client(ContainerServiceClient), p['resource_group'], p['name'], p['timeout'],
                    check_mode=module.check_mode, purge_tags=p['purge_tags'])
-
-    def comparable(self, body):
-        body = dict(body)
-        if 'location' in body:
-            body['location'] = normalize_location(body['location'])
-        return body
 
     def align(self, desired, current):
         want = (desired.get('properties') or {}).get('kubernetesVersion')

@@ -124,8 +124,8 @@ class AksResource(ArmResource):
 
     poll_seconds = 5
 
-    def __init__(self, name, timeout, check_mode=False):
-        super(AksResource, self).__init__(name, check_mode)
+    def __init__(self, name, timeout, check_mode=False, purge_tags=False):
+        super(AksResource, self).__init__(name, check_mode, purge_tags)
         self.timeout = timeout
         self.deadline = time.monotonic() + timeout
 

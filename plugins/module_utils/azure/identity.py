@@ -14,7 +14,6 @@ import uuid
 
 from ansible_collections.aiplatform.aks.plugins.module_utils.azure.errors import AzureOperationError, arm_error, describe
 from ansible_collections.aiplatform.aks.plugins.module_utils.azure.reconcile import ArmResource
-from ansible_collections.aiplatform.aks.plugins.module_utils.azure.resource_group import normalize_location
 
 try:
     from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
@@ -114,22 +113,15 @@ class ManagedIdentity(ArmResource):
     create_requires = ('location',)
 
     def __init__(self, client, resource_group, name, check_mode=False, purge_tags=False):
-        super(ManagedIdentity, self).__init__(name, check_mode)
+        super(ManagedIdentity, self).__init__(name, check_mode, purge_tags)
         self.client = client
         self.resource_group = resource_group
-        self.replace = ('tags',) if purge_tags else ()
 
     @classmethod
     def from_module(cls, module):
         params = module.params
         return cls(module.client(ManagedServiceIdentityClient), params['resource_group'], params['name'],
                    check_mode=module.check_mode, purge_tags=params['purge_tags'])
-
-    def comparable(self, body):
-        body = dict(body)
-        if 'location' in body:
-            body['location'] = normalize_location(body['location'])
-        return body
 
     def writable(self, current):
         return dict((k, current[k]) for k in ('location', 'tags') if k in current)

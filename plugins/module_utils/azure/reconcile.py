@@ -17,6 +17,11 @@ import copy
 from ansible_collections.aiplatform.aks.plugins.module_utils.azure.errors import AzureOperationError
 
 
+def normalize_location(location):
+    """'West Europe' and 'westeurope' name the same region."""
+    return location.replace(' ', '').lower() if isinstance(location, str) else location
+
+
 def prune_none(value):
     """Drop None values (options the user did not set), and mappings left empty by that, from nested data."""
     if isinstance(value, dict):
@@ -117,12 +122,17 @@ class ArmResource:
     create_defaults = {}
     kind = 'resource'
 
-    def __init__(self, name, check_mode=False):
+    def __init__(self, name, check_mode=False, purge_tags=False):
         self.name = name
         self.check_mode = check_mode
+        if purge_tags:
+            self.replace = tuple(self.replace) + ('tags',)
 
     def comparable(self, body):
-        return body
+        """`body` as compared: regions in one spelling (subclasses may normalise more)."""
+        if 'location' not in body:
+            return body
+        return dict(body, location=normalize_location(body['location']))
 
     def settle(self, current):
         """Hook: the resource once any operation already running on it has ended."""

@@ -25,33 +25,21 @@ except ImportError:
     ResourceManagementClient = None
 
 
-def normalize_location(location):
-    """'West Europe' and 'westeurope' name the same region."""
-    return location.replace(' ', '').lower() if isinstance(location, str) else location
-
-
 class ResourceGroup(ArmResource):
     kind = 'resource group'
     immutable = ('location',)
     create_requires = ('location',)
 
     def __init__(self, client, name, timeout, check_mode=False, purge_tags=False):
-        super(ResourceGroup, self).__init__(name, check_mode)
+        super(ResourceGroup, self).__init__(name, check_mode, purge_tags)
         self.client = client
         self.timeout = timeout
-        self.replace = ('tags',) if purge_tags else ()
 
     @classmethod
     def from_module(cls, module):
         params = module.params
         return cls(module.client(ResourceManagementClient), params['name'], params['timeout'],
                    check_mode=module.check_mode, purge_tags=params['purge_tags'])
-
-    def comparable(self, body):
-        body = dict(body)
-        if 'location' in body:
-            body['location'] = normalize_location(body['location'])
-        return body
 
     def writable(self, current):
         return dict((k, current[k]) for k in ('location', 'tags', 'managedBy') if k in current)
