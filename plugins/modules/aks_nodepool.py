@@ -164,7 +164,7 @@ replaced:
 from ansible_collections.aiplatform.aks.plugins.module_utils.aks.common import AKS_SDK_REQUIREMENT, ContainerServiceClient, fail_on
 from ansible_collections.aiplatform.aks.plugins.module_utils.aks.credentials import entra_token, fetch_kubeconfig, uses_exec_plugin, with_token
 from ansible_collections.aiplatform.aks.plugins.module_utils.aks.nodepool import (
-    AgentPool, check_pool, family_of, find_managed, pool_properties, replacement_body, replacement_name)
+    AgentPool, check_pool, family_of, find_managed, pool_properties, replacement_body, replacement_name, unfinished_replacement)
 from ansible_collections.aiplatform.aks.plugins.module_utils.azure.client import AzureModule
 from ansible_collections.aiplatform.aks.plugins.module_utils.azure.errors import AzureOperationError
 from ansible_collections.aiplatform.aks.plugins.module_utils.azure.reconcile import prune_none
@@ -189,6 +189,29 @@ def kubernetes_client(module):
     return dynamic_client_from_dict(config)
 
 
+def drain_and_delete(module, old_pool, client=None):
+    """Cordon and drain the old pool's nodes, then delete the pool."""
+    client = client or kubernetes_client(module)
+    timeout = module.params['drain']['timeout'] if module.params['drain'] else 1800
+    drained = cordon_and_drain(client, 'kubernetes.azure.com/agentpool=%s' % old_pool.name, timeout)
+    old_pool.remove()
+    return drained
+
+
+def finish_replacement(module, pool, current, desired):
+    """Complete a replacement an earlier run started: keep the pool that fits `desired`, retire the other."""
+    leftover = unfinished_replacement(pool, current)
+    if leftover is None:
+        return pool, current, None
+    other = pool.named(leftover['name'])
+    if pool.immutable_changes(desired, current) and not other.immutable_changes(desired, leftover):
+        pool, current, other = other, other.settle(leftover), pool
+    plan = {'old': other.name, 'new': pool.name, 'resumed': True}
+    if not module.check_mode:
+        plan['drained'] = drain_and_delete(module, other)
+    return pool, current, plan
+
+
 def blue_green(module, pool, current, desired):
     """Create the replacement, wait for its nodes, drain the old nodes, delete the old pool."""
     family = family_of(current) or module.params['name']
@@ -203,12 +226,11 @@ def blue_green(module, pool, current, desired):
         return {'changed': True, 'replaced': plan, 'resource': body, 'differences': [],
                 'diff': {'before': current, 'after': body}}
     created = new_pool.present(body)['resource']
-    client = kubernetes_client(module)
     timeout = module.params['drain']['timeout'] if module.params['drain'] else 1800
     props = created.get('properties') or {}
+    client = kubernetes_client(module)
     wait_nodes_ready(client, 'kubernetes.azure.com/agentpool=%s' % new_name, props.get('count') or 0, timeout)
-    plan['drained'] = cordon_and_drain(client, 'kubernetes.azure.com/agentpool=%s' % pool.name, timeout)
-    pool.remove()
+    plan['drained'] = drain_and_delete(module, pool, client)
     return {'changed': True, 'replaced': plan, 'resource': created, 'differences': [], 'diff': {'before': current, 'after': created}}
 
 
@@ -244,10 +266,13 @@ def main():
         if params['state'] == 'present':
             fail_on(check_pool(params))
         pool, current = find_managed(AgentPool.from_module(module))
+        resumed = None
         if params['state'] == 'absent':
             result = pool.absent()
         else:
             desired = prune_none({'properties': pool_properties(params)})
+            if params['replace'] == 'blue_green' and current is not None:
+                pool, current, resumed = finish_replacement(module, pool, current, desired)
             try:
                 result = pool.present(desired)
             except AzureOperationError as exc:
@@ -258,6 +283,8 @@ def main():
         module.fail_azure(exc)
     except K8sError as exc:
         module.fail_json(msg='Blue/green replacement of node pool %s: %s' % (params['name'], exc))
+    if resumed:
+        result.update(changed=True, replaced=resumed)
     result['pool'] = result.pop('resource')
     module.exit_json(**result)
 

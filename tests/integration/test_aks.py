@@ -311,6 +311,46 @@ def test_no_secret_or_kubeconfig_content_in_verbose_output(bed, platform, tmp_pa
     assert again.rc == 0 and again.result('Credentials module')['changed'] is False
 
 
+def test_blue_green_drain_respects_a_pod_disruption_budget_and_resumes(bed, platform):
+    """A budget that allows no disruption stops the drain (the old pool stays); once it is gone a re-run finishes."""
+    client = DynamicClient(kubernetes.config.new_client_from_config(config_file=str(bed.apiserver.kubeconfig)))
+    old_node = nodes(bed, 'kubernetes.azure.com/agentpool=cpunpb1')[0]['metadata']['name']
+    pods = client.resources.get(api_version='v1', kind='Pod')
+    pods.create(namespace='default', body={'apiVersion': 'v1', 'kind': 'Pod', 'metadata': {'name': 'db-1', 'labels': {'app': 'db'}},
+                                           'spec': {'nodeName': old_node, 'containers': [{'name': 'db', 'image': 'postgres'}]}})
+    # as its kubelet would report it: a Pending pod may be evicted regardless of budgets
+    pods.status.patch(name='db-1', namespace='default', content_type='application/merge-patch+json',
+                      body={'status': {'phase': 'Running', 'conditions': [{'type': 'Ready', 'status': 'True'}]}})
+    budgets = client.resources.get(api_version='policy/v1beta1', kind='PodDisruptionBudget')
+    budgets.create(namespace='default', body={'apiVersion': 'policy/v1beta1', 'kind': 'PodDisruptionBudget', 'metadata': {'name': 'db'},
+                                              'spec': {'minAvailable': 1, 'selector': {'matchLabels': {'app': 'db'}}}})
+    args = {'name': 'cpunp', 'cluster': CLUSTER, 'resource_group': RG, 'vm_size': 'Standard_D16s_v5', 'replace': 'blue_green',
+            'drain': {'timeout': 5, 'kubeconfig': str(bed.apiserver.kubeconfig)}}
+    stop = threading.Event()
+    kubelet = threading.Thread(target=_play_kubelet, args=(bed, stop), daemon=True)
+    kubelet.start()
+    try:
+        blocked = run_playbook('aks_module.yml', {'aks_module': 'aks_nodepool', 'aks_args': args}, env=bed.env())
+        assert blocked.rc != 0
+        assert 'PodDisruptionBudgets still block default/db-1' in blocked.result('Node pool module')['msg']
+        assert pool_doc(bed.emulator, 'cpunpb1') is not None, 'the old pool stays while its pods cannot move'
+        assert pods.get(namespace='default', field_selector='metadata.name=db-1').to_dict()['items']
+
+        budgets.delete(name='db', namespace='default')
+        resumed = run_playbook('aks_module.yml', {'aks_module': 'aks_nodepool', 'aks_args': dict(args, drain={'timeout': 60})}, env=bed.env())
+    finally:
+        stop.set()
+        kubelet.join()
+    assert resumed.rc == 0, resumed.failures
+    result = resumed.result('Node pool module')
+    assert result['replaced']['old'] == 'cpunpb1' and 'default/db-1' in result['replaced']['drained']['evicted']
+    assert pool_doc(bed.emulator, 'cpunpb1') is None
+    pools = sorted(r['name'] for r in bed.emulator.resources()['resources'] if r.get('type', '').endswith('agentPools'))
+    assert pools == ['cpunp', 'gpunp', 'system'], 'the replacement from the blocked run was reused, not duplicated'
+    assert pool_doc(bed.emulator, 'cpunp')['properties']['vmSize'] == 'Standard_D16s_v5'
+    platform['vars']['nodepools_list'] = [platform['vars']['nodepools_list'][0], dict(CPU_POOL, vm_size='Standard_D16s_v5')]
+
+
 def test_teardown_removes_everything_and_is_idempotent(bed, platform):
     run = run_playbook('aks_teardown.yml', {'nodepools_list': platform['vars']['nodepools_list'], 'aks_cluster_timeout': 300,
                                             'nodepools_timeout': 300}, env=bed.env())
@@ -322,3 +362,4 @@ def test_teardown_removes_everything_and_is_idempotent(bed, platform):
         'aks-ai-platform' not in n['metadata']['labels'].get('kubernetes.azure.com/cluster', '') for n in nodes(bed, 'kubernetes.azure.com/cluster'))
     again = run_playbook('aks_teardown.yml', {'nodepools_list': platform['vars']['nodepools_list']}, env=bed.env())
     assert again.rc == 0 and again.changed == 0, again.failures
+

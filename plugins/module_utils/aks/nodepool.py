@@ -189,6 +189,15 @@ def find_managed(pool):
     return pool, None
 
 
+def unfinished_replacement(pool, current):
+    """The other pool of this pool's family, left behind by an interrupted blue/green replacement."""
+    family = family_of(current) or pool.name
+    for other in pool.list():
+        if other['name'] != pool.name and (family_of(other) == family or other['name'] == family):
+            return other
+    return None
+
+
 def replacement_name(pool, taken):
     """The family's name if free, else <name>b1, <name>b2 ... (12 characters at most)."""
     family = family_of(pool.read() or {}) or pool.name

@@ -99,6 +99,11 @@ def _covers(pattern, path):
     return all(a == '*' or a == b for a, b in zip(left, right))
 
 
+def blocked_paths(changed_paths, immutable):
+    """The changed paths that fall under an immutable field."""
+    return [p for p in changed_paths if any(_covers(f, p) for f in immutable)]
+
+
 def touched(changed_paths, field):
     """True if a changed path is `field` or lies under or above it (`*` matches one step)."""
     return any(_covers(field, p) for p in changed_paths)
@@ -134,6 +139,11 @@ class ArmResource:
             return body
         return dict(body, location=normalize_location(body['location']))
 
+    def immutable_changes(self, desired, current):
+        """Paths of `desired` that differ from `current` and cannot change in place."""
+        changed = differences(self.comparable(prune_none(desired)), self.comparable(current), self.replace, self.keyed)
+        return blocked_paths(changed, self.immutable)
+
     def settle(self, current):
         """Hook: the resource once any operation already running on it has ended."""
         return current
@@ -167,7 +177,7 @@ class ArmResource:
         else:
             desired = self.align(desired, current)
             changed_paths = differences(self.comparable(desired), self.comparable(current), self.replace, self.keyed)
-            blocked = [p for p in changed_paths if any(_covers(f, p) for f in self.immutable)]
+            blocked = blocked_paths(changed_paths, self.immutable)
             if blocked:
                 raise AzureOperationError(
                     'Cannot change %s of %s %s in place: %s' % (
