@@ -362,4 +362,3 @@ def test_teardown_removes_everything_and_is_idempotent(bed, platform):
         'aks-ai-platform' not in n['metadata']['labels'].get('kubernetes.azure.com/cluster', '') for n in nodes(bed, 'kubernetes.azure.com/cluster'))
     again = run_playbook('aks_teardown.yml', {'nodepools_list': platform['vars']['nodepools_list']}, env=bed.env())
     assert again.rc == 0 and again.changed == 0, again.failures
-
