@@ -5,9 +5,14 @@
 
 from __future__ import annotations
 
-from ansible.errors import AnsibleActionFail
+import os
+
+from ansible.errors import AnsibleActionFail, AnsibleFileNotFound
 from ansible.plugins.action import ActionBase
 from ansible.template import trust_as_template
+
+# Manifests shared across the collection's roles (templates/ at the collection root).
+SHARED_TEMPLATES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), 'templates')
 
 
 def _as_list(value):
@@ -23,8 +28,12 @@ class ActionModule(ActionBase):
     def _read(self, kind, path):
         try:
             source = self._find_needle(kind, path)
-        except AnsibleActionFail as exc:
-            raise AnsibleActionFail('k8s_apply: cannot find %s %s: %s' % ('template' if kind == 'templates' else 'file', path, exc))
+        except AnsibleFileNotFound as exc:
+            shared = os.path.join(SHARED_TEMPLATES, path)
+            if kind != 'templates' or os.path.isabs(path) or not os.path.isfile(shared):
+                raise AnsibleActionFail('k8s_apply: cannot find %s %s' % ('template' if kind == 'templates' else 'file', path),
+                                        orig_exc=exc)
+            source = shared
         return self._loader.get_text_file_contents(source)
 
     def _render(self, item, task_vars):

@@ -35,7 +35,9 @@ options:
   template:
     description:
       - Jinja2 templates rendered on the controller with the task's variables. Each item is a path, or a
-        mapping with C(path) and extra C(vars). Relative paths are looked up in role C(templates/) first.
+        mapping with C(path) and extra C(vars). Relative paths are looked up like the template module does (role
+        C(templates/) first), then in the collection's own C(templates/) directory, which holds manifests shared
+        across roles such as C(namespaces.yaml.j2).
     type: list
     elements: raw
   state:

@@ -106,6 +106,20 @@ def test_check_mode_diff_change_prune_and_delete(k8s_env, k8s_client, ns):
     assert again.rc == 0 and again.changed == 0
 
 
+def test_shared_collection_template_resolves_from_any_playbook(k8s_env, k8s_client, ns):
+    shared_vars = {'namespaces': [ns], 'pod_security': {'enforce': 'restricted'}, 'namespace_labels': {'team': 'ml'}}
+    shared = {'path': 'namespaces.yaml.j2', 'vars': shared_vars}
+    run = run_playbook('k8s_apply.yml', {'component_namespace': ns, 'templates': [shared]}, env=k8s_env)
+    assert run.rc == 0, run.failures
+    labels = k8s_client.resources.get(api_version='v1', kind='Namespace').get(name=ns).to_dict()['metadata']['labels']
+    assert labels['pod-security.kubernetes.io/enforce'] == 'restricted'
+    assert labels['pod-security.kubernetes.io/enforce-version'] == 'latest' and labels['team'] == 'ml'
+
+    missing = run_playbook('k8s_apply.yml', {'component_namespace': ns, 'templates': ['no-such.yaml.j2']}, env=k8s_env)
+    assert missing.rc != 0
+    assert 'k8s_apply: cannot find template no-such.yaml.j2' in missing.result('Apply the component')['msg']
+
+
 @pytest.mark.parametrize('definitions, message', [
     ([{'apiVersion': 'v1', 'kind': 'ConfigMap', 'metadata': {}}], 'metadata.name is required'),
     ([{'kind': 'ConfigMap', 'metadata': {'name': 'x'}}], 'apiVersion is required'),
