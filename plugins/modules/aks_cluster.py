@@ -248,15 +248,9 @@ options:
       kubernetes_version:
         description: Kubernetes version of the pool.
         type: str
-  tags:
-    description: Tags of the cluster resource.
-    type: dict
-  purge_tags:
-    description: Remove tags not listed in O(tags).
-    type: bool
-    default: false
 extends_documentation_fragment:
   - aiplatform.aks.azure_auth
+  - aiplatform.aks.azure_tags
 attributes:
   check_mode:
     description: Reads and compares, writes nothing, and returns the body that would be sent.

@@ -25,13 +25,7 @@ options:
     required: true
 extends_documentation_fragment:
   - aiplatform.aks.azure_auth
-attributes:
-  check_mode:
-    description: Reads only.
-    support: full
-  diff_mode:
-    description: Nothing changes, so there is no diff.
-    support: none
+  - aiplatform.aks.attributes.info_module
 author:
   - aiplatform.aks maintainers (@aiplatform-aks)
 requirements:

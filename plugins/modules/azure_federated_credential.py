@@ -50,13 +50,7 @@ options:
     default: ['api://AzureADTokenExchange']
 extends_documentation_fragment:
   - aiplatform.aks.azure_auth
-attributes:
-  check_mode:
-    description: Reads and compares, writes nothing, and returns what would change.
-    support: full
-  diff_mode:
-    description: Returns the before and after state.
-    support: full
+  - aiplatform.aks.attributes
 author:
   - aiplatform.aks maintainers (@aiplatform-aks)
 requirements:

@@ -34,22 +34,10 @@ options:
       - Azure region, for example C(westeurope). Required to create the identity.
       - C(West Europe) and C(westeurope) are treated as the same region.
     type: str
-  tags:
-    description: Tags to set on the identity.
-    type: dict
-  purge_tags:
-    description: Remove tags that are not listed in O(tags).
-    type: bool
-    default: false
 extends_documentation_fragment:
   - aiplatform.aks.azure_auth
-attributes:
-  check_mode:
-    description: Reads and compares, writes nothing, and returns what would change.
-    support: full
-  diff_mode:
-    description: Returns the before and after state.
-    support: full
+  - aiplatform.aks.attributes
+  - aiplatform.aks.azure_tags
 author:
   - aiplatform.aks maintainers (@aiplatform-aks)
 requirements:

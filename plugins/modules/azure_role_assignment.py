@@ -47,13 +47,7 @@ options:
     default: present
 extends_documentation_fragment:
   - aiplatform.aks.azure_auth
-attributes:
-  check_mode:
-    description: Reads and compares, writes nothing, and returns what would change.
-    support: full
-  diff_mode:
-    description: Returns the before and after state.
-    support: full
+  - aiplatform.aks.attributes
 author:
   - aiplatform.aks maintainers (@aiplatform-aks)
 requirements:

@@ -54,13 +54,7 @@ options:
     default: false
 extends_documentation_fragment:
   - aiplatform.aks.k8s_auth
-attributes:
-  check_mode:
-    support: full
-    description: Reads only.
-  diff_mode:
-    description: Reads only; there is nothing to diff.
-    support: none
+  - aiplatform.aks.attributes.info_module
 author:
   - aiplatform.aks maintainers (@aiplatform-aks)
 requirements:
