@@ -19,11 +19,13 @@ scenario, which has no pods on the test bed).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import gzip
 import json
 import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -110,6 +112,26 @@ class StandIn:
             seen = self.first_seen.setdefault(key, time.monotonic())
             if time.monotonic() - seen >= self.ready_after:
                 mark_ready(self.client, meta['namespace'], meta['name'], meta['generation'])
+
+    @contextlib.contextmanager
+    def running(self, interval=0.2):
+        """Step in a thread for the length of the block (tests that play the controller beside ansible-playbook)."""
+        stop = threading.Event()
+
+        def loop():
+            while not stop.is_set():
+                try:
+                    self.step()
+                except Exception:  # pylint: disable=broad-except
+                    pass  # a conflict with the module's write: next round
+                time.sleep(interval)
+        thread = threading.Thread(target=loop, daemon=True)
+        thread.start()
+        try:
+            yield self
+        finally:
+            stop.set()
+            thread.join()
 
 
 def for_old_apiserver(value):

@@ -1,7 +1,5 @@
 """The model_workspace role against the real test apiserver, with a stand-in KAITO controller and a stub model server."""
 
-import threading
-import time
 import uuid
 from pathlib import Path
 
@@ -27,21 +25,8 @@ def crds(k8s_client):
 @pytest.fixture
 def standin(k8s_client, crds):
     """The stand-in controller, stepping in a thread: finalizer, and Ready half a second after each generation."""
-    controller = kaito.StandIn(k8s_client, ready_after=0.5)
-    stop = threading.Event()
-
-    def loop():
-        while not stop.is_set():
-            try:
-                controller.step()
-            except Exception:  # pylint: disable=broad-except
-                pass  # a conflict with the module's write: next round
-            time.sleep(0.2)
-    thread = threading.Thread(target=loop, daemon=True)
-    thread.start()
-    yield controller
-    stop.set()
-    thread.join()
+    with kaito.StandIn(k8s_client, ready_after=0.5).running() as controller:
+        yield controller
 
 
 @pytest.fixture

@@ -6,8 +6,6 @@ controller (a Deployment reported rolled out, and a stand-in that marks workspac
 model server (a local stub that answers the five prompts).
 """
 
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -34,21 +32,8 @@ def kaito_addon(k8s_client):
     deployments = k8s_client.resources.get(api_version='apps/v1', kind='Deployment')
     deployments.server_side_apply(body=ADDON_CONTROLLER, namespace='kube-system', field_manager='itest', force_conflicts=True)
     kaito.mark_deployment_ready(k8s_client, 'kube-system', 'kaito-workspace')
-    controller = kaito.StandIn(k8s_client, ready_after=0.5)
-    stop = threading.Event()
-
-    def loop():
-        while not stop.is_set():
-            try:
-                controller.step()
-            except Exception:  # pylint: disable=broad-except
-                pass  # a conflict with the module's write: next round
-            time.sleep(0.2)
-    thread = threading.Thread(target=loop, daemon=True)
-    thread.start()
-    yield controller
-    stop.set()
-    thread.join()
+    with kaito.StandIn(k8s_client, ready_after=0.5).running() as controller:
+        yield controller
 
 
 def test_site_converges_serves_the_cpu_example_and_tears_down(bed, k8s_client, kaito_addon, tmp_path):
