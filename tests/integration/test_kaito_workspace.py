@@ -293,22 +293,41 @@ def test_defaults_of_the_server_are_not_changes_and_check_mode_writes_nothing(k8
 def test_absent_waits_for_the_finalizer_and_removes_what_it_made(k8s_env, k8s_client, ns):
     ws = dict(name='phi', namespace=ns, resource=GPU, preset={'name': 'phi-4-mini-instruct'}, wait=False,
               inference_config='vllm:\n  max-model-len: 1024\n', pod_disruption_budget={'min_available': '50%'})
-    assert run(k8s_env, ws).rc == 0
     pdbs = k8s_client.resources.get(api_version='policy/v1beta1', kind='PodDisruptionBudget')
-    assert pdbs.get(name='phi', namespace=ns).spec.minAvailable == '50%'
-    kaito.set_finalizer(k8s_client, ns, 'phi')
+    configmaps = k8s_client.resources.get(api_version='v1', kind='ConfigMap')
 
+    def create_held_by_kaito():
+        assert run(k8s_env, ws).rc == 0
+        kaito.set_finalizer(k8s_client, ns, 'phi')
+
+    def actions(result):
+        return sorted((o['kind'], o['action']) for o in result.result(TASK)['objects'])
+
+    create_held_by_kaito()
+    assert pdbs.get(name='phi', namespace=ns).spec.minAvailable == '50%'
     stuck = run(k8s_env, {'name': 'phi', 'namespace': ns, 'state': 'absent', 'wait_timeout': 2})
     assert stuck.rc != 0 and 'workspace.finalizer.kaito.sh' in stuck.result(TASK)['msg']
+    assert workspace(k8s_client, ns, 'phi')['metadata'].get('deletionTimestamp'), 'the deletion started; the finalizer holds it'
 
-    released = controller(k8s_client, ns, 'phi', lambda o: kaito.set_finalizer(k8s_client, ns, 'phi', present=False))
+    # KAITO lets go later; the next run removes what the timed-out one left behind
+    kaito.set_finalizer(k8s_client, ns, 'phi', present=False)
+    deadline = time.monotonic() + 30
+    while workspace(k8s_client, ns, 'phi') is not None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    leftovers = run(k8s_env, {'name': 'phi', 'namespace': ns, 'state': 'absent'})
+    assert leftovers.rc == 0, leftovers.failures
+    assert actions(leftovers) == [('ConfigMap', 'deleted'), ('PodDisruptionBudget', 'deleted'), ('Workspace', 'absent')]
+
+    # KAITO lets go as soon as the deletion starts: the module waits for that and then removes the rest
+    create_held_by_kaito()
+    released = controller(k8s_client, ns, 'phi', lambda o: kaito.set_finalizer(k8s_client, ns, 'phi', present=False),
+                          until=lambda o: bool(o['metadata'].get('deletionTimestamp')))
     gone = run(k8s_env, {'name': 'phi', 'namespace': ns, 'state': 'absent'})
     released.join()
     assert gone.rc == 0, gone.failures
-    assert sorted((o['kind'], o['action']) for o in gone.result(TASK)['objects']) == [
-        ('ConfigMap', 'deleted'), ('PodDisruptionBudget', 'deleted'), ('Workspace', 'deleted')]
+    assert actions(gone) == [('ConfigMap', 'deleted'), ('PodDisruptionBudget', 'deleted'), ('Workspace', 'deleted')]
     assert workspace(k8s_client, ns, 'phi') is None
-    assert k8s_client.resources.get(api_version='v1', kind='ConfigMap').get(namespace=ns).items == []
+    assert configmaps.get(namespace=ns).items == [] and pdbs.get(namespace=ns).items == []
     again = run(k8s_env, {'name': 'phi', 'namespace': ns, 'state': 'absent'})
     assert again.rc == 0 and again.changed == 0 and again.result(TASK)['workspace_action'] == 'absent'
 
