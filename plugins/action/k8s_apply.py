@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, aiplatform.aks contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Controller side of k8s_apply: reads src files and renders templates, then runs the module once."""
+"""Controller side of k8s_apply: reads src files, renders templates and finds validate.crds files, then runs the module once."""
 
 from __future__ import annotations
 
@@ -25,16 +25,18 @@ class ActionModule(ActionBase):
 
     TRANSFERS_FILES = False
 
-    def _read(self, kind, path):
+    def _find(self, kind, path):
         try:
-            source = self._find_needle(kind, path)
+            return self._find_needle(kind, path)
         except AnsibleFileNotFound as exc:
             shared = os.path.join(SHARED_TEMPLATES, path)
             if kind != 'templates' or os.path.isabs(path) or not os.path.isfile(shared):
                 raise AnsibleActionFail('k8s_apply: cannot find %s %s' % ('template' if kind == 'templates' else 'file', path),
                                         orig_exc=exc)
-            source = shared
-        return self._loader.get_text_file_contents(source)
+            return shared
+
+    def _read(self, kind, path):
+        return self._loader.get_text_file_contents(self._find(kind, path))
 
     def _render(self, item, task_vars):
         path, extra = (item, {}) if isinstance(item, str) else (item.get('path'), item.get('vars') or {})
@@ -53,5 +55,9 @@ class ActionModule(ActionBase):
         documents.extend(self._render(item, task_vars or {}) for item in _as_list(args.pop('template', None)))
         if documents:
             args['definitions'] = documents
+        validate = args.get('validate')
+        if isinstance(validate, dict) and validate.get('crds'):
+            # found like src, read by the module: the shared validate option also serves modules without an action plugin
+            args['validate'] = dict(validate, crds=[self._find('files', path) for path in _as_list(validate['crds'])])
         result.update(self._execute_module(module_args=args, task_vars=task_vars))
         return result

@@ -20,6 +20,9 @@ description:
     Established, so a CRD and objects of its kind can be applied in the same call.
   - Check mode uses server-side dry run; C(--diff) shows each object's before and after without status and
     server bookkeeping. Secret values are never shown.
+  - With O(validate), every object is validated on the controller first (built-in kinds against the Kubernetes
+    schemas, custom resources against their CRD including its CEL rules), so a bad manifest writes nothing even where
+    the server would have accepted part of the call.
 options:
   definitions:
     description:
@@ -105,6 +108,10 @@ options:
         elements: str
 extends_documentation_fragment:
   - aiplatform.aks.k8s_auth
+  - aiplatform.aks.k8s_validate
+notes:
+  - Relative paths in O(validate.crds) are looked up like O(src) (role C(files/) first).
+  - O(validate) is not used with O(state=absent).
 attributes:
   check_mode:
     description: Server-side dry run of every object; nothing is written.
@@ -117,6 +124,8 @@ author:
 requirements:
   - kubernetes >= 37
   - PyYAML
+  - kubernetes-validate >= 1.35 (with O(validate))
+  - common-expression-language >= 0.10 (with O(validate))
 '''
 
 EXAMPLES = r'''
@@ -151,6 +160,26 @@ EXAMPLES = r'''
     prune:
       label_selector: app.kubernetes.io/managed-by=aiplatform.aks
 
+- name: Refuse a Gateway API route that breaks its CRD's rules, before anything is written
+  aiplatform.aks.k8s_apply:
+    template: httproutes.yaml.j2
+    validate:
+      version: "1.34"
+      # the upstream CRD, with the CEL rules an older server would have dropped
+      crds: [crds/gateway.networking.k8s.io_httproutes.yaml]
+
+- name: Report problems as warnings and apply anyway
+  aiplatform.aks.k8s_apply:
+    src: manifests/legacy.yaml
+    validate:
+      fail_on_error: false
+      strict: false
+  register: applied
+
+- name: Show what validation found
+  ansible.builtin.debug:
+    msg: "{{ applied.validation | map(attribute='message') | list }}"
+
 - name: Delete the objects of a manifest file
   aiplatform.aks.k8s_apply:
     src: manifests/monitoring.yaml
@@ -178,12 +207,38 @@ objects:
       sample: unchanged
       choices: [created, updated, unchanged, deleted, absent, pruned]
     object: {description: The object as the server returns it (Secret values redacted)., type: dict, returned: always}
+validation:
+  description:
+    - Problems found by client-side validation. With O(validate.fail_on_error) the module fails when there are any,
+      and returns them here too.
+  returned: when O(validate) is set
+  type: list
+  elements: dict
+  contains:
+    object:
+      description: The object, as C(Kind namespace/name) or C(Kind name).
+      type: str
+      returned: always
+      sample: HTTPRoute default/chat
+    path:
+      description: Field path in the object, empty for the object as a whole.
+      type: str
+      returned: always
+      sample: spec.rules
+    message:
+      description: What is wrong; for a CEL rule, the rule's message.
+      type: str
+      returned: always
+      sample: must have at most 16 items, has 17
 '''
+
+import copy
 
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.apply import Applier, summarize
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.client import K8sError
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.module import K8sModule
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.objects import load_documents
+from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.validate import VALIDATE_ARG_SPEC, InvalidObjects, validator_for
 
 
 def collect(module):
@@ -221,30 +276,29 @@ def parse_kinds(kinds):
 
 
 def main():
-    module = K8sModule(
-        argument_spec=dict(
-            definitions=dict(type='raw'),
-            src=dict(type='list', elements='path'),
-            template=dict(type='list', elements='raw'),
-            state=dict(type='str', default='present', choices=['present', 'absent']),
-            namespace=dict(type='str'),
-            field_manager=dict(type='str', default='aiplatform.aks'),
-            force_conflicts=dict(type='bool', default=False),
-            wait=dict(type='bool', default=False),
-            wait_condition=dict(type='dict', options=dict(
-                type=dict(type='str', required=True),
-                status=dict(type='str', default='True', choices=['True', 'False', 'Unknown']),
-                reason=dict(type='str'),
-            )),
-            wait_timeout=dict(type='int', default=300),
-            wait_sleep=dict(type='float', default=1.0),
-            prune=dict(type='dict', options=dict(
-                label_selector=dict(type='str', required=True),
-                kinds=dict(type='list', elements='str'),
-            )),
-        ),
-        required_one_of=[('definitions', 'src', 'template')],
+    spec = copy.deepcopy(VALIDATE_ARG_SPEC)
+    spec.update(
+        definitions=dict(type='raw'),
+        src=dict(type='list', elements='path'),
+        template=dict(type='list', elements='raw'),
+        state=dict(type='str', default='present', choices=['present', 'absent']),
+        namespace=dict(type='str'),
+        field_manager=dict(type='str', default='aiplatform.aks'),
+        force_conflicts=dict(type='bool', default=False),
+        wait=dict(type='bool', default=False),
+        wait_condition=dict(type='dict', options=dict(
+            type=dict(type='str', required=True),
+            status=dict(type='str', default='True', choices=['True', 'False', 'Unknown']),
+            reason=dict(type='str'),
+        )),
+        wait_timeout=dict(type='int', default=300),
+        wait_sleep=dict(type='float', default=1.0),
+        prune=dict(type='dict', options=dict(
+            label_selector=dict(type='str', required=True),
+            kinds=dict(type='list', elements='str'),
+        )),
     )
+    module = K8sModule(argument_spec=spec, required_one_of=[('definitions', 'src', 'template')])
     params = module.params
     objects = collect(module)
     try:
@@ -252,8 +306,9 @@ def main():
     except ValueError as exc:
         module.fail_json(msg=str(exc))
 
+    validator = validator_for(module, module.client) if params['state'] == 'present' else None
     applier = Applier(module.client, check_mode=module.check_mode, namespace=params['namespace'],
-                      field_manager=params['field_manager'], force_conflicts=params['force_conflicts'])
+                      field_manager=params['field_manager'], force_conflicts=params['force_conflicts'], validator=validator)
     try:
         if params['state'] == 'absent':
             records = applier.delete(objects, params['wait_timeout'], params['wait_sleep'])
@@ -262,10 +317,15 @@ def main():
             if params['prune']:
                 records.extend(applier.prune(records, params['prune']['label_selector'], prune_kinds,
                                              params['wait_timeout'], params['wait_sleep']))
+    except InvalidObjects as exc:
+        module.fail_json(msg=str(exc), validation=exc.problems)
     except K8sError as exc:
         module.fail_json(msg=str(exc))
     changed, summary, diffs = summarize(records)
-    module.exit_json(changed=changed, objects=summary, diff=diffs)
+    result = dict(changed=changed, objects=summary, diff=diffs)
+    if validator:
+        result['validation'] = applier.validation
+    module.exit_json(**result)
 
 
 if __name__ == '__main__':

@@ -12,7 +12,7 @@ from tests.integration.playbook import run_playbook
 
 pytestmark = pytest.mark.integration
 
-CRDS = Path(__file__).parent / 'crds'
+CRDS = Path(__file__).parent.parent / 'crds'
 TASK = 'Check KAITO'
 IMAGE = 'mcr.microsoft.com/aks/kaito/workspace:0.12.0'
 CLUSTER_POLICY_CRD = {

@@ -12,14 +12,14 @@ from tests.integration.playbook import REPO_ROOT, run_playbook
 
 pytestmark = pytest.mark.integration
 
-CRDS = Path(__file__).parent / 'crds'
+CRDS = Path(__file__).parent.parent / 'crds'
 DEFAULTS = yaml.safe_load((REPO_ROOT / 'roles' / 'model_workspace' / 'defaults' / 'main.yml').read_text())
 
 
 @pytest.fixture(scope='module')
 def crds(k8s_client):
     return kaito.install_crds(k8s_client, [CRDS / 'kaito' / 'kaito.sh_workspaces.yaml',
-                                           CRDS / 'gateway-api' / 'gateway.networking.k8s.io_httproutes.yaml.gz'])
+                                           CRDS / 'gateway-api' / 'v1.2.1' / 'gateway.networking.k8s.io_httproutes.yaml.gz'])
 
 
 @pytest.fixture

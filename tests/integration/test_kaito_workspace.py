@@ -18,7 +18,7 @@ from tests.integration.playbook import run_playbook
 
 pytestmark = pytest.mark.integration
 
-CRDS = Path(__file__).parent / 'crds'
+CRDS = Path(__file__).parent.parent / 'crds'
 TASK = 'Reconcile the workspace'
 
 GPU = {'label_selector': {'matchLabels': {'apps': 'llm-gpu'}}}

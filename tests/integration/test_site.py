@@ -16,7 +16,7 @@ from tests.integration.playbook import run_playbook
 
 pytestmark = pytest.mark.integration
 
-CRDS = Path(__file__).parent / 'crds'
+CRDS = Path(__file__).parent.parent / 'crds'
 ADDON_CONTROLLER = {
     'apiVersion': 'apps/v1', 'kind': 'Deployment', 'metadata': {'name': 'kaito-workspace', 'namespace': 'kube-system'},
     'spec': {'replicas': 1, 'selector': {'matchLabels': {'app': 'kaito-workspace'}},

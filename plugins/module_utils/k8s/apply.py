@@ -5,6 +5,7 @@
 
 Each object is first applied with dryRun=All; only when the dry-run result differs from the live
 object (ignoring status and server bookkeeping) is the real apply sent. A second run writes nothing.
+With a Validator, every object is validated on the client before the first request that could write.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -24,13 +25,16 @@ FIELD_MANAGER = COLLECTION_NAME
 class Applier:
     """Applies, waits for, deletes and prunes Kubernetes objects through one DynamicClient."""
 
-    def __init__(self, client, check_mode=False, namespace=None, field_manager=FIELD_MANAGER, force_conflicts=False):
+    def __init__(self, client, check_mode=False, namespace=None, field_manager=FIELD_MANAGER, force_conflicts=False,
+                 validator=None):
         self.client = client
         self.check_mode = check_mode
         self.namespace = namespace
         self.field_manager = field_manager
         self.force_conflicts = force_conflicts
         self._pending_crds = set()  # kinds whose CRD exists only as a check-mode plan
+        self.validator = validator
+        self.validation = []  # problems the validator reported without failing
 
     # --- lookups -------------------------------------------------------------------------------
     def resource(self, obj):
@@ -38,6 +42,26 @@ class Applier:
             return self.client.resources.get(api_version=obj['apiVersion'], kind=obj['kind'])
         except ResourceNotFoundError:
             raise K8sError('%s: the server does not serve %s %s (is its CRD installed?)' % (describe(obj), obj['apiVersion'], obj['kind']))
+
+    def served_crd(self, api_version, kind):
+        """The CustomResourceDefinition the server has for a kind, or None if it does not serve the kind."""
+        try:
+            resource = self.client.resources.get(api_version=api_version, kind=kind)
+            crds = self.client.resources.get(api_version='apiextensions.k8s.io/v1', kind='CustomResourceDefinition')
+        except ResourceNotFoundError:
+            return None
+        return self.read(crds, '%s.%s' % (resource.name, resource.group), None)
+
+    def live(self, obj):
+        """The object as the server has it, or None (for transition rules, which compare with the old object)."""
+        try:
+            resource = self.client.resources.get(api_version=obj['apiVersion'], kind=obj['kind'])
+        except ResourceNotFoundError:
+            return None
+        namespace = (obj['metadata'].get('namespace') or self.namespace) if resource.namespaced else None
+        if resource.namespaced and not namespace:
+            return None
+        return self.read(resource, obj['metadata']['name'], namespace)
 
     def _place(self, obj, resource):
         """Fill in the namespace of namespaced objects; refuse one on cluster-scoped objects."""
@@ -101,6 +125,8 @@ class Applier:
 
     def apply(self, objects, wait=False, wait_timeout=300, wait_condition=None, wait_sleep=1.0):
         """Apply objects in dependency order; CRDs are waited for before the objects they define."""
+        if self.validator:
+            self.validation = self.validator.validate(objects, self.served_crd, self.live)
         self.check(objects)
         results = []
         for obj in apply_order(objects):
