@@ -4,11 +4,16 @@ import pytest
 
 from tests.bed.arm_emulator.aks import aks_bed_session
 
+# Emulated Azure operations last this long unless a test measures waiting and sets its own duration:
+# long enough that every module really polls, short enough that tests do not sit idle.
+OPERATION_SECONDS = 0.3
+RETRY_AFTER = 0.1
+
 
 @pytest.fixture(scope='session')
 def bed(tmp_path_factory):
     """ARM emulator with AKS, and a real apiserver that accepts its Entra tokens and shows its pools' Nodes."""
-    yield from aks_bed_session(tmp_path_factory, operation_seconds=1.0, retry_after=0.2)
+    yield from aks_bed_session(tmp_path_factory, operation_seconds=OPERATION_SECONDS, retry_after=RETRY_AFTER)
 
 
 @pytest.fixture(scope='session')

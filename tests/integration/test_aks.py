@@ -12,6 +12,8 @@ import pytest
 import yaml
 from kubernetes.dynamic import DynamicClient
 
+from tests.integration.conftest import OPERATION_SECONDS
+from tests.integration.module_call import call_module
 from tests.integration.playbook import ANSIBLE_PLAYBOOK, PLAYBOOKS, REPO_ROOT, run_playbook
 
 pytestmark = pytest.mark.integration
@@ -41,7 +43,7 @@ def platform(bed, tmp_path_factory):
     """Variables of the platform run, and its first (creating) run."""
     bed.emulator.engine.reset()
     kubeconfig = str(tmp_path_factory.mktemp('kube') / 'aks-ai-platform')
-    variables = {'aks_cluster_kubeconfig': kubeconfig, 'nodepools_list': [AI_POOL, CPU_POOL], 'aks_cluster_timeout': 300,
+    variables = {'aks_cluster_kubeconfig': kubeconfig, 'nodepools_list': [AI_POOL, CPU_POOL], 'aks_cluster_timeout': 300, 'nodepools_poll_interval': 0.5,
                  'nodepools_timeout': 300}
     first = run_playbook('aks_platform.yml', variables, env=bed.env())
     return {'vars': variables, 'first': first, 'kubeconfig': kubeconfig}
@@ -223,7 +225,7 @@ def test_interrupted_run_converges_without_duplicates(bed, platform):
         os.killpg(proc.pid, signal.SIGKILL)  # killed while the long-running operation is under way
         proc.wait()
     finally:
-        bed.emulator.engine.settings(operation_seconds=1.0)
+        bed.emulator.engine.settings(operation_seconds=OPERATION_SECONDS)
     run = run_playbook('aks_platform.yml', variables, env=bed.env())
     assert run.rc == 0, run.failures
     emu = bed.emulator
@@ -270,8 +272,8 @@ BAD_CLUSTERS = [
 def test_bad_pool_input_fails_clearly_without_writing(bed, platform, args, message):
     bed.emulator.clear_requests()
     args = dict({'name': 'newpool', 'cluster': CLUSTER, 'resource_group': RG}, **args)
-    run = run_playbook('aks_module.yml', {'aks_module': 'aks_nodepool', 'aks_args': args}, env=bed.env())
-    assert run.rc != 0 and message in run.result('Node pool module')['msg']
+    result = call_module('aks_nodepool', args, env=bed.env())
+    assert result.get('failed') and message in result['msg']
     assert writes(bed.emulator) == [] and writes(bed.emulator, 'DELETE') == []
 
 
@@ -280,8 +282,8 @@ def test_bad_cluster_input_fails_clearly_without_writing(bed, platform, args, me
     bed.emulator.clear_requests()
     args = dict({'name': 'other', 'resource_group': RG, 'location': 'westeurope',
                  'system_pool': {'vm_size': 'Standard_D2s_v3', 'count': 1}}, **args)
-    run = run_playbook('aks_module.yml', {'aks_module': 'aks_cluster', 'aks_args': args}, env=bed.env())
-    assert run.rc != 0 and message in run.result('Cluster module')['msg']
+    result = call_module('aks_cluster', args, env=bed.env())
+    assert result.get('failed') and message in result['msg']
     assert writes(bed.emulator) == []
 
 
@@ -352,7 +354,7 @@ def test_blue_green_drain_respects_a_pod_disruption_budget_and_resumes(bed, plat
 
 
 def test_teardown_removes_everything_and_is_idempotent(bed, platform):
-    run = run_playbook('aks_teardown.yml', {'nodepools_list': platform['vars']['nodepools_list'], 'aks_cluster_timeout': 300,
+    run = run_playbook('aks_teardown.yml', {'nodepools_list': platform['vars']['nodepools_list'], 'aks_cluster_timeout': 300, 'nodepools_poll_interval': 0.5,
                                             'nodepools_timeout': 300}, env=bed.env())
     assert run.rc == 0, run.failures
     emu = bed.emulator

@@ -1,5 +1,5 @@
-"""azure_managed_identity, azure_federated_credential, azure_role_assignment and the kaito role's gpu-provisioner
-identity through real ansible-playbook runs against the ARM emulator."""
+"""azure_managed_identity, azure_federated_credential and azure_role_assignment as module calls in process, and the
+kaito role's gpu-provisioner identity (all three modules) through real ansible-playbook runs, against the ARM emulator."""
 
 import uuid
 
@@ -10,6 +10,7 @@ from azure.mgmt.authorization.models import RoleAssignmentCreateParameters
 
 from ansible_collections.aiplatform.aks.plugins.module_utils.azure.identity import role_assignment_name
 from tests.integration.conftest import arm_writes
+from tests.integration.module_call import call_module
 from tests.integration.playbook import run_playbook
 
 pytestmark = pytest.mark.integration
@@ -19,13 +20,6 @@ IDENTITY = 'kaitoprovisioner'
 CONTRIBUTOR = 'b24988ac-6180-42a0-ab88-20f7382dd24c'
 READER = 'acdd72a7-3385-48ef-bd42-f606fba81ae7'
 SUBJECT = 'system:serviceaccount:gpu-provisioner:gpu-provisioner'
-TASKS = {'azure_managed_identity': 'Managed identity module', 'azure_federated_credential': 'Federated credential module',
-         'azure_role_assignment': 'Role assignment module'}
-
-
-def run(module, args, env, **kwargs):
-    result = run_playbook('identity.yml', {'identity_module': module, 'identity_args': args}, env=env, **kwargs)
-    return result, result.tasks.get(TASKS[module]) or {}
 
 
 def rg_id(arm, rg=RG):
@@ -46,16 +40,16 @@ def assignments(arm):
 
 @pytest.fixture
 def group(arm, azure_env):
-    created = run_playbook('resource_group.yml', {'group_name': RG, 'group_location': 'westeurope'}, env=azure_env)
-    assert created.rc == 0, created.failures
+    created = call_module('azure_resource_group', {'name': RG, 'location': 'westeurope'}, env=azure_env)
+    assert not created.get('failed'), created.get('msg')
     arm.clear_requests()
     return RG
 
 
 @pytest.fixture
 def identity(arm, azure_env, group):
-    done, result = run('azure_managed_identity', {'name': IDENTITY, 'resource_group': group, 'location': 'westeurope'}, azure_env)
-    assert done.rc == 0, done.failures
+    result = call_module('azure_managed_identity', {'name': IDENTITY, 'resource_group': group, 'location': 'westeurope'}, env=azure_env)
+    assert not result.get('failed'), result.get('msg')
     arm.clear_requests()
     return result
 
@@ -70,8 +64,8 @@ def authorization(arm):
 
 def test_managed_identity_create_rerun_update_check_and_delete(arm, azure_env, group):
     args = {'name': IDENTITY, 'resource_group': group, 'location': 'westeurope', 'tags': {'env': 'test', 'owner': 'platform'}}
-    created, result = run('azure_managed_identity', args, azure_env)
-    assert created.rc == 0, created.failures
+    result = call_module('azure_managed_identity', args, env=azure_env)
+    assert not result.get('failed'), result.get('msg')
     assert result['changed'] is True
     uuid.UUID(result['principal_id'])
     uuid.UUID(result['client_id'])
@@ -81,38 +75,38 @@ def test_managed_identity_create_rerun_update_check_and_delete(arm, azure_env, g
     assert [r['method'] for r in arm_writes(arm)] == ['PUT']
 
     arm.clear_requests()
-    rerun, again = run('azure_managed_identity', dict(args, location='West Europe'), azure_env)
-    assert rerun.rc == 0 and again['changed'] is False and again['client_id'] == result['client_id']
+    again = call_module('azure_managed_identity', dict(args, location='West Europe'), env=azure_env)
+    assert not again.get('failed') and again['changed'] is False and again['client_id'] == result['client_id']
     assert arm_writes(arm) == [], 'an unchanged identity gets no write'
 
-    checked, plan = run('azure_managed_identity', dict(args, tags={'owner': 'ml-team'}), azure_env, check=True, diff=True)
-    assert checked.rc == 0 and plan['changed'] is True and plan['differences'] == ['tags.owner']
+    plan = call_module('azure_managed_identity', dict(args, tags={'owner': 'ml-team'}), env=azure_env, check=True, diff=True)
+    assert not plan.get('failed') and plan['changed'] is True and plan['differences'] == ['tags.owner']
     assert plan['diff']['before']['tags']['owner'] == 'platform' and plan['diff']['after']['tags']['owner'] == 'ml-team'
     assert arm_writes(arm) == [], 'check mode writes nothing'
 
-    changed, update = run('azure_managed_identity', dict(args, tags={'owner': 'ml-team'}), azure_env)
-    assert changed.rc == 0 and update['changed'] is True
+    update = call_module('azure_managed_identity', dict(args, tags={'owner': 'ml-team'}), env=azure_env)
+    assert not update.get('failed') and update['changed'] is True
     puts = arm_writes(arm)
     assert len(puts) == 1 and puts[0]['body']['tags'] == {'env': 'test', 'owner': 'ml-team'}, 'unmentioned tags are kept'
     assert update['principal_id'] == result['principal_id'], 'an update keeps the identity'
 
     arm.clear_requests()
-    moved, failure = run('azure_managed_identity', dict(args, location='eastus'), azure_env)
-    assert moved.rc != 0 and 'Cannot change location of managed identity' in failure['msg']
+    failure = call_module('azure_managed_identity', dict(args, location='eastus'), env=azure_env)
+    assert failure.get('failed') and 'Cannot change location of managed identity' in failure['msg']
     assert arm_writes(arm) == []
 
-    planned, _plan = run('azure_managed_identity', {'name': IDENTITY, 'resource_group': group, 'state': 'absent'}, azure_env, check=True)
-    assert planned.rc == 0 and _plan['changed'] is True and arm_writes(arm) == []
-    deleted, gone = run('azure_managed_identity', {'name': IDENTITY, 'resource_group': group, 'state': 'absent'}, azure_env)
-    assert deleted.rc == 0 and gone['changed'] is True and gone['identity'] is None
+    _plan = call_module('azure_managed_identity', {'name': IDENTITY, 'resource_group': group, 'state': 'absent'}, env=azure_env, check=True)
+    assert not _plan.get('failed') and _plan['changed'] is True and arm_writes(arm) == []
+    gone = call_module('azure_managed_identity', {'name': IDENTITY, 'resource_group': group, 'state': 'absent'}, env=azure_env)
+    assert not gone.get('failed') and gone['changed'] is True and gone['identity'] is None
     assert arm.engine.get_resource(identity_id(arm)) is None
-    again, nothing = run('azure_managed_identity', {'name': IDENTITY, 'resource_group': group, 'state': 'absent'}, azure_env)
-    assert again.rc == 0 and nothing['changed'] is False
+    nothing = call_module('azure_managed_identity', {'name': IDENTITY, 'resource_group': group, 'state': 'absent'}, env=azure_env)
+    assert not nothing.get('failed') and nothing['changed'] is False
 
 
 def test_managed_identity_needs_a_location_to_be_created(arm, azure_env, group):
-    done, result = run('azure_managed_identity', {'name': IDENTITY, 'resource_group': group}, azure_env)
-    assert done.rc != 0 and 'location is required to create managed identity kaitoprovisioner' in result['msg']
+    result = call_module('azure_managed_identity', {'name': IDENTITY, 'resource_group': group}, env=azure_env)
+    assert result.get('failed') and 'location is required to create managed identity kaitoprovisioner' in result['msg']
     assert arm_writes(arm) == []
 
 
@@ -120,50 +114,50 @@ def test_federated_credential_create_rerun_update_check_and_delete(arm, azure_en
     args = {'name': 'kaito-federatedcredential', 'identity': IDENTITY, 'resource_group': RG,
             'issuer': 'https://oidc.example/tenant/cluster/', 'subject': SUBJECT}
     fic_id = identity_id(arm) + '/federatedIdentityCredentials/kaito-federatedcredential'
-    created, result = run('azure_federated_credential', args, azure_env)
-    assert created.rc == 0, created.failures
+    result = call_module('azure_federated_credential', args, env=azure_env)
+    assert not result.get('failed'), result.get('msg')
     assert result['changed'] is True and result['federated_credential']['audiences'] == ['api://AzureADTokenExchange']
     assert arm.engine.get_resource(fic_id)['properties']['subject'] == SUBJECT
 
     arm.clear_requests()
-    rerun, again = run('azure_federated_credential', args, azure_env)
-    assert rerun.rc == 0 and again['changed'] is False and arm_writes(arm) == []
+    again = call_module('azure_federated_credential', args, env=azure_env)
+    assert not again.get('failed') and again['changed'] is False and arm_writes(arm) == []
 
     other = 'system:serviceaccount:gpu-provisioner:other'
-    checked, plan = run('azure_federated_credential', dict(args, subject=other), azure_env, check=True, diff=True)
-    assert checked.rc == 0 and plan['changed'] is True and plan['differences'] == ['subject']
+    plan = call_module('azure_federated_credential', dict(args, subject=other), env=azure_env, check=True, diff=True)
+    assert not plan.get('failed') and plan['changed'] is True and plan['differences'] == ['subject']
     assert plan['diff']['before']['subject'] == SUBJECT and plan['diff']['after']['subject'] == other
     assert arm_writes(arm) == []
 
-    changed, update = run('azure_federated_credential', dict(args, subject=other, audiences=['api://a', 'api://b']), azure_env)
-    assert changed.rc == 0 and update['changed'] is True
+    update = call_module('azure_federated_credential', dict(args, subject=other, audiences=['api://a', 'api://b']), env=azure_env)
+    assert not update.get('failed') and update['changed'] is True
     assert sorted(update['differences']) == ['audiences', 'subject']
     puts = arm_writes(arm)
     assert len(puts) == 1 and puts[0]['body']['properties'] == {
         'issuer': args['issuer'], 'subject': other, 'audiences': ['api://a', 'api://b']}
 
     arm.clear_requests()
-    bad, failure = run('azure_federated_credential', dict(args, name='x'), azure_env)
-    assert bad.rc != 0 and 'not a valid federated credential name' in failure['msg']
-    missing, failure = run('azure_federated_credential', dict(args, name='new-credential', subject=None), azure_env)
-    assert missing.rc != 0 and 'subject is required to create federated credential new-credential' in failure['msg']
+    failure = call_module('azure_federated_credential', dict(args, name='x'), env=azure_env)
+    assert failure.get('failed') and 'not a valid federated credential name' in failure['msg']
+    failure = call_module('azure_federated_credential', dict(args, name='new-credential', subject=None), env=azure_env)
+    assert failure.get('failed') and 'subject is required to create federated credential new-credential' in failure['msg']
     assert arm_writes(arm) == []
 
-    removed, gone = run('azure_federated_credential', dict(args, state='absent'), azure_env)
-    assert removed.rc == 0 and gone['changed'] is True and arm.engine.get_resource(fic_id) is None
-    again, nothing = run('azure_federated_credential', dict(args, state='absent'), azure_env)
-    assert again.rc == 0 and nothing['changed'] is False
+    gone = call_module('azure_federated_credential', dict(args, state='absent'), env=azure_env)
+    assert not gone.get('failed') and gone['changed'] is True and arm.engine.get_resource(fic_id) is None
+    nothing = call_module('azure_federated_credential', dict(args, state='absent'), env=azure_env)
+    assert not nothing.get('failed') and nothing['changed'] is False
 
 
 def test_role_assignment_is_idempotent_and_never_duplicated(arm, azure_env, identity, authorization):
     principal = identity['principal_id']
     scope = rg_id(arm)
     args = {'scope': scope, 'role': 'Contributor', 'principal_id': principal}
-    checked, plan = run('azure_role_assignment', args, azure_env, check=True, diff=True)
-    assert checked.rc == 0 and plan['changed'] is True and arm_writes(arm) == [] and assignments(arm) == []
+    plan = call_module('azure_role_assignment', args, env=azure_env, check=True, diff=True)
+    assert not plan.get('failed') and plan['changed'] is True and arm_writes(arm) == [] and assignments(arm) == []
 
-    created, result = run('azure_role_assignment', args, azure_env)
-    assert created.rc == 0, created.failures
+    result = call_module('azure_role_assignment', args, env=azure_env)
+    assert not result.get('failed'), result.get('msg')
     name = role_assignment_name(scope, role_id(arm, CONTRIBUTOR), principal)
     assert result['changed'] is True and result['name'] == name
     assert result['role_assignment']['id'] == scope + '/providers/Microsoft.Authorization/roleAssignments/' + name
@@ -172,28 +166,28 @@ def test_role_assignment_is_idempotent_and_never_duplicated(arm, azure_env, iden
     assert doc['properties']['principalType'] == 'ServicePrincipal' and doc['properties']['roleDefinitionId'] == role_id(arm, CONTRIBUTOR)
 
     arm.clear_requests()
-    rerun, again = run('azure_role_assignment', dict(args, role='contributor', scope=scope + '/'), azure_env)
-    assert rerun.rc == 0 and again['changed'] is False and arm_writes(arm) == []
-    full, same = run('azure_role_assignment', dict(args, role=role_id(arm, CONTRIBUTOR)), azure_env)
-    assert full.rc == 0 and same['changed'] is False and arm_writes(arm) == []
+    again = call_module('azure_role_assignment', dict(args, role='contributor', scope=scope + '/'), env=azure_env)
+    assert not again.get('failed') and again['changed'] is False and arm_writes(arm) == []
+    same = call_module('azure_role_assignment', dict(args, role=role_id(arm, CONTRIBUTOR)), env=azure_env)
+    assert not same.get('failed') and same['changed'] is False and arm_writes(arm) == []
 
     # another role at the same scope is another assignment
-    reader, added = run('azure_role_assignment', dict(args, role='Reader'), azure_env)
-    assert reader.rc == 0 and added['changed'] is True and len(assignments(arm)) == 2
+    added = call_module('azure_role_assignment', dict(args, role='Reader'), env=azure_env)
+    assert not added.get('failed') and added['changed'] is True and len(assignments(arm)) == 2
 
     # the same grant under a name someone else chose is found, not duplicated
     other_scope = identity_id(arm)
     authorization.role_assignments.create(other_scope, str(uuid.uuid4()), RoleAssignmentCreateParameters(
         role_definition_id=role_id(arm, READER), principal_id=principal, principal_type='ServicePrincipal'))
     arm.clear_requests()
-    found, existing = run('azure_role_assignment', dict(args, scope=other_scope, role='Reader'), azure_env)
-    assert found.rc == 0 and existing['changed'] is False and arm_writes(arm) == []
+    existing = call_module('azure_role_assignment', dict(args, scope=other_scope, role='Reader'), env=azure_env)
+    assert not existing.get('failed') and existing['changed'] is False and arm_writes(arm) == []
 
     # deleting removes that assignment, whatever its name
-    gone, removed = run('azure_role_assignment', dict(args, scope=other_scope, role='Reader', state='absent'), azure_env)
-    assert gone.rc == 0 and removed['changed'] is True and len(assignments(arm)) == 2
-    still, nothing = run('azure_role_assignment', dict(args, scope=other_scope, role='Reader', state='absent'), azure_env)
-    assert still.rc == 0 and nothing['changed'] is False
+    removed = call_module('azure_role_assignment', dict(args, scope=other_scope, role='Reader', state='absent'), env=azure_env)
+    assert not removed.get('failed') and removed['changed'] is True and len(assignments(arm)) == 2
+    nothing = call_module('azure_role_assignment', dict(args, scope=other_scope, role='Reader', state='absent'), env=azure_env)
+    assert not nothing.get('failed') and nothing['changed'] is False
 
 
 def test_interrupted_or_retried_role_assignment_create_makes_one_assignment(arm, azure_env, identity, authorization):
@@ -205,17 +199,17 @@ def test_interrupted_or_retried_role_assignment_create_makes_one_assignment(arm,
     authorization.role_assignments.create(scope, name, RoleAssignmentCreateParameters(
         role_definition_id=role_id(arm, CONTRIBUTOR), principal_id=principal, principal_type='ServicePrincipal'))
     arm.clear_requests()
-    rerun, result = run('azure_role_assignment', args, azure_env)
-    assert rerun.rc == 0 and result['changed'] is False and result['name'] == name and arm_writes(arm) == []
+    result = call_module('azure_role_assignment', args, env=azure_env)
+    assert not result.get('failed') and result['changed'] is False and result['name'] == name and arm_writes(arm) == []
     assert len(assignments(arm)) == 1
 
     # throttled or failing PUTs are retried under the same name: still one assignment
-    run('azure_role_assignment', dict(args, state='absent'), azure_env)
+    call_module('azure_role_assignment', dict(args, state='absent'), env=azure_env)
     assert assignments(arm) == []
     arm.clear_requests()
     arm.add_fault(action='status', method='PUT', path='/roleAssignments/', status=503, retry_after=0, times=2)
-    retried, created = run('azure_role_assignment', args, azure_env)
-    assert retried.rc == 0 and created['changed'] is True, retried.failures
+    created = call_module('azure_role_assignment', args, env=azure_env)
+    assert not created.get('failed') and created['changed'] is True, created.get('msg')
     puts = [r for r in arm.requests if r['method'] == 'PUT']
     assert [r['status'] for r in puts] == [503, 503, 201]
     assert len({r['path'] for r in puts}) == 1, 'every attempt uses the same name'
@@ -228,18 +222,18 @@ def test_interrupted_or_retried_role_assignment_create_makes_one_assignment(arm,
 ])
 def test_bad_role_assignment_input_fails_clearly_without_writing(arm, azure_env, group, args, message):
     base = {'scope': rg_id(arm), 'role': 'Reader', 'principal_id': str(uuid.uuid4())}
-    done, result = run('azure_role_assignment', dict(base, **args), azure_env)
-    assert done.rc != 0 and message in result['msg']
+    result = call_module('azure_role_assignment', dict(base, **args), env=azure_env)
+    assert result.get('failed') and message in result['msg']
     assert arm_writes(arm) == []
 
 
 def test_kaito_role_gpu_provisioner_identity(bed, arm, azure_env):
     rg, cluster = 'rg-kaito-identity', 'aks-gpu-provisioner'
-    assert run_playbook('resource_group.yml', {'group_name': rg, 'group_location': 'westeurope'}, env=azure_env).rc == 0
+    assert not call_module('azure_resource_group', {'name': rg, 'location': 'westeurope'}, env=azure_env).get('failed')
     args = {'name': cluster, 'resource_group': rg, 'location': 'westeurope', 'oidc_issuer': True, 'workload_identity': True,
             'system_pool': {'vm_size': 'Standard_D2s_v3', 'count': 1}, 'timeout': 120}
-    made = run_playbook('aks_module.yml', {'aks_module': 'aks_cluster', 'aks_args': args}, env=bed.env())
-    assert made.rc == 0, made.failures
+    made = call_module('aks_cluster', args, env=bed.env())
+    assert not made.get('failed'), made.get('msg')
     cluster_id = rg_id(arm, rg) + '/providers/Microsoft.ContainerService/managedClusters/' + cluster
     issuer = arm.engine.get_resource(cluster_id)['properties']['oidcIssuerProfile']['issuerURL']
     assert issuer.startswith('https://')

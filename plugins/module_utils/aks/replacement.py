@@ -1,0 +1,90 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, aiplatform.aks contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Blue/green replacement of a node pool: create the new pool, wait for its nodes, drain the old ones, delete the old pool.
+
+aks_nodepool loads this only when a pool is replaced, because the Kubernetes side needs the kubernetes package,
+whose import costs about half a second on every run otherwise.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.aiplatform.aks.plugins.module_utils.aks.common import ContainerServiceClient
+from ansible_collections.aiplatform.aks.plugins.module_utils.aks.credentials import entra_token, fetch_kubeconfig, uses_exec_plugin, with_token
+from ansible_collections.aiplatform.aks.plugins.module_utils.aks.nodepool import family_of, replacement_body, replacement_name, unfinished_replacement
+from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.client import (
+    HAS_KUBERNETES, KUBERNETES_IMPORT_ERROR, K8sError, dynamic_client, dynamic_client_from_dict)
+from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.drain import cordon_and_drain, wait_nodes_ready
+
+
+def explained(workflow):
+    """A Kubernetes error during a replacement fails the module, naming the pool."""
+    def run(module, pool, current, desired):
+        try:
+            return workflow(module, pool, current, desired)
+        except K8sError as exc:
+            module.fail_json(msg='Blue/green replacement of node pool %s: %s' % (module.params['name'], exc))
+    return run
+
+
+def kubernetes_client(module):
+    """Kubernetes access for the drain: the given kubeconfig, else the cluster's credentials held in memory."""
+    params = module.params
+    if not HAS_KUBERNETES:
+        module.fail_json(msg='replace=blue_green needs the kubernetes Python package', exception=KUBERNETES_IMPORT_ERROR)
+    kubeconfig = (params['drain'] or {}).get('kubeconfig')
+    if kubeconfig:
+        return dynamic_client({'kubeconfig': kubeconfig})
+    config = fetch_kubeconfig(module.client(ContainerServiceClient), params['resource_group'], params['cluster'])
+    if uses_exec_plugin(config):
+        config = with_token(config, *entra_token(module.auth.credential))
+    return dynamic_client_from_dict(config)
+
+
+def drain_and_delete(module, old_pool, client=None):
+    """Cordon and drain the old pool's nodes, then delete the pool."""
+    client = client or kubernetes_client(module)
+    timeout = module.params['drain']['timeout'] if module.params['drain'] else 1800
+    drained = cordon_and_drain(client, 'kubernetes.azure.com/agentpool=%s' % old_pool.name, timeout)
+    old_pool.remove()
+    return drained
+
+
+@explained
+def finish_replacement(module, pool, current, desired):
+    """Complete a replacement an earlier run started: keep the pool that fits `desired`, retire the other."""
+    leftover = unfinished_replacement(pool, current)
+    if leftover is None:
+        return pool, current, None
+    other = pool.named(leftover['name'])
+    if pool.immutable_changes(desired, current) and not other.immutable_changes(desired, leftover):
+        pool, current, other = other, other.settle(leftover), pool
+    plan = {'old': other.name, 'new': pool.name, 'resumed': True}
+    if not module.check_mode:
+        plan['drained'] = drain_and_delete(module, other)
+    return pool, current, plan
+
+
+@explained
+def blue_green(module, pool, current, desired):
+    """Create the replacement, wait for its nodes, drain the old nodes, delete the old pool."""
+    family = family_of(current) or module.params['name']
+    taken = [p['name'] for p in pool.list()]
+    siblings = [name for name in taken if name != pool.name]
+    resumed = [name for name in siblings if family_of(pool.named(name).read() or {}) == family]
+    new_name = resumed[0] if resumed else replacement_name(pool, taken)
+    new_pool = pool.named(new_name)
+    body = replacement_body(current, desired, family)
+    plan = {'old': pool.name, 'new': new_name}
+    if module.check_mode:
+        return {'changed': True, 'replaced': plan, 'resource': body, 'differences': [],
+                'diff': {'before': current, 'after': body}}
+    created = new_pool.present(body)['resource']
+    timeout = module.params['drain']['timeout'] if module.params['drain'] else 1800
+    props = created.get('properties') or {}
+    client = kubernetes_client(module)
+    wait_nodes_ready(client, 'kubernetes.azure.com/agentpool=%s' % new_name, props.get('count') or 0, timeout)
+    plan['drained'] = drain_and_delete(module, pool, client)
+    return {'changed': True, 'replaced': plan, 'resource': created, 'differences': [], 'diff': {'before': current, 'after': created}}

@@ -1,0 +1,43 @@
+"""Run one of the collection's modules inside the test process, against the same test bed.
+
+For behaviour that lives in a module's own code (input checks, reconcile, retries, waits), a module call
+proves as much as an `ansible-playbook` run at a fraction of its cost: the module is fed its arguments the
+way Ansible feeds them (`patch_module_args`, with `_ansible_check_mode` and `_ansible_diff`), and its
+`exit_json`/`fail_json` output is read from stdout as Ansible reads it. What only a real run proves (roles,
+the `k8s_apply` action plugin, `module_defaults` groups, `async`, output at -vvv) stays with `run_playbook`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import io
+import json
+import os
+from unittest import mock
+
+from ansible.module_utils.testing import patch_module_args
+
+MODULES = 'ansible_collections.aiplatform.aks.plugins.modules.'
+
+
+def call_module(name, args, env=None, check=False, diff=False):
+    """The result of module `name` (for example 'aks_nodepool') run with `args`; `failed` is true when it failed.
+
+    `env` is the environment the module sees (credentials and endpoints), as `run_playbook` passes it.
+    """
+    module = importlib.import_module(MODULES + name)
+    params = dict(args, _ansible_check_mode=check, _ansible_diff=diff)
+    output = io.StringIO()
+    with mock.patch.dict(os.environ, env or {}), patch_module_args(params), contextlib.redirect_stdout(output):
+        try:
+            module.main()
+        except SystemExit:
+            pass
+        else:
+            raise AssertionError('module %s returned without exit_json or fail_json' % name)
+    text = output.getvalue()
+    try:
+        return json.loads(text[text.index('{'):])
+    except ValueError as exc:
+        raise AssertionError('module %s printed no JSON result: %r' % (name, text[-2000:])) from exc
