@@ -32,8 +32,13 @@ unit:
 integration:
 	bash scripts/pytest.sh tests/integration -n $(INTEGRATION_WORKERS) --dist loadfile --junitxml=$(TEST_RESULTS_DIR)/integration.xml
 
+# Two scenarios at a time, each with a bed of its own; each scenario's output is printed whole when it ends.
+MOLECULE_SCENARIOS := $(sort $(patsubst molecule/%/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
 molecule:
-	molecule test --all --workers 2
+	$(MAKE) --no-print-directory -j2 --output-sync=target $(addprefix molecule-scenario-,$(MOLECULE_SCENARIOS))
+
+molecule-scenario-%:
+	molecule test -s $*
 
 molecule-syntax-kind:
 	AIPLATFORM_MOLECULE_PLATFORM=kind molecule syntax --all

@@ -18,6 +18,8 @@ from unittest import mock
 
 from ansible.module_utils.testing import patch_module_args
 
+from tests.integration.playbook import PlaybookRun
+
 MODULES = 'ansible_collections.aiplatform.aks.plugins.modules.'
 
 
@@ -41,3 +43,11 @@ def call_module(name, args, env=None, check=False, diff=False):
         return json.loads(text[text.index('{'):])
     except ValueError as exc:
         raise AssertionError('module %s printed no JSON result: %r' % (name, text[-2000:])) from exc
+
+
+def run_task(name, task, args, env=None, check=False, diff=False):
+    """`call_module` read as a play of one task named `task`, for tests that read results the way `run_playbook`
+    gives them; rc is what ansible-playbook returns when that task fails (2)."""
+    result = call_module(name, args, env=env, check=check, diff=diff)
+    return PlaybookRun(rc=2 if result.get('failed') else 0, stdout='', stderr='', tasks={task: result},
+                       stats={'changed': int(bool(result.get('changed')))})

@@ -1,10 +1,11 @@
-"""inference_probe through real ansible-playbook runs against a local model server speaking both APIs."""
+"""inference_probe, in process and through real ansible-playbook runs, against a local model server speaking both APIs."""
 
 import uuid
 
 import pytest
 
 from tests.integration.inference_stub import ANSWERS, CPU_EXAMPLE_PROMPTS, InferenceStub
+from tests.integration.module_call import run_task
 from tests.integration.playbook import run_playbook
 
 pytestmark = pytest.mark.integration
@@ -19,8 +20,11 @@ def stub():
         yield server
 
 
-def probe(options, env=None):
-    return run_playbook('inference_probe.yml', {'probe': options}, env=env)
+def probe(options, env=None, playbook=False):
+    """inference_probe with `options`: in process, or through tests/integration/playbooks/inference_probe.yml."""
+    if playbook:
+        return run_playbook('inference_probe.yml', {'probe': options}, env=env)
+    return run_task('inference_probe', TASK, options, env=env)
 
 
 def test_chat_api_sends_the_transformers_request_and_reports_each_answer(stub):
@@ -101,7 +105,8 @@ def test_retries_ride_out_a_model_that_is_still_loading(stub):
 
 def test_headers_token_model_and_expect(stub):
     run = probe({'url': stub.url + '/', 'prompts': [{'prompt': 'Is a tomato a fruit or a vegetable?', 'expect': 'fruit'}],
-                 'headers': {'x-model-variant': 'canary', 'Host': 'models.example.com'}, 'url_token': 's3cret', 'model': 'stub-model'})
+                 'headers': {'x-model-variant': 'canary', 'Host': 'models.example.com'}, 'url_token': 's3cret', 'model': 'stub-model'},
+                playbook=True)
     assert run.rc == 0, run.failures
     sent = [r for r in stub.requests if r['method'] == 'POST'][0]['headers']
     assert sent['x-model-variant'] == 'canary' and sent['Host'] == 'models.example.com' and sent['Authorization'] == 'Bearer s3cret'
@@ -130,7 +135,7 @@ def test_service_proxy_path_reaches_the_real_api_server(k8s_env, k8s_client):
         'metadata': {'name': 'phi'}, 'spec': {'ports': [{'name': 'http', 'port': 80, 'targetPort': 5000}]}})
     # no endpoints controller on the bed: the Endpoints object a real cluster keeps, with no ready pod (model loading)
     k8s_client.resources.get(api_version='v1', kind='Endpoints').create(namespace=ns, body={'metadata': {'name': 'phi'}, 'subsets': []})
-    run = probe({'service': 'phi', 'namespace': ns, 'prompts': ['hi'], 'model': 'phi-4-mini-instruct'}, env=k8s_env)
+    run = probe({'service': 'phi', 'namespace': ns, 'prompts': ['hi'], 'model': 'phi-4-mini-instruct'}, env=k8s_env, playbook=True)
     assert run.rc != 0
     msg = run.result(TASK)['msg']
     assert 'service %s/phi port 80 via the API server https://127.0.0.1:' % ns in msg

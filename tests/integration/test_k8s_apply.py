@@ -1,4 +1,5 @@
-"""k8s_apply through real ansible-playbook runs against the real test apiserver."""
+"""k8s_apply against the real test apiserver: real ansible-playbook runs where the action plugin renders templates,
+and module calls in process for inline definitions."""
 
 import threading
 import time
@@ -6,6 +7,7 @@ import uuid
 
 import pytest
 
+from tests.integration.module_call import run_task
 from tests.integration.playbook import run_playbook
 
 pytestmark = pytest.mark.integration
@@ -45,6 +47,16 @@ def ns():
 def configmaps(k8s_client, ns, selector='app.kubernetes.io/part-of=itest-set'):
     api = k8s_client.resources.get(api_version='v1', kind='ConfigMap')
     return dict((i['metadata']['name'], i) for i in api.get(namespace=ns, label_selector=selector).to_dict()['items'])
+
+
+def apply_inline(variables, k8s_env, check=False, diff=False):
+    """k8s_apply in process with the variables of playbooks/k8s_apply.yml (inline definitions only: templates need the
+    action plugin, so tests that use them run the playbook)."""
+    args = {'state': variables.get('component_state', 'present'), 'namespace': variables['component_namespace'],
+            'definitions': variables['definitions'], 'force_conflicts': variables.get('force_conflicts', False),
+            'wait': variables.get('wait', False), 'wait_timeout': variables.get('wait_timeout', 60)}
+    args.update((key, variables[key]) for key in ('wait_condition', 'prune') if key in variables)
+    return run_task('k8s_apply', 'Apply the component', args, env=k8s_env, check=check, diff=diff)
 
 
 def component(ns, names, greeting='hello', size=1, **extra):
@@ -102,7 +114,7 @@ def test_check_mode_diff_change_prune_and_delete(k8s_env, k8s_client, ns):
                         env=k8s_env)
     assert gone.rc == 0 and gone.changed == 1
     assert configmaps(k8s_client, ns) == {}
-    again = run_playbook('k8s_apply.yml', {'component_namespace': ns, 'component_state': 'absent', 'definitions': [gadget('g1')]}, env=k8s_env)
+    again = apply_inline({'component_namespace': ns, 'component_state': 'absent', 'definitions': [gadget('g1')]}, k8s_env)
     assert again.rc == 0 and again.changed == 0
 
 
@@ -131,7 +143,7 @@ def test_bad_input_fails_clearly_and_writes_nothing(k8s_env, k8s_client, ns, def
     good = {'apiVersion': 'v1', 'kind': 'ConfigMap', 'metadata': {'name': 'good', 'namespace': 'default',
                                                                   'labels': {'app.kubernetes.io/part-of': ns}}}
     docs = [good] + definitions if isinstance(definitions, list) else definitions
-    run = run_playbook('k8s_apply.yml', {'component_namespace': 'default', 'definitions': docs}, env=k8s_env)
+    run = apply_inline({'component_namespace': 'default', 'definitions': docs}, k8s_env)
     assert run.rc != 0
     assert message in run.result('Apply the component')['msg']
     assert configmaps(k8s_client, 'default', 'app.kubernetes.io/part-of=%s' % ns) == {}, 'nothing written'
@@ -139,14 +151,14 @@ def test_bad_input_fails_clearly_and_writes_nothing(k8s_env, k8s_client, ns, def
 
 def test_field_conflict_is_explained_and_force_takes_over(k8s_env, k8s_client, ns):
     cm = {'apiVersion': 'v1', 'kind': 'ConfigMap', 'metadata': {'name': 'shared', 'namespace': ns}, 'data': {'k': 'theirs'}}
-    run_playbook('k8s_apply.yml', {'component_namespace': ns, 'definitions': [namespace(ns)]}, env=k8s_env)
+    apply_inline({'component_namespace': ns, 'definitions': [namespace(ns)]}, k8s_env)
     api = k8s_client.resources.get(api_version='v1', kind='ConfigMap')
     api.server_side_apply(body=cm, namespace=ns, field_manager='someone-else')
     mine = dict(cm, data={'k': 'ours'})
-    refused = run_playbook('k8s_apply.yml', {'component_namespace': ns, 'definitions': [mine]}, env=k8s_env)
+    refused = apply_inline({'component_namespace': ns, 'definitions': [mine]}, k8s_env)
     assert refused.rc != 0 and 'force_conflicts' in refused.result('Apply the component')['msg']
     assert api.get(name='shared', namespace=ns).data.k == 'theirs'
-    forced = run_playbook('k8s_apply.yml', {'component_namespace': ns, 'definitions': [mine], 'force_conflicts': True}, env=k8s_env)
+    forced = apply_inline({'component_namespace': ns, 'definitions': [mine], 'force_conflicts': True}, k8s_env)
     assert forced.rc == 0 and api.get(name='shared', namespace=ns).data.k == 'ours'
 
 
@@ -172,19 +184,19 @@ def _play_controller(k8s_client, ns, generation):
 
 
 def test_wait_condition_needs_the_current_generation(k8s_env, k8s_client, ns):
-    assert run_playbook('k8s_apply.yml', {'component_namespace': ns, 'definitions': [namespace(ns), CRD, gadget('g1', 1)]}, env=k8s_env).rc == 0
+    assert apply_inline({'component_namespace': ns, 'definitions': [namespace(ns), CRD, gadget('g1', 1)]}, k8s_env).rc == 0
     _mark_ready(k8s_client, ns, generation=1)
     waiting = {'component_namespace': ns, 'definitions': [gadget('g1', 2)], 'wait': True,
                'wait_condition': {'type': 'Ready'}, 'wait_timeout': 3}
 
     # the spec change makes generation 2; Ready for generation 1 must not end the wait
-    run = run_playbook('k8s_apply.yml', waiting, env=k8s_env)
+    run = apply_inline(waiting, k8s_env)
     assert run.rc != 0
     assert 'condition Ready is for an older generation' in run.result('Apply the component')['msg']
 
     controller = _play_controller(k8s_client, ns, generation=2)
     waiting.update(definitions=[gadget('g1', 2)], wait_timeout=30)
-    run = run_playbook('k8s_apply.yml', waiting, env=k8s_env)
+    run = apply_inline(waiting, k8s_env)
     controller.join()
     assert run.rc == 0, run.failures
     obj = run.result('Apply the component')['objects'][0]
@@ -198,5 +210,5 @@ def test_k8s_info_reads_what_k8s_apply_wrote(k8s_env, ns):
     result = found.result('Read objects')
     assert found.rc == 0 and result['api_found'] is True and result['changed'] is False
     assert sorted(o['metadata']['name'] for o in result['resources']) == ['a', 'b']
-    missing = run_playbook('k8s_info.yml', {'info_args': {'api_version': 'nope.example.com/v1', 'kind': 'Nothing'}}, env=k8s_env)
+    missing = run_task('k8s_info', 'Read objects', {'api_version': 'nope.example.com/v1', 'kind': 'Nothing'}, env=k8s_env)
     assert missing.rc == 0 and missing.result('Read objects')['api_found'] is False

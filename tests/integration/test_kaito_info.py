@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration import kaito_standin as kaito
+from tests.integration.module_call import run_task
 from tests.integration.playbook import run_playbook
 
 pytestmark = pytest.mark.integration
@@ -37,8 +38,11 @@ def deployment(k8s_client, ns, args):
             'spec': {'containers': [{'name': 'kaito-workspace', 'image': IMAGE, 'args': args}]}}}})
 
 
-def check(k8s_env, **kaito_options):
-    return run_playbook('kaito_info.yml', {'kaito': kaito_options}, env=k8s_env)
+def check(k8s_env, playbook=False, **kaito_options):
+    """kaito_info with `kaito_options`: in process, or through tests/integration/playbooks/kaito_info.yml."""
+    if playbook:
+        return run_playbook('kaito_info.yml', {'kaito': kaito_options}, env=k8s_env)
+    return run_task('kaito_info', 'Check KAITO', dict({'wait_sleep': 0.3}, **kaito_options), env=k8s_env)
 
 
 def test_missing_kaito_is_reported_and_required_readiness_fails(k8s_env, k8s_client, controller_ns):
@@ -68,7 +72,7 @@ def test_waits_for_the_controller_rollout_and_reads_its_configuration(k8s_env, k
         kaito.mark_deployment_ready(k8s_client, controller_ns, 'kaito-workspace')
     thread = threading.Thread(target=rollout, daemon=True)
     thread.start()
-    waited = check(k8s_env, namespace=controller_ns, wait=True, wait_timeout=30, require_ready=True)
+    waited = check(k8s_env, playbook=True, namespace=controller_ns, wait=True, wait_timeout=30, require_ready=True)
     thread.join()
     assert waited.rc == 0, waited.failures
     result = waited.result(TASK)

@@ -1,4 +1,4 @@
-"""kaito_workspace through real ansible-playbook runs against the real test apiserver with KAITO's v0.12.0 CRDs.
+"""kaito_workspace, in process and through real ansible-playbook runs, against the real test apiserver with KAITO's v0.12.0 CRDs.
 
 There is no KAITO controller on the bed: the tests play it (status conditions, generations, the finalizer).
 """
@@ -14,6 +14,7 @@ import yaml
 
 from ansible_collections.aiplatform.aks.plugins.module_utils.kaito.workspace import render_workspace
 from tests.integration import kaito_standin as kaito
+from tests.integration.module_call import run_task
 from tests.integration.playbook import run_playbook
 
 pytestmark = pytest.mark.integration
@@ -48,8 +49,11 @@ def workspace(k8s_client, ns, name):
         return None
 
 
-def run(k8s_env, ws, **kwargs):
-    return run_playbook('kaito_workspace.yml', {'ws': ws}, env=k8s_env, **kwargs)
+def run(k8s_env, ws, playbook=False, **kwargs):
+    """kaito_workspace with the options in `ws`: in process, or through tests/integration/playbooks/kaito_workspace.yml."""
+    if playbook:
+        return run_playbook('kaito_workspace.yml', {'ws': ws}, env=k8s_env, **kwargs)
+    return run_task('kaito_workspace', TASK, dict({'wait_timeout': 30, 'wait_sleep': 0.3}, **ws), env=k8s_env, **kwargs)
 
 
 def assert_stored(rendered, stored, path='workspace'):
@@ -141,7 +145,7 @@ BAD = {'apiVersion': 'kaito.sh/v1beta1', 'kind': 'Workspace', 'metadata': {'name
 ])
 def test_the_schema_check_is_real_bad_workspaces_are_refused(k8s_env, k8s_client, ns, change, message):
     bad = dict(copy.deepcopy(BAD), **change)
-    result = run_playbook('k8s_apply.yml', {'component_namespace': ns, 'definitions': [bad]}, env=k8s_env)
+    result = run_task('k8s_apply', 'Apply the component', {'namespace': ns, 'definitions': [bad]}, env=k8s_env)
     assert result.rc != 0
     assert message in result.result('Apply the component')['msg']
     assert workspace(k8s_client, ns, 'bad') is None
@@ -161,7 +165,7 @@ def test_waits_while_the_controller_works_and_a_second_run_changes_nothing(k8s_e
     assert result['service'] == {'name': 'phi', 'namespace': ns, 'port': 80}
 
     version = workspace(k8s_client, ns, 'phi')['metadata']['resourceVersion']
-    second = run(k8s_env, ws)
+    second = run(k8s_env, ws, playbook=True)
     assert second.rc == 0 and second.changed == 0, second.failures
     assert second.result(TASK)['workspace_action'] == 'unchanged' and second.result(TASK)['ready'] is True
     assert workspace(k8s_client, ns, 'phi')['metadata']['resourceVersion'] == version, 'a re-run writes nothing'
