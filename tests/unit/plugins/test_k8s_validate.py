@@ -1,19 +1,17 @@
 """Client-side validation: built-in kinds against the Kubernetes schemas, custom resources against real CRDs and their CEL rules."""
 
 import copy
-import json
 from pathlib import Path
 from unittest import mock
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.apply import Applier
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.client import K8sError
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.module import K8sModule
-from ansible_collections.aiplatform.aks.plugins.modules import k8s_apply
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.validate import (
     InvalidObjects, Validator, read_crd_files, shipped_versions)
+from tests.integration.module_call import call_module
 
 CRDS = Path(__file__).parents[2] / 'crds'
 HTTPROUTES = CRDS / 'gateway-api' / 'v1.4.1' / 'gateway.networking.k8s.io_httproutes.yaml'
@@ -353,17 +351,15 @@ def test_the_applier_validates_before_any_request():
     assert client.mock_calls == []
 
 
-def run_k8s_apply(capsys, client, **args):
-    with patch_module_args(args), mock.patch.object(K8sModule, 'client', new_callable=mock.PropertyMock, return_value=client):
-        with pytest.raises(SystemExit):
-            k8s_apply.main()
-    return json.loads(capsys.readouterr().out)
+def run_k8s_apply(client, **args):
+    with mock.patch.object(K8sModule, 'client', new_callable=mock.PropertyMock, return_value=client):
+        return call_module('k8s_apply', args)
 
 
-def test_k8s_apply_fails_with_every_problem_and_writes_nothing(capsys):
+def test_k8s_apply_fails_with_every_problem_and_writes_nothing():
     client = mock.Mock()
     bad = with_changes(DEPLOYMENT, lambda d: d['spec'].update(replicas='three'))
-    result = run_k8s_apply(capsys, client, definitions=[bad, dict(DEPLOYMENT, apiVersion='apps/v1beta1')], validate={'version': '1.34'})
+    result = run_k8s_apply(client, definitions=[bad, dict(DEPLOYMENT, apiVersion='apps/v1beta1')], validate={'version': '1.34'})
     assert result['failed']
     assert result['validation'] == [
         {'object': 'Deployment default/web', 'path': 'spec.replicas', 'message': 'must be of type integer, not "three"'},
@@ -371,13 +367,13 @@ def test_k8s_apply_fails_with_every_problem_and_writes_nothing(capsys):
     client.server_side_apply.assert_not_called()
 
 
-def test_k8s_apply_warns_and_applies_without_fail_on_error(capsys):
+def test_k8s_apply_warns_and_applies_without_fail_on_error():
     client = mock.Mock()
     client.resources.get.return_value.namespaced = True
     client.get.return_value.to_dict.return_value = None  # not there yet
     client.server_side_apply.return_value.to_dict.return_value = DEPLOYMENT
     typo = with_changes(DEPLOYMENT, lambda d: d['spec'].update(replica=2))
-    result = run_k8s_apply(capsys, client, definitions=[typo], validate={'version': '1.34', 'fail_on_error': False})
+    result = run_k8s_apply(client, definitions=[typo], validate={'version': '1.34', 'fail_on_error': False})
     assert not result.get('failed') and result['changed']
     assert result['validation'] == [{'object': 'Deployment default/web', 'path': 'spec.replica', 'message': 'unknown field'}]
     assert [w['event']['msg'] for w in result['warnings']] == ['validate: Deployment default/web: spec.replica: unknown field']

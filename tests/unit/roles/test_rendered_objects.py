@@ -1,0 +1,279 @@
+"""Every Kubernetes object the roles render passes client-side validation at Kubernetes 1.34.
+
+The objects are rendered the way a run renders them, in process and without a cluster: role defaults and vars, the
+shipped inventories' group_vars and the model_workspace scenario's vars are templated with Ansible's Templar; the
+arguments of the roles' own k8s_apply and kaito_workspace tasks are templated from them; k8s_apply's templates are
+rendered with the task's variables plus the item's vars (as plugins/action/k8s_apply.py does); kaito_workspace's
+options go through the module's argument spec and its render functions. Each object is then validated like
+k8s_apply's validate option does, against the Kubernetes 1.34 schemas and the upstream CRDs in tests/crds (HTTPRoute
+with its CEL rules, KAITO Workspace). A break of each kind, through the same path, must be caught.
+"""
+
+import copy
+import functools
+import json
+import re
+from pathlib import Path
+
+import pytest
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.parsing.dataloader import DataLoader
+from ansible.template import Templar, trust_as_template
+
+from ansible_collections.aiplatform.aks.plugins.action.k8s_apply import SHARED_TEMPLATES
+from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.objects import load_documents
+from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.validate import Validator, read_crd_files
+from ansible_collections.aiplatform.aks.plugins.module_utils.kaito.workspace import (
+    render_inference_config, render_pdb, render_workspace, validate_params)
+from ansible_collections.aiplatform.aks.plugins.modules import kaito_workspace
+
+REPO = Path(__file__).resolve().parents[3]
+ROLES = REPO / 'roles'
+CRDS = REPO / 'tests' / 'crds'
+CRD_FILES = [CRDS / 'gateway-api' / 'v1.4.1' / 'gateway.networking.k8s.io_httproutes.yaml', CRDS / 'kaito' / 'kaito.sh_workspaces.yaml']
+INVENTORIES = sorted(p.parent.parent.name for p in (REPO / 'inventories').glob('*/group_vars/all.yml'))
+MOLECULE_VARS = REPO / 'molecule' / 'model_workspace' / 'vars' / 'models.yml'
+VERSION = '1.34'
+LOADER = DataLoader()
+
+
+# --- rendering as a run does ---------------------------------------------------------------------------
+def load(path):
+    return LOADER.load_from_file(str(path), trusted_as_template=True)
+
+
+def plain(value):
+    """What a module receives: JSON, without Ansible's data tags."""
+    return json.loads(json.dumps(value))
+
+
+def template(value, variables):
+    return Templar(loader=LOADER, variables=variables).template(value)
+
+
+def role_variables(role, *files, **overrides):
+    """Role defaults, then role vars, then the given group_vars/vars files, then overrides (extra vars)."""
+    variables = {}
+    for path in [ROLES / role / 'defaults' / 'main.yml', ROLES / role / 'vars' / 'main.yml'] + list(files):
+        if Path(path).is_file():
+            variables.update(load(path) or {})
+    variables.update(overrides)
+    return variables
+
+
+def inventory_vars(name):
+    return REPO / 'inventories' / name / 'group_vars' / 'all.yml'
+
+
+def role_tasks(role, module, tasks_file='main.yml'):
+    return [task for task in load(ROLES / role / 'tasks' / tasks_file) if module in task]
+
+
+def rendering_args(task, module):
+    """The task's arguments without the connection ones (kubeconfig, validate), which render nothing."""
+    return dict((k, v) for k, v in task[module].items() if k not in ('kubeconfig', 'validate'))
+
+
+def k8s_apply_objects(role, template_path, variables, tasks_file='main.yml'):
+    """The objects the role's k8s_apply task with this template renders (state present)."""
+    [task] = [t for t in role_tasks(role, 'aiplatform.aks.k8s_apply', tasks_file)
+              if t['aiplatform.aks.k8s_apply'].get('state', 'present') == 'present'
+              and [i['path'] for i in t['aiplatform.aks.k8s_apply']['template']] == [template_path]]
+    args = template(rendering_args(task, 'aiplatform.aks.k8s_apply'), variables)
+    objects = []
+    for item in args['template']:
+        path = ROLES / role / 'templates' / item['path']
+        path = path if path.is_file() else Path(SHARED_TEMPLATES) / item['path']
+        item_vars = dict(variables, **item.get('vars', {}))
+        text = Templar(loader=LOADER, variables=item_vars).template(trust_as_template(path.read_text()), escape_backslashes=False)
+        objects.extend(load_documents(text, str(path)))
+    return plain(objects)
+
+
+def models_of(variables, expression='{{ model_workspace_models }}'):
+    return plain(template(trust_as_template(expression), variables))
+
+
+def workspace_objects(models, variables):
+    """What the role's kaito_workspace task makes kaito_workspace render for each model, on a 1.34 cluster (policy/v1)."""
+    task = role_tasks('model_workspace', 'aiplatform.aks.kaito_workspace')[0]  # create; the wait task repeats its arguments
+    objects = []
+    for model in models:
+        args = plain(template(rendering_args(task, 'aiplatform.aks.kaito_workspace'), dict(variables, item=model, model_workspace_wait_now=False)))
+        checked = ArgumentSpecValidator(kaito_workspace.argument_spec(), mutually_exclusive=[('preset', 'template', 'tuning')]).validate(args)
+        assert checked.error_messages == [], model['name']
+        params = checked.validated_parameters
+        assert validate_params(params) == [], model['name']
+        workspace = render_workspace(params)
+        objects += [workspace, render_inference_config(params), render_pdb(params, 'policy/v1')]
+        pod_template = workspace['inference'].get('template')
+        if pod_template:
+            # KAITO's CRD takes any pod template (x-kubernetes-preserve-unknown-fields) and puts it in a Deployment:
+            # check it as the PodTemplateSpec it becomes
+            objects.append({'apiVersion': 'v1', 'kind': 'PodTemplate', 'metadata': dict(workspace['metadata']), 'template': pod_template})
+    return [o for o in objects if o is not None]
+
+
+def model_workspace_namespaces(variables):
+    return k8s_apply_objects('model_workspace', 'namespaces.yaml.j2', variables)
+
+
+def routes(route_list, **extra):
+    variables = role_variables('model_workspace', model_workspace_routes=route_list, **extra)
+    return k8s_apply_objects('model_workspace', 'httproutes.yaml.j2', variables)
+
+
+def kaito_namespace(gpu_operator_present, **extra):
+    """The kaito role's namespace on its helm path: values.yml's facts computed, then helm.yml's k8s_apply task."""
+    variables = role_variables('kaito', inventory_vars('kind'), kaito_before={'gpu_operator': {'present': gpu_operator_present}}, **extra)
+    for task in load(ROLES / 'kaito' / 'tasks' / 'values.yml'):
+        if 'ansible.builtin.set_fact' in task:
+            variables.update(template(task['ansible.builtin.set_fact'], dict(variables, **task.get('vars', {}))))
+    return k8s_apply_objects('kaito', 'namespaces.yaml.j2', variables, tasks_file='helm.yml')
+
+
+def readme_route_example():
+    """The route example of roles/model_workspace/README.md."""
+    text = (ROLES / 'model_workspace' / 'README.md').read_text()
+    example = re.search(r'### A route\s+```yaml\n(.*?)```', text, re.S).group(1)
+    return LOADER.load(example)['model_workspace_routes']
+
+
+def molecule_variables():
+    # the scenario's vars pick the test bed's or kind's lists by platform (molecule/shared/vars/platform.yml)
+    return role_variables('model_workspace', MOLECULE_VARS, platform={'name': 'testbed'})
+
+
+def molecule_models():
+    """Both platforms' models of the model_workspace scenario, and its variables."""
+    variables = molecule_variables()
+    return models_of(variables, '{{ testbed_models + kind_models }}'), variables
+
+
+def molecule_routes(name):
+    return plain(template(trust_as_template('{{ %s }}' % name), molecule_variables()))
+
+
+AB_TO_A_SERVICE = {'name': 'chat', 'namespace': 'ai-serving', 'parent_refs': [{'name': 'ai-gw', 'namespace': 'gateway'}],
+                   'hostnames': ['models.example.com'], 'path_prefix': '/v1',
+                   'backends': [{'workspace': 'phi-4-mini', 'weight': 90}, {'service': 'other', 'port': 8080, 'weight': 10}],
+                   'header_matches': [{'name': 'x-model-variant', 'value': 'b', 'workspace': 'bloomz-workspace'},
+                                      {'name': 'x-tenant', 'value': 42, 'service': 'tenant-42', 'port': 8000}]}
+
+
+def defaults_models():
+    """The default models and the GPU example, and the role's variables."""
+    variables = role_variables('model_workspace')
+    return models_of(variables, '{{ model_workspace_models + [model_workspace_phi4_mini_gpu] }}'), variables
+
+
+def inventory_models(name):
+    variables = role_variables('model_workspace', inventory_vars(name))
+    return models_of(variables), variables
+
+
+def molecule_namespaces():
+    models, variables = molecule_models()
+    return model_workspace_namespaces(dict(variables, model_workspace_models=models))
+
+
+RENDERED = {
+    'namespaces: model_workspace defaults': lambda: model_workspace_namespaces(role_variables('model_workspace')),
+    'namespaces: model_workspace with Istio labels and a pinned version': lambda: model_workspace_namespaces(role_variables(
+        'model_workspace', model_workspace_namespace_labels={'istio.io/rev': 'asm-1-28', 'team': 7},
+        model_workspace_pod_security_version='v1.34')),
+    'namespaces: model_workspace molecule': molecule_namespaces,
+    'namespaces: kaito helm, GPU Operator present': lambda: kaito_namespace(True),
+    'namespaces: kaito helm, no GPU Operator': lambda: kaito_namespace(False),
+    'namespaces: kaito helm, kaito_pod_security set': lambda: kaito_namespace(False, kaito_pod_security={'enforce': 'baseline'}),
+    'httproutes: README canary with an A/B header match': lambda: routes(readme_route_example()),
+    'httproutes: molecule test bed canary with an A/B header match': lambda: routes(molecule_routes('testbed_routes')),
+    'httproutes: molecule kind': lambda: routes(molecule_routes('kind_routes')),
+    'httproutes: A/B to a service, with hostnames': lambda: routes([AB_TO_A_SERVICE]),
+    'workspaces: model_workspace defaults and the GPU example': lambda: workspace_objects(*defaults_models()),
+    'workspaces: molecule models': lambda: workspace_objects(*molecule_models()),
+}
+RENDERED.update(('namespaces: model_workspace inventory %s' % name, lambda name=name: model_workspace_namespaces(
+    role_variables('model_workspace', inventory_vars(name)))) for name in INVENTORIES)
+RENDERED.update(('workspaces: inventory %s' % name, lambda name=name: workspace_objects(*inventory_models(name)))
+                for name in INVENTORIES)
+
+
+# --- validation ----------------------------------------------------------------------------------------
+@pytest.fixture(scope='module')
+def validator():
+    return Validator(version=VERSION, crds=read_crd_files([str(p) for p in CRD_FILES]), strict=True, fail_on_error=False)
+
+
+def problems(validator, objects):
+    return [(p['object'], p['path'], p['message']) for p in validator.validate(objects)]
+
+
+@functools.lru_cache(maxsize=None)
+def rendered(case):
+    return RENDERED[case]()
+
+
+@pytest.mark.parametrize('case', sorted(RENDERED))
+def test_every_rendered_object_is_valid_at_kubernetes_1_34(validator, case):
+    objects = rendered(case)
+    assert objects, 'nothing rendered'
+    assert problems(validator, objects) == []
+
+
+def test_every_kind_the_roles_render_is_covered():
+    kinds = set()
+    for case in RENDERED:
+        kinds.update((o['apiVersion'], o['kind']) for o in rendered(case))
+    assert kinds == {('v1', 'Namespace'), ('gateway.networking.k8s.io/v1', 'HTTPRoute'), ('kaito.sh/v1beta1', 'Workspace'),
+                     ('policy/v1', 'PodDisruptionBudget'), ('v1', 'ConfigMap'), ('v1', 'PodTemplate')}
+
+
+def _bloomz_with(change):
+    models, variables = defaults_models()
+    model = copy.deepcopy(models[0])
+    change(model)
+    return workspace_objects([model], variables)
+
+
+def _of_kind(objects, kind):
+    return [o for o in objects if o['kind'] == kind]
+
+
+def _broken_inference_config():
+    objects = workspace_objects(*molecule_models())
+    [config] = _of_kind(objects, 'ConfigMap')
+    config['data']['inference_config.yaml'] = 4096
+    return [config]
+
+
+# One break per kind, rendered through the same path as above; each must be found, with its field path.
+BROKEN = {
+    'Namespace: a Pod Security level given as a YAML boolean': (
+        lambda: model_workspace_namespaces(role_variables('model_workspace', model_workspace_pod_security={'enforce': True})),
+        ('Namespace bloomz', 'metadata.labels[pod-security.kubernetes.io/enforce]', 'must be of type string, not true')),
+    'HTTPRoute: a path prefix that is not an absolute path (CEL rule)': (
+        lambda: routes([dict(readme_route_example()[0], path_prefix='v1')]),
+        ('HTTPRoute ai-serving/chat', 'spec.rules[0].matches[0].path',
+         "value must be an absolute path and start with '/' when type one of ['Exact', 'PathPrefix']")),
+    'Workspace: a GPU partition of 0 whole GPUs': (
+        lambda: _of_kind(_bloomz_with(lambda m: m['resource'].update(partition={'mode': 'accelerator', 'count': 0})), 'Workspace'),
+        ('Workspace bloomz/bloomz-workspace', 'resource.partition.count', 'should be greater than or equal to 1')),
+    'PodTemplate: a misspelt container field in the model template': (
+        lambda: _of_kind(_bloomz_with(lambda m: m['template']['spec']['containers'][0].update(imagePullPolice='Always')), 'PodTemplate'),
+        ('PodTemplate bloomz/bloomz-workspace', 'template.spec.containers[0].imagePullPolice', 'unknown field')),
+    'PodDisruptionBudget: the policy/v1beta1 budget discovery picks on a 1.20 server': (
+        lambda: [dict(o, apiVersion='policy/v1beta1') for o in _of_kind(_bloomz_with(lambda m: None), 'PodDisruptionBudget')],
+        ('PodDisruptionBudget bloomz/bloomz-workspace', '', 'policy/v1beta1 PodDisruptionBudget is not served by Kubernetes 1.34; use policy/v1')),
+    'ConfigMap: inference_config.yaml as a number': (
+        _broken_inference_config,
+        ('ConfigMap ai-serving/phi-4-mini-canary-inference-config', 'data[inference_config.yaml]', 'must be of type string, not 4096')),
+}
+
+
+@pytest.mark.parametrize('case', sorted(BROKEN))
+def test_a_break_of_each_kind_is_caught(validator, case):
+    render, expected = BROKEN[case]
+    objects = render()
+    assert objects, 'nothing rendered'
+    assert expected in problems(validator, objects)
