@@ -1,10 +1,11 @@
-"""The AKS roles and modules through real ansible-playbook runs against the ARM emulator and the real apiserver."""
+"""The AKS roles and modules against the ARM emulator and the real apiserver: the roles through real ansible-playbook
+runs, bad module input as module calls in process. Blue/green replacement and teardown are in test_aks_blue_green.py."""
 
+import json
 import os
 import signal
 import stat
 import subprocess
-import threading
 import time
 
 import kubernetes
@@ -12,46 +13,17 @@ import pytest
 import yaml
 from kubernetes.dynamic import DynamicClient
 
+from tests.integration.aks import AI_POOL, CLUSTER, CPU_POOL, POOL_READ_ONLY, RG, cluster_id, create_platform, nodes, pool_doc, writes
 from tests.integration.conftest import OPERATION_SECONDS
 from tests.integration.module_call import call_module
 from tests.integration.playbook import ANSIBLE_PLAYBOOK, PLAYBOOKS, REPO_ROOT, run_playbook
 
 pytestmark = pytest.mark.integration
 
-RG, CLUSTER = 'rg-aks-itest', 'aks-ai-platform'
-AI_POOL = {'name': 'gpunp', 'vm_size': 'Standard_D16s_v5', 'enable_auto_scaling': True, 'min_count': 0, 'max_count': 3,
-           'labels': {'node-type': 'ai', 'accelerator': 'nvidia-gpu', 'workload-type': 'ai-ml'},
-           'taints': ['nvidia.com/gpu=true:NoSchedule'], 'tags': {'EnableManagedGPUExperience': 'true'}}
-CPU_POOL = {'name': 'cpunp', 'vm_size': 'Standard_D4s_v5', 'count': 2, 'labels': {'workload-type': 'web'}}
-POOL_READ_ONLY = {'provisioningState', 'currentOrchestratorVersion', 'eTag', 'nodeImageVersion', 'powerState', 'orchestratorVersion'}
-
-
-def cluster_id(sub):
-    return '/subscriptions/%s/resourceGroups/%s/providers/Microsoft.ContainerService/managedClusters/%s' % (sub, RG, CLUSTER)
-
-
-def pool_doc(emulator, name):
-    return emulator.get_resource(cluster_id(emulator.subscription_id) + '/agentPools/' + name)
-
-
-def writes(emulator, method='PUT'):
-    return [r for r in emulator.requests if r['method'] == method and '/providers/' in r['path']]
-
 
 @pytest.fixture(scope='module')
 def platform(bed, tmp_path_factory):
-    """Variables of the platform run, and its first (creating) run."""
-    bed.emulator.engine.reset()
-    kubeconfig = str(tmp_path_factory.mktemp('kube') / 'aks-ai-platform')
-    variables = {'aks_cluster_kubeconfig': kubeconfig, 'nodepools_list': [AI_POOL, CPU_POOL], 'aks_cluster_timeout': 300, 'nodepools_poll_interval': 0.5,
-                 'nodepools_timeout': 300}
-    first = run_playbook('aks_platform.yml', variables, env=bed.env())
-    return {'vars': variables, 'first': first, 'kubeconfig': kubeconfig}
-
-
-def nodes(bed, selector):
-    client = DynamicClient(kubernetes.config.new_client_from_config(config_file=str(bed.apiserver.kubeconfig)))
-    return client.resources.get(api_version='v1', kind='Node').get(label_selector=selector).to_dict()['items']
+    return create_platform(bed, tmp_path_factory)
 
 
 def test_default_cluster_and_two_pools_are_created(bed, platform):
@@ -139,51 +111,6 @@ def test_immutable_change_fails_before_any_write(bed, platform):
     assert writes(bed.emulator) == []
 
 
-def _play_kubelet(bed, stop):
-    """No kubelet on the bed: finish the graceful deletion of evicted pods as a kubelet would."""
-    client = DynamicClient(kubernetes.config.new_client_from_config(config_file=str(bed.apiserver.kubeconfig)))
-    pods = client.resources.get(api_version='v1', kind='Pod')
-    while not stop.is_set():
-        for pod in pods.get().to_dict()['items']:
-            meta = pod['metadata']
-            if meta.get('deletionTimestamp'):
-                pods.delete(name=meta['name'], namespace=meta['namespace'], body={'gracePeriodSeconds': 0})
-        time.sleep(0.3)
-
-
-def test_blue_green_replaces_the_pool_and_drains_its_nodes(bed, platform):
-    client = DynamicClient(kubernetes.config.new_client_from_config(config_file=str(bed.apiserver.kubeconfig)))
-    old_node = nodes(bed, 'kubernetes.azure.com/agentpool=cpunp')[0]['metadata']['name']
-    pods = client.resources.get(api_version='v1', kind='Pod')
-    pods.create(namespace='default', body={'apiVersion': 'v1', 'kind': 'Pod', 'metadata': {'name': 'web-1'},
-                                           'spec': {'nodeName': old_node, 'containers': [{'name': 'web', 'image': 'nginx'}]}})
-    pools = [platform['vars']['nodepools_list'][0], dict(CPU_POOL, vm_size='Standard_D8s_v5', replace='blue_green')]
-    stop = threading.Event()
-    kubelet = threading.Thread(target=_play_kubelet, args=(bed, stop), daemon=True)
-    kubelet.start()
-    try:
-        run = run_playbook('aks_platform.yml', dict(platform['vars'], nodepools_list=pools), env=bed.env())
-    finally:
-        stop.set()
-        kubelet.join()
-    assert run.rc == 0, run.failures
-    replaced = run.result('Wait for the node pools')['results'][1]['replaced']
-    assert replaced['old'] == 'cpunp' and replaced['new'] == 'cpunpb1'
-    assert 'default/web-1' in replaced['drained']['evicted'] and old_node in replaced['drained']['nodes']
-    assert pool_doc(bed.emulator, 'cpunp') is None
-    new = pool_doc(bed.emulator, 'cpunpb1')['properties']
-    assert new['vmSize'] == 'Standard_D8s_v5' and new['tags']['aiplatform.aks.pool'] == 'cpunp' and new['nodeLabels'] == {'workload-type': 'web'}
-    assert nodes(bed, 'kubernetes.azure.com/agentpool=cpunp') == []
-    assert len(nodes(bed, 'kubernetes.azure.com/agentpool=cpunpb1')) == 2
-    assert pods.get(namespace='default', field_selector='metadata.name=web-1').to_dict()['items'] == []
-
-    bed.emulator.clear_requests()
-    again = run_playbook('aks_platform.yml', dict(platform['vars'], nodepools_list=pools), env=bed.env())
-    assert again.rc == 0 and again.changed == 0, 'the replacement is managed under its family name'
-    assert writes(bed.emulator) == []
-    platform['vars']['nodepools_list'] = pools
-
-
 @pytest.mark.parametrize('status', [429, 503])
 def test_throttling_and_server_errors_are_survived(bed, platform, status):
     bed.emulator.clear_requests()
@@ -213,7 +140,6 @@ def test_interrupted_run_converges_without_duplicates(bed, platform):
     bed.emulator.clear_requests()
     bed.emulator.engine.settings(operation_seconds=6)
     variables = dict(platform['vars'], aks_cluster_tags={'environment': 'itest', 'run': 'interrupted'})
-    import json
     proc = subprocess.Popen([str(ANSIBLE_PLAYBOOK), str(PLAYBOOKS / 'aks_platform.yml'), '-e', json.dumps(variables)],
                             cwd=REPO_ROOT, env=dict(os.environ, **bed.env()), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
@@ -233,7 +159,7 @@ def test_interrupted_run_converges_without_duplicates(bed, platform):
     clusters = [r for r in emu.resources()['resources'] if r.get('type', '').endswith('managedClusters')]
     assert len(clusters) == 1
     pools = sorted(r['name'] for r in emu.resources()['resources'] if r.get('type', '').endswith('agentPools'))
-    assert pools == ['cpunpb1', 'gpunp', 'system']
+    assert pools == ['cpunp', 'gpunp', 'system']
     platform['vars'] = variables
 
 
@@ -293,7 +219,7 @@ def test_cluster_info_reports_what_later_roles_need(bed, platform):
     info = run.result('Cluster info module')['clusters'][0]
     assert info['oidc_issuer_url'].startswith('https://') and info['addons']['kaito'] and info['addons']['istio_revisions'] == ['asm-1-28']
     assert info['addons']['local_accounts'] is False and info['node_resource_group']
-    assert sorted(p['name'] for p in info['pools']) == ['cpunpb1', 'gpunp', 'system']
+    assert sorted(p['name'] for p in info['pools']) == ['cpunp', 'gpunp', 'system']
 
 
 def test_no_secret_or_kubeconfig_content_in_verbose_output(bed, platform, tmp_path):
@@ -313,54 +239,3 @@ def test_no_secret_or_kubeconfig_content_in_verbose_output(bed, platform, tmp_pa
     assert again.rc == 0 and again.result('Credentials module')['changed'] is False
 
 
-def test_blue_green_drain_respects_a_pod_disruption_budget_and_resumes(bed, platform):
-    """A budget that allows no disruption stops the drain (the old pool stays); once it is gone a re-run finishes."""
-    client = DynamicClient(kubernetes.config.new_client_from_config(config_file=str(bed.apiserver.kubeconfig)))
-    old_node = nodes(bed, 'kubernetes.azure.com/agentpool=cpunpb1')[0]['metadata']['name']
-    pods = client.resources.get(api_version='v1', kind='Pod')
-    pods.create(namespace='default', body={'apiVersion': 'v1', 'kind': 'Pod', 'metadata': {'name': 'db-1', 'labels': {'app': 'db'}},
-                                           'spec': {'nodeName': old_node, 'containers': [{'name': 'db', 'image': 'postgres'}]}})
-    # as its kubelet would report it: a Pending pod may be evicted regardless of budgets
-    pods.status.patch(name='db-1', namespace='default', content_type='application/merge-patch+json',
-                      body={'status': {'phase': 'Running', 'conditions': [{'type': 'Ready', 'status': 'True'}]}})
-    budgets = client.resources.get(api_version='policy/v1beta1', kind='PodDisruptionBudget')
-    budgets.create(namespace='default', body={'apiVersion': 'policy/v1beta1', 'kind': 'PodDisruptionBudget', 'metadata': {'name': 'db'},
-                                              'spec': {'minAvailable': 1, 'selector': {'matchLabels': {'app': 'db'}}}})
-    args = {'name': 'cpunp', 'cluster': CLUSTER, 'resource_group': RG, 'vm_size': 'Standard_D16s_v5', 'replace': 'blue_green',
-            'drain': {'timeout': 5, 'kubeconfig': str(bed.apiserver.kubeconfig)}}
-    stop = threading.Event()
-    kubelet = threading.Thread(target=_play_kubelet, args=(bed, stop), daemon=True)
-    kubelet.start()
-    try:
-        blocked = run_playbook('aks_module.yml', {'aks_module': 'aks_nodepool', 'aks_args': args}, env=bed.env())
-        assert blocked.rc != 0
-        assert 'PodDisruptionBudgets still block default/db-1' in blocked.result('Node pool module')['msg']
-        assert pool_doc(bed.emulator, 'cpunpb1') is not None, 'the old pool stays while its pods cannot move'
-        assert pods.get(namespace='default', field_selector='metadata.name=db-1').to_dict()['items']
-
-        budgets.delete(name='db', namespace='default')
-        resumed = run_playbook('aks_module.yml', {'aks_module': 'aks_nodepool', 'aks_args': dict(args, drain={'timeout': 60})}, env=bed.env())
-    finally:
-        stop.set()
-        kubelet.join()
-    assert resumed.rc == 0, resumed.failures
-    result = resumed.result('Node pool module')
-    assert result['replaced']['old'] == 'cpunpb1' and 'default/db-1' in result['replaced']['drained']['evicted']
-    assert pool_doc(bed.emulator, 'cpunpb1') is None
-    pools = sorted(r['name'] for r in bed.emulator.resources()['resources'] if r.get('type', '').endswith('agentPools'))
-    assert pools == ['cpunp', 'gpunp', 'system'], 'the replacement from the blocked run was reused, not duplicated'
-    assert pool_doc(bed.emulator, 'cpunp')['properties']['vmSize'] == 'Standard_D16s_v5'
-    platform['vars']['nodepools_list'] = [platform['vars']['nodepools_list'][0], dict(CPU_POOL, vm_size='Standard_D16s_v5')]
-
-
-def test_teardown_removes_everything_and_is_idempotent(bed, platform):
-    run = run_playbook('aks_teardown.yml', {'nodepools_list': platform['vars']['nodepools_list'], 'aks_cluster_timeout': 300, 'nodepools_poll_interval': 0.5,
-                                            'nodepools_timeout': 300}, env=bed.env())
-    assert run.rc == 0, run.failures
-    emu = bed.emulator
-    assert emu.get_resource(cluster_id(emu.subscription_id)) is None
-    assert emu.get_resource('/subscriptions/%s/resourceGroups/%s' % (emu.subscription_id, RG)) is None
-    assert nodes(bed, 'kubernetes.azure.com/cluster') == [] or all(
-        'aks-ai-platform' not in n['metadata']['labels'].get('kubernetes.azure.com/cluster', '') for n in nodes(bed, 'kubernetes.azure.com/cluster'))
-    again = run_playbook('aks_teardown.yml', {'nodepools_list': platform['vars']['nodepools_list']}, env=bed.env())
-    assert again.rc == 0 and again.changed == 0, again.failures
