@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Run the test stages of `make test`, then print each stage's wall time and the slowest tests.
 
 Usage: run_stages.py GROUP [GROUP ...], where a GROUP is one make target or several joined with "+".
@@ -45,7 +44,7 @@ def run_group(targets):
                 sys.stdout.flush()
                 log.close()
         time.sleep(0.2)
-    return [(target,) + finished[target] for target, _, _ in procs]
+    return [(target,) + finished[target] for target in targets]
 
 
 def slowest_tests(limit=SLOWEST):
@@ -71,6 +70,10 @@ def report(rows, total):
             print('  %7.1f s  %s' % (seconds, name))
 
 
+def failed(rows):
+    return any(row[2] for row in rows)
+
+
 def main(groups):
     if not groups:
         sys.exit(__doc__)
@@ -80,10 +83,10 @@ def main(groups):
     rows = []
     for group in groups:
         rows.extend(run_group(group.split('+')))
-        if any(rc for _, _, rc in rows):
+        if failed(rows):
             break
     report(rows, time.monotonic() - started)
-    return 1 if any(rc for _, _, rc in rows) else 0
+    return 1 if failed(rows) else 0
 
 
 if __name__ == '__main__':

@@ -237,5 +237,3 @@ def test_no_secret_or_kubeconfig_content_in_verbose_output(bed, platform, tmp_pa
     again = run_playbook('aks_module.yml', {'aks_module': 'aks_credentials', 'aks_args': {'name': CLUSTER, 'resource_group': RG, 'path': path}},
                          env=bed.env())
     assert again.rc == 0 and again.result('Credentials module')['changed'] is False
-
-
