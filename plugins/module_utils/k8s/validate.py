@@ -17,6 +17,7 @@ import base64
 import binascii
 import copy
 import gzip
+import importlib.util
 import ipaddress
 import json
 import logging
@@ -41,16 +42,21 @@ except ImportError:
     HAS_KUBERNETES_VALIDATE = False
     KUBERNETES_VALIDATE_IMPORT_ERROR = traceback.format_exc()
 
-try:
-    import cel
-    from cel import stdlib as cel_stdlib
-    HAS_CEL = True
-    CEL_IMPORT_ERROR = None
-    # the library logs every failing Python callback to stderr; a failed rule is reported as a problem instead
-    logging.getLogger('cel').setLevel(logging.CRITICAL)
-except ImportError:
-    HAS_CEL = False
-    CEL_IMPORT_ERROR = traceback.format_exc()
+# The CEL library is imported by load_cel() when a rule is first compiled: its package also loads a command-line tool
+# (typer, rich), a third of a second that every k8s_apply call without validate would pay otherwise.
+HAS_CEL = importlib.util.find_spec('cel') is not None
+cel = cel_stdlib = None
+
+
+def load_cel():
+    global cel, cel_stdlib  # pylint: disable=global-statement
+    if cel is None:
+        import cel as library  # pylint: disable=import-outside-toplevel
+        from cel import stdlib  # pylint: disable=import-outside-toplevel
+        # the library logs every failing Python callback to stderr; a failed rule is reported as a problem instead
+        logging.getLogger('cel').setLevel(logging.CRITICAL)
+        cel, cel_stdlib = library, stdlib
+
 
 VALIDATE_ARG_SPEC = dict(
     validate=dict(type='dict', options=dict(
@@ -270,6 +276,7 @@ class _Rules:
     """Compiles and evaluates x-kubernetes-validations rules; a rule it cannot run is an error, never a pass."""
 
     def __init__(self):
+        load_cel()
         self.functions = _kubernetes_functions()
         # namespaced functions (sets.contains) are reported by their last name
         self.known = CEL_NATIVE | set(name.rpartition('.')[2] for name in self.functions)
@@ -798,7 +805,7 @@ def validator_for(module, client):
     if not HAS_KUBERNETES_VALIDATE:
         module.fail_json(msg=missing_required_lib('kubernetes-validate'), exception=KUBERNETES_VALIDATE_IMPORT_ERROR)
     if not HAS_CEL:
-        module.fail_json(msg=missing_required_lib('common-expression-language'), exception=CEL_IMPORT_ERROR)
+        module.fail_json(msg=missing_required_lib('common-expression-language'))
     try:
         version = options['version']
         return Validator(version=version, server_version=None if version else server_version(client),
