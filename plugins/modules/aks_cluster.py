@@ -319,24 +319,24 @@ differences:
   sample: [properties.agentPoolProfiles.system.maxCount]
 '''
 
+import copy
+
 from ansible_collections.aiplatform.aks.plugins.module_utils.aks.cluster import ManagedCluster, check_cluster, cluster_body
 from ansible_collections.aiplatform.aks.plugins.module_utils.aks.common import AKS_SDK_REQUIREMENT
+from ansible_collections.aiplatform.aks.plugins.module_utils.aks.nodepool import POOL_ARG_SPEC
 from ansible_collections.aiplatform.aks.plugins.module_utils.azure.client import AzureModule
 from ansible_collections.aiplatform.aks.plugins.module_utils.azure.errors import AzureOperationError
-
-OS_SKUS = ['Ubuntu', 'Ubuntu2204', 'Ubuntu2404', 'AzureLinux', 'AzureLinux3']
+from ansible_collections.aiplatform.aks.plugins.module_utils.azure.reconcile import TAGS_ARG_SPEC
 
 
 def argument_spec():
-    pool = dict(
+    pool = copy.deepcopy(POOL_ARG_SPEC)
+    pool.update(
         name=dict(type='str', default='system'),
         only_critical_addons=dict(type='bool', default=False),
-        vm_size=dict(type='str'), count=dict(type='int'), enable_auto_scaling=dict(type='bool'),
-        min_count=dict(type='int'), max_count=dict(type='int'), zones=dict(type='list', elements='str'),
-        os_sku=dict(type='str', choices=OS_SKUS), os_disk_size_gb=dict(type='int'), max_pods=dict(type='int'),
-        labels=dict(type='dict'), taints=dict(type='list', elements='str'), kubernetes_version=dict(type='str'),
     )
-    return dict(
+    spec = copy.deepcopy(TAGS_ARG_SPEC)
+    spec.update(
         name=dict(type='str', required=True),
         resource_group=dict(type='str', required=True),
         state=dict(type='str', default='present', choices=['present', 'absent']),
@@ -381,9 +381,8 @@ def argument_spec():
         local_accounts=dict(type='bool'),
         api_server_authorized_ip_ranges=dict(type='list', elements='str'),
         system_pool=dict(type='dict', options=pool),
-        tags=dict(type='dict'),
-        purge_tags=dict(type='bool', default=False),
     )
+    return spec
 
 
 def main():

@@ -161,13 +161,13 @@ replaced:
     drained: {description: Nodes cordoned and pods evicted., type: dict, returned: unless check mode}
 '''
 
+import copy
+
 from ansible_collections.aiplatform.aks.plugins.module_utils.aks.common import AKS_SDK_REQUIREMENT, fail_on
-from ansible_collections.aiplatform.aks.plugins.module_utils.aks.nodepool import AgentPool, check_pool, find_managed, pool_properties
+from ansible_collections.aiplatform.aks.plugins.module_utils.aks.nodepool import POOL_ARG_SPEC, AgentPool, check_pool, find_managed, pool_properties
 from ansible_collections.aiplatform.aks.plugins.module_utils.azure.client import AzureModule
 from ansible_collections.aiplatform.aks.plugins.module_utils.azure.errors import AzureOperationError
 from ansible_collections.aiplatform.aks.plugins.module_utils.azure.reconcile import prune_none
-
-OS_SKUS = ['Ubuntu', 'Ubuntu2204', 'Ubuntu2404', 'AzureLinux', 'AzureLinux3']
 
 
 def replacement():
@@ -177,32 +177,27 @@ def replacement():
 
 
 def main():
-    module = AzureModule(
-        argument_spec=dict(
-            name=dict(type='str', required=True),
-            cluster=dict(type='str', required=True),
-            resource_group=dict(type='str', required=True),
-            state=dict(type='str', default='present', choices=['present', 'absent']),
-            mode=dict(type='str', choices=['System', 'User']),
-            vm_size=dict(type='str'), count=dict(type='int'), enable_auto_scaling=dict(type='bool'),
-            min_count=dict(type='int'), max_count=dict(type='int'), zones=dict(type='list', elements='str'),
-            os_sku=dict(type='str', choices=OS_SKUS), os_disk_size_gb=dict(type='int'), max_pods=dict(type='int'),
-            labels=dict(type='dict'), taints=dict(type='list', elements='str'), kubernetes_version=dict(type='str'),
-            tags=dict(type='dict'),
-            gpu_driver=dict(type='str', choices=['Install', 'None']),
-            mig_profile=dict(type='str', choices=['MIG1g', 'MIG2g', 'MIG3g', 'MIG4g', 'MIG7g']),
-            spot=dict(type='bool'),
-            spot_eviction_policy=dict(type='str', choices=['Delete', 'Deallocate']),
-            spot_max_price=dict(type='float'),
-            artifact_streaming=dict(type='bool'),
-            upgrade_settings=dict(type='dict', options=dict(
-                max_surge=dict(type='str'), max_unavailable=dict(type='str'),
-                drain_timeout_minutes=dict(type='int'), node_soak_minutes=dict(type='int'))),
-            replace=dict(type='str', default='fail', choices=['fail', 'blue_green']),
-            drain=dict(type='dict', options=dict(kubeconfig=dict(type='path'), timeout=dict(type='int', default=1800))),
-        ),
-        required_libs=[AKS_SDK_REQUIREMENT],
+    spec = copy.deepcopy(POOL_ARG_SPEC)
+    spec.update(
+        name=dict(type='str', required=True),
+        cluster=dict(type='str', required=True),
+        resource_group=dict(type='str', required=True),
+        state=dict(type='str', default='present', choices=['present', 'absent']),
+        mode=dict(type='str', choices=['System', 'User']),
+        tags=dict(type='dict'),
+        gpu_driver=dict(type='str', choices=['Install', 'None']),
+        mig_profile=dict(type='str', choices=['MIG1g', 'MIG2g', 'MIG3g', 'MIG4g', 'MIG7g']),
+        spot=dict(type='bool'),
+        spot_eviction_policy=dict(type='str', choices=['Delete', 'Deallocate']),
+        spot_max_price=dict(type='float'),
+        artifact_streaming=dict(type='bool'),
+        upgrade_settings=dict(type='dict', options=dict(
+            max_surge=dict(type='str'), max_unavailable=dict(type='str'),
+            drain_timeout_minutes=dict(type='int'), node_soak_minutes=dict(type='int'))),
+        replace=dict(type='str', default='fail', choices=['fail', 'blue_green']),
+        drain=dict(type='dict', options=dict(kubeconfig=dict(type='path'), timeout=dict(type='int', default=1800))),
     )
+    module = AzureModule(argument_spec=spec, required_libs=[AKS_SDK_REQUIREMENT])
     params = module.params
     try:
         if params['state'] == 'present':

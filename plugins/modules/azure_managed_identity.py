@@ -93,22 +93,25 @@ differences:
   sample: [tags.owner]
 '''
 
+import copy
+
 from ansible_collections.aiplatform.aks.plugins.module_utils.azure.client import AzureModule
 from ansible_collections.aiplatform.aks.plugins.module_utils.azure.errors import AzureOperationError
+from ansible_collections.aiplatform.aks.plugins.module_utils.azure.reconcile import TAGS_ARG_SPEC
 from ansible_collections.aiplatform.aks.plugins.module_utils.azure.identity import (
     HAS_MSI_SDK, MSI_SDK_IMPORT_ERROR, ManagedIdentity)
 
 
 def main():
+    spec = copy.deepcopy(TAGS_ARG_SPEC)
+    spec.update(
+        name=dict(type='str', required=True),
+        resource_group=dict(type='str', required=True),
+        state=dict(type='str', default='present', choices=['present', 'absent']),
+        location=dict(type='str'),
+    )
     module = AzureModule(
-        argument_spec=dict(
-            name=dict(type='str', required=True),
-            resource_group=dict(type='str', required=True),
-            state=dict(type='str', default='present', choices=['present', 'absent']),
-            location=dict(type='str'),
-            tags=dict(type='dict'),
-            purge_tags=dict(type='bool', default=False),
-        ),
+        argument_spec=spec,
         required_libs=[('azure-mgmt-msi', HAS_MSI_SDK, MSI_SDK_IMPORT_ERROR)],
     )
     params = module.params

@@ -75,21 +75,24 @@ differences:
   sample: [tags.owner]
 '''
 
+import copy
+
 from ansible_collections.aiplatform.aks.plugins.module_utils.azure.client import AzureModule
 from ansible_collections.aiplatform.aks.plugins.module_utils.azure.errors import AzureOperationError
+from ansible_collections.aiplatform.aks.plugins.module_utils.azure.reconcile import TAGS_ARG_SPEC
 from ansible_collections.aiplatform.aks.plugins.module_utils.azure.resource_group import (
     HAS_RESOURCE_SDK, RESOURCE_SDK_IMPORT_ERROR, ResourceGroup)
 
 
 def main():
+    spec = copy.deepcopy(TAGS_ARG_SPEC)
+    spec.update(
+        name=dict(type='str', required=True),
+        state=dict(type='str', default='present', choices=['present', 'absent']),
+        location=dict(type='str'),
+    )
     module = AzureModule(
-        argument_spec=dict(
-            name=dict(type='str', required=True),
-            state=dict(type='str', default='present', choices=['present', 'absent']),
-            location=dict(type='str'),
-            tags=dict(type='dict'),
-            purge_tags=dict(type='bool', default=False),
-        ),
+        argument_spec=spec,
         required_libs=[('azure-mgmt-resource', HAS_RESOURCE_SDK, RESOURCE_SDK_IMPORT_ERROR)],
     )
     params = module.params

@@ -13,6 +13,15 @@ from ansible_collections.aiplatform.aks.plugins.module_utils.aks.common import (
 from ansible_collections.aiplatform.aks.plugins.module_utils.azure.errors import describe
 
 # Fields the service fixes at creation or cannot change in place (aks-api.md, immutability table).
+OS_SKUS = ['Ubuntu', 'Ubuntu2204', 'Ubuntu2404', 'AzureLinux', 'AzureLinux3']
+# The options of a node pool, typed once for aks_nodepool and aks_cluster's system_pool; documented by the
+# aiplatform.aks.aks_pool fragment.
+POOL_ARG_SPEC = dict(
+    vm_size=dict(type='str'), count=dict(type='int'), enable_auto_scaling=dict(type='bool'),
+    min_count=dict(type='int'), max_count=dict(type='int'), zones=dict(type='list', elements='str'),
+    os_sku=dict(type='str', choices=OS_SKUS), os_disk_size_gb=dict(type='int'), max_pods=dict(type='int'),
+    labels=dict(type='dict'), taints=dict(type='list', elements='str'), kubernetes_version=dict(type='str'),
+)
 IMMUTABLE_POOL_FIELDS = (
     'vmSize', 'osType', 'osSKU', 'osDiskType', 'osDiskSizeGB', 'availabilityZones', 'maxPods', 'vnetSubnetID', 'podSubnetID',
     'scaleSetPriority', 'scaleSetEvictionPolicy', 'spotMaxPrice', 'gpuInstanceProfile', 'gpuProfile', 'kubeletDiskType',

@@ -16,6 +16,12 @@ import copy
 
 from ansible_collections.aiplatform.aks.plugins.module_utils.azure.errors import AzureOperationError
 
+# The tags options of every Azure resource module, typed once; documented by the aiplatform.aks.azure_tags fragment.
+TAGS_ARG_SPEC = dict(
+    tags=dict(type='dict'),
+    purge_tags=dict(type='bool', default=False),
+)
+
 
 def normalize_location(location):
     """'West Europe' and 'westeurope' name the same region."""
