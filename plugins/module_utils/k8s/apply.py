@@ -58,9 +58,10 @@ class Applier:
             resource = self.client.resources.get(api_version=obj['apiVersion'], kind=obj['kind'])
         except ResourceNotFoundError:
             return None
-        namespace = (obj['metadata'].get('namespace') or self.namespace) if resource.namespaced else None
-        if resource.namespaced and not namespace:
-            return None
+        try:
+            namespace = self._place(obj, resource)
+        except K8sError:
+            return None  # check() reports a misplaced object, after validation
         return self.read(resource, obj['metadata']['name'], namespace)
 
     def _place(self, obj, resource):

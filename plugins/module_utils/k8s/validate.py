@@ -573,6 +573,7 @@ class Validator:
         for crd in crds or []:
             self._crds[self._crd_key(crd)] = crd
         self._catalogs = {}
+        self._served = {}  # (group, kind) -> CRD the server has, or None: asked once per kind
         self._rules = None
 
     def warn(self, message):
@@ -637,7 +638,7 @@ class Validator:
         if group in catalog.groups or group in self.catalog(self.shipped[-1]).groups:
             return self._builtin(obj, group, version, catalog)
         key = (group, obj['kind'])
-        crd = (here or {}).get(key) or self._crds.get(key) or (served_crd(obj['apiVersion'], obj['kind']) if served_crd else None)
+        crd = (here or {}).get(key) or self._crds.get(key) or self._served_crd(key, obj, served_crd)
         if crd is None:
             why = ('no CustomResourceDefinition found for %s %s (not in this call, in validate.crds or on the server)'
                    % (obj['apiVersion'], obj['kind']))
@@ -646,6 +647,14 @@ class Validator:
             self.warn('validate: %s: %s; not checked' % (describe(obj), why))
             return []
         return self._custom(obj, version, crd, live)
+
+    def _served_crd(self, key, obj, served_crd):
+        """The server's CRD for a kind, asked once per kind however many objects of it there are."""
+        if served_crd is None:
+            return None
+        if key not in self._served:
+            self._served[key] = served_crd(obj['apiVersion'], obj['kind'])
+        return self._served[key]
 
     def _builtin(self, obj, group, version, catalog):
         definition = catalog.kinds.get((group, version, obj['kind']))

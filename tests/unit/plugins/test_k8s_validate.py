@@ -258,6 +258,13 @@ def test_a_crd_in_the_same_call_wins_over_validate_crds_and_the_server():
     server.assert_called_once_with('example.com/v1', 'Widget')
 
 
+def test_the_server_is_asked_for_a_kind_s_crd_once_however_many_objects_of_it():
+    server = mock.Mock(return_value=widget_crd(SMALL))
+    second = dict(widget(size=5), metadata={'name': 'w2', 'namespace': 'default'})
+    assert problems([widget(size=1), second], served_crd=server) == [('Widget default/w2', 'spec', 'too big')]
+    server.assert_called_once_with('example.com/v1', 'Widget')
+
+
 def test_a_custom_resource_without_a_crd_is_a_problem_only_when_strict():
     assert messages(widget(size=1)) == ['no CustomResourceDefinition found for example.com/v1 Widget '
                                         '(not in this call, in validate.crds or on the server)']
