@@ -9,8 +9,12 @@ __metaclass__ = type
 
 class ModuleDocFragment(object):
 
+    # Every module extends one of these, so they also name the collection's maintainers once for all modules.
+
     # Modules that read the resource, compare what was asked for, and write once.
     DOCUMENTATION = r'''
+author:
+  - aiplatform.aks maintainers (@aiplatform-aks)
 attributes:
   check_mode:
     description: Reads and compares, writes nothing, and returns what would change.
@@ -22,6 +26,8 @@ attributes:
 
     # Modules that only read.
     INFO_MODULE = r'''
+author:
+  - aiplatform.aks maintainers (@aiplatform-aks)
 attributes:
   check_mode:
     description: Reads only.

@@ -10,6 +10,8 @@ __metaclass__ = type
 class ModuleDocFragment(object):
 
     DOCUMENTATION = r'''
+requirements:
+  - azure-identity
 options:
   subscription_id:
     description:

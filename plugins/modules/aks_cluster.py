@@ -28,18 +28,8 @@ options:
     description: Cluster name.
     type: str
     required: true
-  resource_group:
-    description: Resource group of the cluster.
-    type: str
-    required: true
   state:
     description: Whether the cluster should exist.
-    type: str
-    choices: [present, absent]
-    default: present
-  location:
-    description: Azure region. Required to create. Cannot change.
-    type: str
   dns_prefix:
     description: DNS prefix of the API server name. Defaults to the cluster name on create. Cannot change.
     type: str
@@ -249,19 +239,17 @@ options:
         description: Kubernetes version of the pool.
         type: str
 extends_documentation_fragment:
+  - aiplatform.aks.aks_resource_group
+  - aiplatform.aks.state
   - aiplatform.aks.azure_auth
+  - aiplatform.aks.azure_location
+  - aiplatform.aks.attributes
   - aiplatform.aks.azure_tags
 attributes:
   check_mode:
     description: Reads and compares, writes nothing, and returns the body that would be sent.
     support: full
-  diff_mode:
-    description: Returns the cluster before and after.
-    support: full
-author:
-  - aiplatform.aks maintainers (@aiplatform-aks)
 requirements:
-  - azure-identity
   - azure-mgmt-containerservice >= 41
 '''
 
@@ -319,28 +307,19 @@ differences:
   sample: [properties.agentPoolProfiles.system.maxCount]
 '''
 
-import copy
-
-from ansible_collections.aiplatform.aks.plugins.module_utils.aks.cluster import ManagedCluster, check_cluster, cluster_body
-from ansible_collections.aiplatform.aks.plugins.module_utils.aks.common import AKS_SDK_REQUIREMENT
+from ansible_collections.aiplatform.aks.plugins.module_utils.aks.cluster import ManagedCluster
+from ansible_collections.aiplatform.aks.plugins.module_utils.aks.common import AKS_SDK, RESOURCE_GROUP_ARG_SPEC
 from ansible_collections.aiplatform.aks.plugins.module_utils.aks.nodepool import POOL_ARG_SPEC
-from ansible_collections.aiplatform.aks.plugins.module_utils.azure.client import AzureModule
-from ansible_collections.aiplatform.aks.plugins.module_utils.azure.errors import AzureOperationError
-from ansible_collections.aiplatform.aks.plugins.module_utils.azure.reconcile import TAGS_ARG_SPEC
+from ansible_collections.aiplatform.aks.plugins.module_utils.azure.module import AzureModule
+from ansible_collections.aiplatform.aks.plugins.module_utils.azure.reconcile import LOCATION_ARG_SPEC, TAGS_ARG_SPEC
+from ansible_collections.aiplatform.aks.plugins.module_utils.module import STATE_ARG_SPEC, merge_specs
 
 
 def argument_spec():
-    pool = copy.deepcopy(POOL_ARG_SPEC)
-    pool.update(
-        name=dict(type='str', default='system'),
-        only_critical_addons=dict(type='bool', default=False),
-    )
-    spec = copy.deepcopy(TAGS_ARG_SPEC)
-    spec.update(
+    pool = merge_specs(POOL_ARG_SPEC, name=dict(type='str', default='system'), only_critical_addons=dict(type='bool', default=False))
+    return merge_specs(
+        RESOURCE_GROUP_ARG_SPEC, STATE_ARG_SPEC, LOCATION_ARG_SPEC, TAGS_ARG_SPEC,
         name=dict(type='str', required=True),
-        resource_group=dict(type='str', required=True),
-        state=dict(type='str', default='present', choices=['present', 'absent']),
-        location=dict(type='str'),
         dns_prefix=dict(type='str'),
         kubernetes_version=dict(type='str'),
         sku_tier=dict(type='str', choices=['Free', 'Standard', 'Premium']),
@@ -382,22 +361,10 @@ def argument_spec():
         api_server_authorized_ip_ranges=dict(type='list', elements='str'),
         system_pool=dict(type='dict', options=pool),
     )
-    return spec
 
 
 def main():
-    module = AzureModule(argument_spec=argument_spec(), required_libs=[AKS_SDK_REQUIREMENT])
-    params = module.params
-    problems = check_cluster(params) if params['state'] == 'present' else []
-    if problems:
-        module.fail_json(msg='Invalid input: ' + '; '.join(problems), problems=problems)
-    cluster = ManagedCluster.from_module(module)
-    try:
-        result = cluster.absent() if params['state'] == 'absent' else cluster.present(cluster_body(params))
-    except AzureOperationError as exc:
-        module.fail_azure(exc)
-    result['cluster'] = result.pop('resource')
-    module.exit_json(**result)
+    AzureModule(argument_spec=argument_spec(), required_libs=[AKS_SDK.requirement]).run(ManagedCluster)
 
 
 if __name__ == '__main__':

@@ -26,10 +26,7 @@ options:
 extends_documentation_fragment:
   - aiplatform.aks.azure_auth
   - aiplatform.aks.attributes.info_module
-author:
-  - aiplatform.aks maintainers (@aiplatform-aks)
 requirements:
-  - azure-identity
   - azure-mgmt-containerservice >= 41
 '''
 
@@ -115,30 +112,20 @@ clusters:
       returned: always
 '''
 
-from ansible_collections.aiplatform.aks.plugins.module_utils.aks.common import (
-    AKS_SDK_REQUIREMENT, ContainerServiceClient, HttpResponseError, ResourceNotFoundError)
-from ansible_collections.aiplatform.aks.plugins.module_utils.aks.cluster import summarize
-from ansible_collections.aiplatform.aks.plugins.module_utils.azure.client import AzureModule
-from ansible_collections.aiplatform.aks.plugins.module_utils.azure.errors import describe
+from ansible_collections.aiplatform.aks.plugins.module_utils.aks.cluster import find_clusters, summarize
+from ansible_collections.aiplatform.aks.plugins.module_utils.aks.common import AKS_SDK
+from ansible_collections.aiplatform.aks.plugins.module_utils.azure.errors import AzureOperationError
+from ansible_collections.aiplatform.aks.plugins.module_utils.azure.module import AzureModule
 
 
 def main():
     module = AzureModule(argument_spec=dict(name=dict(type='str'), resource_group=dict(type='str', required=True)),
-                         required_libs=[AKS_SDK_REQUIREMENT])
-    client = module.client(ContainerServiceClient)
-    params = module.params
+                         required_libs=[AKS_SDK.requirement])
     try:
-        if params['name']:
-            try:
-                found = [client.managed_clusters.get(params['resource_group'], params['name'])]
-            except ResourceNotFoundError:
-                found = []
-        else:
-            found = list(client.managed_clusters.list_by_resource_group(params['resource_group']))
-    except HttpResponseError as exc:
-        error = describe('read AKS clusters in %s' % params['resource_group'], exc)
-        module.fail_json(msg=str(error), error=error.error)
-    module.exit_json(changed=False, clusters=[summarize(c.as_dict()) for c in found])
+        found = find_clusters(module.client(AKS_SDK.ContainerServiceClient), module.params['resource_group'], module.params['name'])
+    except AzureOperationError as exc:
+        module.fail_azure(exc)
+    module.exit_json(changed=False, clusters=[summarize(c) for c in found])
 
 
 if __name__ == '__main__':

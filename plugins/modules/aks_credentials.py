@@ -24,10 +24,6 @@ options:
     description: Cluster name.
     type: str
     required: true
-  resource_group:
-    description: Resource group of the cluster.
-    type: str
-    required: true
   path:
     description: Where to write the kubeconfig.
     type: path
@@ -44,7 +40,9 @@ options:
     type: bool
     default: false
 extends_documentation_fragment:
+  - aiplatform.aks.aks_resource_group
   - aiplatform.aks.azure_auth
+  - aiplatform.aks.attributes
 attributes:
   check_mode:
     description: Fetches nothing secret that it would not need and writes nothing; reports whether the file would change.
@@ -52,10 +50,7 @@ attributes:
   diff_mode:
     description: Shows the server and the kind of user, never the credentials.
     support: full
-author:
-  - aiplatform.aks maintainers (@aiplatform-aks)
 requirements:
-  - azure-identity
   - azure-mgmt-containerservice >= 41
   - PyYAML
 '''
@@ -87,11 +82,12 @@ api_key:
   type: str
 '''
 
-from ansible_collections.aiplatform.aks.plugins.module_utils.aks.common import AKS_SDK_REQUIREMENT, ContainerServiceClient
+from ansible_collections.aiplatform.aks.plugins.module_utils.aks.common import AKS_SDK, RESOURCE_GROUP_ARG_SPEC
 from ansible_collections.aiplatform.aks.plugins.module_utils.aks.credentials import (
     dump, entra_token, fetch_kubeconfig, read_kubeconfig, reusable, uses_exec_plugin, with_token, write_private)
-from ansible_collections.aiplatform.aks.plugins.module_utils.azure.client import AzureModule
 from ansible_collections.aiplatform.aks.plugins.module_utils.azure.errors import AzureOperationError
+from ansible_collections.aiplatform.aks.plugins.module_utils.azure.module import AzureModule
+from ansible_collections.aiplatform.aks.plugins.module_utils.module import merge_specs
 
 
 def auth_kind(kubeconfig, exec_plugin):
@@ -102,16 +98,17 @@ def auth_kind(kubeconfig, exec_plugin):
 
 
 def main():
-    module = AzureModule(argument_spec=dict(
+    spec = merge_specs(
+        RESOURCE_GROUP_ARG_SPEC,
         name=dict(type='str', required=True),
-        resource_group=dict(type='str', required=True),
         path=dict(type='path', required=True),
         admin=dict(type='bool', default=False),
         return_token=dict(type='bool', default=False),
-    ), required_libs=[AKS_SDK_REQUIREMENT])
+    )
+    module = AzureModule(argument_spec=spec, required_libs=[AKS_SDK.requirement])
     p = module.params
     try:
-        fetched = fetch_kubeconfig(module.client(ContainerServiceClient), p['resource_group'], p['name'], admin=p['admin'])
+        fetched = fetch_kubeconfig(module.client(AKS_SDK.ContainerServiceClient), p['resource_group'], p['name'], admin=p['admin'])
     except AzureOperationError as exc:
         if p['admin'] and 'local accounts' in str(exc):
             exc = AzureOperationError('%s. The cluster has local accounts off (the secure default): use admin: false, which '

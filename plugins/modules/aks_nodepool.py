@@ -29,15 +29,8 @@ options:
     description: Name of the AKS cluster.
     type: str
     required: true
-  resource_group:
-    description: Resource group of the cluster.
-    type: str
-    required: true
   state:
     description: Whether the pool should exist.
-    type: str
-    choices: [present, absent]
-    default: present
   mode:
     description: C(System) pools run system add-ons; C(User) pools run workloads.
     type: str
@@ -50,7 +43,7 @@ options:
     type: str
     choices: [Install, None]
   mig_profile:
-    description: Multi-instance GPU partitioning of each GPU (A100, H100 or H200 sizes). Cannot change in place.
+    description: Multi-instance GPU partitioning of each GPU (sizes with A100, H100, H200, B200 or GB200 GPUs). Cannot change in place.
     type: str
     choices: [MIG1g, MIG2g, MIG3g, MIG4g, MIG7g]
   spot:
@@ -99,19 +92,16 @@ options:
         type: int
         default: 1800
 extends_documentation_fragment:
+  - aiplatform.aks.aks_resource_group
+  - aiplatform.aks.state
   - aiplatform.aks.azure_auth
   - aiplatform.aks.aks_pool
+  - aiplatform.aks.attributes
 attributes:
   check_mode:
     description: Reads and compares, writes nothing, and returns the body that would be sent or the replacement plan.
     support: full
-  diff_mode:
-    description: Returns the pool before and after.
-    support: full
-author:
-  - aiplatform.aks maintainers (@aiplatform-aks)
 requirements:
-  - azure-identity
   - azure-mgmt-containerservice >= 41
   - kubernetes (for O(replace=blue_green))
 '''
@@ -161,28 +151,17 @@ replaced:
     drained: {description: Nodes cordoned and pods evicted., type: dict, returned: unless check mode}
 '''
 
-import copy
-
-from ansible_collections.aiplatform.aks.plugins.module_utils.aks.common import AKS_SDK_REQUIREMENT, fail_on
-from ansible_collections.aiplatform.aks.plugins.module_utils.aks.nodepool import POOL_ARG_SPEC, AgentPool, check_pool, find_managed, pool_properties
-from ansible_collections.aiplatform.aks.plugins.module_utils.azure.client import AzureModule
-from ansible_collections.aiplatform.aks.plugins.module_utils.azure.errors import AzureOperationError
-from ansible_collections.aiplatform.aks.plugins.module_utils.azure.reconcile import prune_none
-
-
-def replacement():
-    """The blue/green workflow, imported only when a pool may be replaced (it loads the kubernetes package)."""
-    from ansible_collections.aiplatform.aks.plugins.module_utils.aks import replacement as workflow
-    return workflow
+from ansible_collections.aiplatform.aks.plugins.module_utils.aks.common import AKS_SDK, RESOURCE_GROUP_ARG_SPEC
+from ansible_collections.aiplatform.aks.plugins.module_utils.aks.nodepool import POOL_ARG_SPEC, AgentPool
+from ansible_collections.aiplatform.aks.plugins.module_utils.azure.module import AzureModule
+from ansible_collections.aiplatform.aks.plugins.module_utils.module import STATE_ARG_SPEC, merge_specs
 
 
 def main():
-    spec = copy.deepcopy(POOL_ARG_SPEC)
-    spec.update(
+    spec = merge_specs(
+        RESOURCE_GROUP_ARG_SPEC, STATE_ARG_SPEC, POOL_ARG_SPEC,
         name=dict(type='str', required=True),
         cluster=dict(type='str', required=True),
-        resource_group=dict(type='str', required=True),
-        state=dict(type='str', default='present', choices=['present', 'absent']),
         mode=dict(type='str', choices=['System', 'User']),
         tags=dict(type='dict'),
         gpu_driver=dict(type='str', choices=['Install', 'None']),
@@ -197,31 +176,7 @@ def main():
         replace=dict(type='str', default='fail', choices=['fail', 'blue_green']),
         drain=dict(type='dict', options=dict(kubeconfig=dict(type='path'), timeout=dict(type='int', default=1800))),
     )
-    module = AzureModule(argument_spec=spec, required_libs=[AKS_SDK_REQUIREMENT])
-    params = module.params
-    try:
-        if params['state'] == 'present':
-            fail_on(check_pool(params))
-        pool, current = find_managed(AgentPool.from_module(module))
-        resumed = None
-        if params['state'] == 'absent':
-            result = pool.absent()
-        else:
-            desired = prune_none({'properties': pool_properties(params)})
-            if params['replace'] == 'blue_green' and current is not None:
-                pool, current, resumed = replacement().finish_replacement(module, pool, current, desired)
-            try:
-                result = pool.present(desired)
-            except AzureOperationError as exc:
-                if exc.error.get('code') != 'ImmutableField' or params['replace'] != 'blue_green':
-                    raise
-                result = replacement().blue_green(module, pool, current, desired)
-    except AzureOperationError as exc:
-        module.fail_azure(exc)
-    if resumed:
-        result.update(changed=True, replaced=resumed)
-    result['pool'] = result.pop('resource')
-    module.exit_json(**result)
+    AzureModule(argument_spec=spec, required_libs=[AKS_SDK.requirement]).run(AgentPool)
 
 
 if __name__ == '__main__':

@@ -31,9 +31,6 @@ options:
     required: true
   state:
     description: Whether the credential should exist.
-    type: str
-    choices: [present, absent]
-    default: present
   issuer:
     description:
       - URL of the token issuer, for example the OIDC issuer URL of an AKS cluster. Required to create the credential.
@@ -49,12 +46,10 @@ options:
     elements: str
     default: ['api://AzureADTokenExchange']
 extends_documentation_fragment:
+  - aiplatform.aks.state
   - aiplatform.aks.azure_auth
   - aiplatform.aks.attributes
-author:
-  - aiplatform.aks maintainers (@aiplatform-aks)
 requirements:
-  - azure-identity
   - azure-mgmt-msi
 '''
 
@@ -86,42 +81,22 @@ differences:
   sample: [subject]
 '''
 
-from ansible_collections.aiplatform.aks.plugins.module_utils.azure.client import AzureModule
-from ansible_collections.aiplatform.aks.plugins.module_utils.azure.errors import AzureOperationError
-from ansible_collections.aiplatform.aks.plugins.module_utils.azure.identity import (
-    DEFAULT_AUDIENCES, FEDERATED_CREDENTIAL_NAME, HAS_MSI_SDK, MSI_SDK_IMPORT_ERROR, FederatedCredential)
+from ansible_collections.aiplatform.aks.plugins.module_utils.azure.identity import DEFAULT_AUDIENCES, MSI_SDK, FederatedCredential
+from ansible_collections.aiplatform.aks.plugins.module_utils.azure.module import AzureModule
+from ansible_collections.aiplatform.aks.plugins.module_utils.module import STATE_ARG_SPEC, merge_specs
 
 
 def main():
-    module = AzureModule(
-        argument_spec=dict(
-            name=dict(type='str', required=True),
-            identity=dict(type='str', required=True),
-            resource_group=dict(type='str', required=True),
-            state=dict(type='str', default='present', choices=['present', 'absent']),
-            issuer=dict(type='str'),
-            subject=dict(type='str'),
-            audiences=dict(type='list', elements='str', default=list(DEFAULT_AUDIENCES)),
-        ),
-        required_libs=[('azure-mgmt-msi', HAS_MSI_SDK, MSI_SDK_IMPORT_ERROR)],
+    spec = merge_specs(
+        STATE_ARG_SPEC,
+        name=dict(type='str', required=True),
+        identity=dict(type='str', required=True),
+        resource_group=dict(type='str', required=True),
+        issuer=dict(type='str'),
+        subject=dict(type='str'),
+        audiences=dict(type='list', elements='str', default=list(DEFAULT_AUDIENCES)),
     )
-    params = module.params
-    if not FEDERATED_CREDENTIAL_NAME.match(params['name']):
-        module.fail_json(msg='name %r is not a valid federated credential name: 3 to 120 letters, digits, - or _, '
-                             'starting with a letter or digit' % params['name'])
-    if params['state'] == 'present' and not params['audiences']:
-        module.fail_json(msg='audiences must not be empty')
-    credential = FederatedCredential.from_module(module)
-    try:
-        if params['state'] == 'absent':
-            result = credential.absent()
-        else:
-            result = credential.present({'issuer': params['issuer'], 'subject': params['subject'],
-                                         'audiences': params['audiences']})
-    except AzureOperationError as exc:
-        module.fail_azure(exc)
-    result['federated_credential'] = result.pop('resource')
-    module.exit_json(**result)
+    AzureModule(argument_spec=spec, required_libs=[MSI_SDK.requirement]).run(FederatedCredential)
 
 
 if __name__ == '__main__':

@@ -26,22 +26,13 @@ options:
     required: true
   state:
     description: Whether the identity should exist. Deleting it also deletes its federated credentials.
-    type: str
-    choices: [present, absent]
-    default: present
-  location:
-    description:
-      - Azure region, for example C(westeurope). Required to create the identity.
-      - C(West Europe) and C(westeurope) are treated as the same region.
-    type: str
 extends_documentation_fragment:
+  - aiplatform.aks.state
   - aiplatform.aks.azure_auth
+  - aiplatform.aks.azure_location
   - aiplatform.aks.attributes
   - aiplatform.aks.azure_tags
-author:
-  - aiplatform.aks maintainers (@aiplatform-aks)
 requirements:
-  - azure-identity
   - azure-mgmt-msi
 '''
 
@@ -93,41 +84,16 @@ differences:
   sample: [tags.owner]
 '''
 
-import copy
-
-from ansible_collections.aiplatform.aks.plugins.module_utils.azure.client import AzureModule
-from ansible_collections.aiplatform.aks.plugins.module_utils.azure.errors import AzureOperationError
-from ansible_collections.aiplatform.aks.plugins.module_utils.azure.reconcile import TAGS_ARG_SPEC
-from ansible_collections.aiplatform.aks.plugins.module_utils.azure.identity import (
-    HAS_MSI_SDK, MSI_SDK_IMPORT_ERROR, ManagedIdentity)
+from ansible_collections.aiplatform.aks.plugins.module_utils.azure.identity import MSI_SDK, ManagedIdentity
+from ansible_collections.aiplatform.aks.plugins.module_utils.azure.module import AzureModule
+from ansible_collections.aiplatform.aks.plugins.module_utils.azure.reconcile import LOCATION_ARG_SPEC, TAGS_ARG_SPEC
+from ansible_collections.aiplatform.aks.plugins.module_utils.module import STATE_ARG_SPEC, merge_specs
 
 
 def main():
-    spec = copy.deepcopy(TAGS_ARG_SPEC)
-    spec.update(
-        name=dict(type='str', required=True),
-        resource_group=dict(type='str', required=True),
-        state=dict(type='str', default='present', choices=['present', 'absent']),
-        location=dict(type='str'),
-    )
-    module = AzureModule(
-        argument_spec=spec,
-        required_libs=[('azure-mgmt-msi', HAS_MSI_SDK, MSI_SDK_IMPORT_ERROR)],
-    )
-    params = module.params
-    identity = ManagedIdentity.from_module(module)
-    try:
-        if params['state'] == 'absent':
-            result = identity.absent()
-        else:
-            result = identity.present({'location': params['location'], 'tags': params['tags']})
-    except AzureOperationError as exc:
-        module.fail_azure(exc)
-    resource = result.pop('resource')
-    result['identity'] = resource
-    for key in ('id', 'principal_id', 'client_id'):
-        result[key] = (resource or {}).get(key)
-    module.exit_json(**result)
+    spec = merge_specs(STATE_ARG_SPEC, LOCATION_ARG_SPEC, TAGS_ARG_SPEC,
+                       name=dict(type='str', required=True), resource_group=dict(type='str', required=True))
+    AzureModule(argument_spec=spec, required_libs=[MSI_SDK.requirement]).run(ManagedIdentity)
 
 
 if __name__ == '__main__':

@@ -22,22 +22,13 @@ options:
     required: true
   state:
     description: Whether the group should exist. Deleting a group deletes everything in it.
-    type: str
-    choices: [present, absent]
-    default: present
-  location:
-    description:
-      - Azure region, for example C(westeurope). Required to create the group.
-      - C(West Europe) and C(westeurope) are treated as the same region.
-    type: str
 extends_documentation_fragment:
+  - aiplatform.aks.state
   - aiplatform.aks.azure_auth
+  - aiplatform.aks.azure_location
   - aiplatform.aks.attributes
   - aiplatform.aks.azure_tags
-author:
-  - aiplatform.aks maintainers (@aiplatform-aks)
 requirements:
-  - azure-identity
   - azure-mgmt-resource
 '''
 
@@ -75,37 +66,15 @@ differences:
   sample: [tags.owner]
 '''
 
-import copy
-
-from ansible_collections.aiplatform.aks.plugins.module_utils.azure.client import AzureModule
-from ansible_collections.aiplatform.aks.plugins.module_utils.azure.errors import AzureOperationError
-from ansible_collections.aiplatform.aks.plugins.module_utils.azure.reconcile import TAGS_ARG_SPEC
-from ansible_collections.aiplatform.aks.plugins.module_utils.azure.resource_group import (
-    HAS_RESOURCE_SDK, RESOURCE_SDK_IMPORT_ERROR, ResourceGroup)
+from ansible_collections.aiplatform.aks.plugins.module_utils.azure.module import AzureModule
+from ansible_collections.aiplatform.aks.plugins.module_utils.azure.resource_group import RESOURCE_SDK, ResourceGroup
+from ansible_collections.aiplatform.aks.plugins.module_utils.azure.reconcile import LOCATION_ARG_SPEC, TAGS_ARG_SPEC
+from ansible_collections.aiplatform.aks.plugins.module_utils.module import STATE_ARG_SPEC, merge_specs
 
 
 def main():
-    spec = copy.deepcopy(TAGS_ARG_SPEC)
-    spec.update(
-        name=dict(type='str', required=True),
-        state=dict(type='str', default='present', choices=['present', 'absent']),
-        location=dict(type='str'),
-    )
-    module = AzureModule(
-        argument_spec=spec,
-        required_libs=[('azure-mgmt-resource', HAS_RESOURCE_SDK, RESOURCE_SDK_IMPORT_ERROR)],
-    )
-    params = module.params
-    group = ResourceGroup.from_module(module)
-    try:
-        if params['state'] == 'absent':
-            result = group.absent()
-        else:
-            result = group.present({'location': params['location'], 'tags': params['tags']})
-    except AzureOperationError as exc:
-        module.fail_azure(exc)
-    result['resource_group'] = result.pop('resource')
-    module.exit_json(**result)
+    spec = merge_specs(STATE_ARG_SPEC, LOCATION_ARG_SPEC, TAGS_ARG_SPEC, name=dict(type='str', required=True))
+    AzureModule(argument_spec=spec, required_libs=[RESOURCE_SDK.requirement]).run(ResourceGroup)
 
 
 if __name__ == '__main__':

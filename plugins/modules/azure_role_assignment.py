@@ -42,16 +42,11 @@ options:
     default: ServicePrincipal
   state:
     description: Whether the principal should have the role at the scope. V(absent) removes the assignment that grants it.
-    type: str
-    choices: [present, absent]
-    default: present
 extends_documentation_fragment:
+  - aiplatform.aks.state
   - aiplatform.aks.azure_auth
   - aiplatform.aks.attributes
-author:
-  - aiplatform.aks maintainers (@aiplatform-aks)
 requirements:
-  - azure-identity
   - azure-mgmt-authorization
 '''
 
@@ -90,37 +85,20 @@ differences:
   elements: str
 '''
 
-from ansible_collections.aiplatform.aks.plugins.module_utils.azure.client import AzureModule
-from ansible_collections.aiplatform.aks.plugins.module_utils.azure.errors import AzureOperationError
-from ansible_collections.aiplatform.aks.plugins.module_utils.azure.identity import (
-    AUTHORIZATION_SDK_IMPORT_ERROR, HAS_AUTHORIZATION_SDK, RoleAssignment)
+from ansible_collections.aiplatform.aks.plugins.module_utils.azure.module import AzureModule
+from ansible_collections.aiplatform.aks.plugins.module_utils.azure.role_assignment import AUTHORIZATION_SDK, RoleAssignment
+from ansible_collections.aiplatform.aks.plugins.module_utils.module import STATE_ARG_SPEC, merge_specs
 
 
 def main():
-    module = AzureModule(
-        argument_spec=dict(
-            scope=dict(type='str', required=True),
-            role=dict(type='str', required=True),
-            principal_id=dict(type='str', required=True),
-            principal_type=dict(type='str', default='ServicePrincipal',
-                                choices=['ServicePrincipal', 'User', 'Group', 'ForeignGroup', 'Device']),
-            state=dict(type='str', default='present', choices=['present', 'absent']),
-        ),
-        required_libs=[('azure-mgmt-authorization', HAS_AUTHORIZATION_SDK, AUTHORIZATION_SDK_IMPORT_ERROR)],
+    spec = merge_specs(
+        STATE_ARG_SPEC,
+        scope=dict(type='str', required=True),
+        role=dict(type='str', required=True),
+        principal_id=dict(type='str', required=True),
+        principal_type=dict(type='str', default='ServicePrincipal', choices=['ServicePrincipal', 'User', 'Group', 'ForeignGroup', 'Device']),
     )
-    assignment = RoleAssignment.from_module(module)
-    try:
-        if module.params['state'] == 'absent':
-            result = assignment.absent()
-        else:
-            result = assignment.present(assignment.desired())
-    except AzureOperationError as exc:
-        module.fail_azure(exc)
-    resource = result.pop('resource')
-    result['role_assignment'] = resource
-    result['role_definition_id'] = assignment.role_definition_id
-    result['name'] = (resource or {}).get('name') or assignment.current_name or assignment.name
-    module.exit_json(**result)
+    AzureModule(argument_spec=spec, required_libs=[AUTHORIZATION_SDK.requirement]).run(RoleAssignment)
 
 
 if __name__ == '__main__':

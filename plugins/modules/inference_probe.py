@@ -123,20 +123,16 @@ options:
     default: true
 extends_documentation_fragment:
   - aiplatform.aks.k8s_auth
+  - aiplatform.aks.attributes.info_module
 attributes:
   check_mode:
     description: The prompts are sent in check mode too; they change nothing.
     support: full
-  diff_mode:
-    description: Nothing changes, so there is no diff.
-    support: none
 notes:
   - The Kubernetes connection options are used only with O(service).
   - The API server's service proxy does not forward to endpoints on loopback addresses.
 seealso:
   - module: aiplatform.aks.kaito_workspace
-author:
-  - aiplatform.aks maintainers (@aiplatform-aks)
 requirements:
   - kubernetes >= 37 (with O(service))
 '''
@@ -220,12 +216,13 @@ summary:
 
 import traceback
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import missing_required_lib
 
+from ansible_collections.aiplatform.aks.plugins.module_utils.inference.probe import (
+    ProbeError, Prober, failure_message, service_proxy_endpoint, summarize, url_endpoint)
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.client import (
     HAS_KUBERNETES, K8S_AUTH_ARG_SPEC, KUBERNETES_IMPORT_ERROR, K8sError, build_configuration)
-from ansible_collections.aiplatform.aks.plugins.module_utils.kaito.probe import (
-    ProbeError, Prober, failure_message, service_proxy_endpoint, summarize, url_endpoint)
+from ansible_collections.aiplatform.aks.plugins.module_utils.module import PlatformModule
 
 
 def argument_spec():
@@ -276,23 +273,24 @@ def endpoint_for(module):
 
 
 def prompt_items(module):
-    items = []
+    items, problems = [], []
     for index, item in enumerate(module.params['prompts']):
-        if isinstance(item, dict):
-            if not item.get('prompt'):
-                module.fail_json(msg='prompts item %d has no prompt' % (index + 1))
+        if isinstance(item, dict) and item.get('prompt'):
             items.append(item)
+        elif isinstance(item, dict):
+            problems.append('prompts item %d has no prompt' % (index + 1))
         elif isinstance(item, str) and item.strip():
             items.append({'prompt': item})
         else:
-            module.fail_json(msg='prompts item %d must be a non-empty string or a mapping with prompt' % (index + 1))
-    if not items:
-        module.fail_json(msg='prompts is empty')
+            problems.append('prompts item %d must be a non-empty string or a mapping with prompt' % (index + 1))
+    if not module.params['prompts']:
+        problems.append('prompts is empty')
+    module.fail_on_input(problems)
     return items
 
 
 def main():
-    module = AnsibleModule(
+    module = PlatformModule(
         argument_spec=argument_spec(),
         mutually_exclusive=[('url', 'service')],
         required_one_of=[('url', 'service')],

@@ -23,6 +23,9 @@ description:
   - With O(validate), every object is validated on the controller first (built-in kinds against the Kubernetes
     schemas, custom resources against their CRD including its CEL rules), so a bad manifest writes nothing even where
     the server would have accepted part of the call.
+  - With O(wait=true), each applied object must be ready. Deployments, StatefulSets and DaemonSets must be rolled out
+    for their current generation; Jobs complete; Namespaces active; other kinds must satisfy O(wait_condition)
+    if given, else exist.
 options:
   definitions:
     description:
@@ -45,9 +48,6 @@ options:
     elements: raw
   state:
     description: C(present) applies the objects; C(absent) deletes them (in reverse order) and waits until they are gone.
-    type: str
-    choices: [present, absent]
-    default: present
   namespace:
     description: Namespace for namespaced objects that do not set C(metadata.namespace).
     type: str
@@ -60,11 +60,6 @@ options:
     type: bool
     default: false
   wait:
-    description:
-      - Wait until each applied object is ready. Deployments, StatefulSets and DaemonSets must be rolled out
-        for their current generation; Jobs complete; Namespaces active; other kinds must satisfy O(wait_condition)
-        if given, else exist.
-    type: bool
     default: false
   wait_condition:
     description:
@@ -85,12 +80,8 @@ options:
         description: Required reason, if any.
         type: str
   wait_timeout:
-    description: Seconds to wait for each object to become ready, or to be gone after deletion.
-    type: int
     default: 300
   wait_sleep:
-    description: Seconds between readiness checks.
-    type: float
     default: 1.0
   prune:
     description:
@@ -107,8 +98,11 @@ options:
         type: list
         elements: str
 extends_documentation_fragment:
+  - aiplatform.aks.state
   - aiplatform.aks.k8s_auth
   - aiplatform.aks.k8s_validate
+  - aiplatform.aks.k8s_wait
+  - aiplatform.aks.attributes
 notes:
   - Relative paths in O(validate.crds) are looked up like O(src) (role C(files/) first).
   - O(validate) is not used with O(state=absent).
@@ -116,11 +110,6 @@ attributes:
   check_mode:
     description: Server-side dry run of every object; nothing is written.
     support: full
-  diff_mode:
-    description: Returns the before and after state.
-    support: full
-author:
-  - aiplatform.aks maintainers (@aiplatform-aks)
 requirements:
   - kubernetes >= 37
   - PyYAML
@@ -232,13 +221,13 @@ validation:
       sample: must have at most 16 items, has 17
 '''
 
-import copy
-
-from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.apply import Applier, summarize
+from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.apply import Applier, report
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.client import K8sError
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.module import K8sModule
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.objects import load_documents
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.validate import VALIDATE_ARG_SPEC, InvalidObjects, validator_for
+from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.wait import wait_spec
+from ansible_collections.aiplatform.aks.plugins.module_utils.module import STATE_ARG_SPEC, merge_specs
 
 
 def collect(module):
@@ -257,11 +246,11 @@ def collect(module):
         for origin, value in sources:
             objects.extend(load_documents(value, origin))
     except (ValueError, TypeError) as exc:
-        module.fail_json(msg='k8s_apply: invalid definitions: %s' % exc)
+        module.fail_on_input(['invalid definitions: %s' % exc])
     except Exception as exc:  # pylint: disable=broad-except
-        module.fail_json(msg='k8s_apply: cannot parse definitions as YAML: %s' % exc)
+        module.fail_on_input(['cannot parse definitions as YAML: %s' % exc])
     if not objects:
-        module.fail_json(msg='k8s_apply: no objects given (definitions, src or template)')
+        module.fail_on_input(['no objects given (definitions, src or template)'])
     return objects
 
 
@@ -276,23 +265,19 @@ def parse_kinds(kinds):
 
 
 def main():
-    spec = copy.deepcopy(VALIDATE_ARG_SPEC)
-    spec.update(
+    spec = merge_specs(
+        STATE_ARG_SPEC, VALIDATE_ARG_SPEC, wait_spec(),
         definitions=dict(type='raw'),
         src=dict(type='list', elements='path'),
         template=dict(type='list', elements='raw'),
-        state=dict(type='str', default='present', choices=['present', 'absent']),
         namespace=dict(type='str'),
         field_manager=dict(type='str', default='aiplatform.aks'),
         force_conflicts=dict(type='bool', default=False),
-        wait=dict(type='bool', default=False),
         wait_condition=dict(type='dict', options=dict(
             type=dict(type='str', required=True),
             status=dict(type='str', default='True', choices=['True', 'False', 'Unknown']),
             reason=dict(type='str'),
         )),
-        wait_timeout=dict(type='int', default=300),
-        wait_sleep=dict(type='float', default=1.0),
         prune=dict(type='dict', options=dict(
             label_selector=dict(type='str', required=True),
             kinds=dict(type='list', elements='str'),
@@ -321,7 +306,7 @@ def main():
         module.fail_json(msg=str(exc), validation=exc.problems)
     except K8sError as exc:
         module.fail_json(msg=str(exc))
-    changed, summary, diffs = summarize(records)
+    changed, summary, diffs = report(records)
     result = dict(changed=changed, objects=summary, diff=diffs)
     if validator:
         result['validation'] = applier.validation

@@ -42,8 +42,6 @@ options:
 extends_documentation_fragment:
   - aiplatform.aks.k8s_auth
   - aiplatform.aks.attributes.info_module
-author:
-  - aiplatform.aks maintainers (@aiplatform-aks)
 requirements:
   - kubernetes >= 37
 '''
@@ -68,8 +66,7 @@ api_found:
   type: bool
 '''
 
-from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.client import (
-    ApiException, K8sError, NotFoundError, ResourceNotFoundError, api_error_message)
+from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.client import K8sError, k8s_call, served
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.module import K8sModule
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.objects import redact
 
@@ -84,22 +81,21 @@ def main():
         field_selectors=dict(type='list', elements='str', default=[]),
     ))
     p = module.params
-    try:
-        resource = module.client.resources.get(api_version=p['api_version'], kind=p['kind'])
-    except ResourceNotFoundError:
+    resource = served(module.client, p['api_version'], p['kind'])
+    if resource is None:
         module.exit_json(changed=False, resources=[], api_found=False)
+    namespace = p['namespace'] if resource.namespaced else None
     try:
-        kwargs = dict(namespace=p['namespace'] if resource.namespaced else None)
         if p['name']:
-            found = [module.client.get(resource, name=p['name'], **kwargs).to_dict()]
+            found = k8s_call('read ' + p['kind'], lambda: [module.client.get(resource, name=p['name'], namespace=namespace).to_dict()],
+                             not_found=[])
         else:
-            listed = module.client.get(resource, label_selector=','.join(p['label_selectors']) or None,
-                                       field_selector=','.join(p['field_selectors']) or None, **kwargs).to_dict()
+            listed = k8s_call('read ' + p['kind'], lambda: module.client.get(
+                resource, namespace=namespace, label_selector=','.join(p['label_selectors']) or None,
+                field_selector=','.join(p['field_selectors']) or None).to_dict())
             found = [dict(item, apiVersion=p['api_version'], kind=p['kind']) for item in listed.get('items') or []]
-    except NotFoundError:
-        found = []
-    except (ApiException, K8sError) as exc:
-        module.fail_json(msg='cannot read %s: %s' % (p['kind'], api_error_message(exc)))
+    except K8sError as exc:
+        module.fail_json(msg=str(exc))
     module.exit_json(changed=False, resources=[redact(obj) for obj in found], api_found=True)
 
 

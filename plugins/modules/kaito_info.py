@@ -18,6 +18,8 @@ description:
   - Reports whether the NVIDIA GPU Operator runs (a C(nvidia.com/v1) ClusterPolicy exists); KAITO's own device
     plugin and GPU feature discovery must then stay off.
   - Verifies the AKS add-on (controller C(kaito-workspace) in C(kube-system)) without installing anything.
+  - KAITO is ready when its CRDs are Established and serve O(api_version) and its controller is rolled out;
+    O(wait=true) waits up to O(wait_timeout) seconds for that.
 options:
   namespace:
     description: Namespace of the controller. C(kube-system) for the AKS add-on, the Helm release namespace otherwise.
@@ -37,16 +39,10 @@ options:
     type: str
     default: kaito.sh/v1beta1
   wait:
-    description: Wait up to O(wait_timeout) seconds for KAITO to become ready.
-    type: bool
     default: false
   wait_timeout:
-    description: Seconds to wait with O(wait=true).
-    type: int
     default: 300
   wait_sleep:
-    description: Seconds between checks.
-    type: float
     default: 2.0
   require_ready:
     description: Fail, listing every problem found, when KAITO is not ready (after waiting with O(wait=true)).
@@ -54,9 +50,8 @@ options:
     default: false
 extends_documentation_fragment:
   - aiplatform.aks.k8s_auth
+  - aiplatform.aks.k8s_wait
   - aiplatform.aks.attributes.info_module
-author:
-  - aiplatform.aks maintainers (@aiplatform-aks)
 requirements:
   - kubernetes >= 37
 '''
@@ -126,19 +121,19 @@ gpu_operator:
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.client import K8sError
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.module import K8sModule
 from ansible_collections.aiplatform.aks.plugins.module_utils.kaito.controller import gather, wait_until_ready
+from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.wait import wait_spec
 
 
 def main():
-    module = K8sModule(argument_spec=dict(
+    spec = wait_spec(sleep=2.0)
+    spec.update(
         namespace=dict(type='str', default='kaito-workspace'),
         deployment=dict(type='str', default='kaito-workspace'),
         crds=dict(type='list', elements='str', default=['workspaces.kaito.sh']),
         api_version=dict(type='str', default='kaito.sh/v1beta1'),
-        wait=dict(type='bool', default=False),
-        wait_timeout=dict(type='int', default=300),
-        wait_sleep=dict(type='float', default=2.0),
         require_ready=dict(type='bool', default=False),
-    ))
+    )
+    module = K8sModule(argument_spec=spec)
     p = module.params
     try:
         if p['wait']:

@@ -29,6 +29,7 @@ description:
     generation (C(observedGeneration)), so a C(True) left from an older generation does not end the wait. When KAITO
     reports a failure (for example C(InferenceReady=False) with reason C(ImagePullError)) or the wait times out, the
     module fails with the condition's reason and message and the recent events of the workspace's pods.
+    Loading a large model can take long; KAITO's own readiness timeout for presets is 30 minutes.
 options:
   name:
     description: Workspace name, a DNS-1123 label. KAITO names the inference Service after it.
@@ -42,9 +43,6 @@ options:
     description:
       - C(present) creates or updates the workspace; C(absent) deletes it (waiting for KAITO's finalizer) together with
         the ConfigMap and PodDisruptionBudget this module created for it.
-    type: str
-    choices: [present, absent]
-    default: present
   labels:
     description: Labels of the workspace (and of the ConfigMap and PodDisruptionBudget made for it).
     type: dict
@@ -185,8 +183,6 @@ options:
     type: bool
     default: false
   wait:
-    description: Wait until the workspace is ready (every condition in O(wait_for) C(True) for its current generation).
-    type: bool
     default: true
   wait_for:
     description:
@@ -195,14 +191,8 @@ options:
     type: list
     elements: str
   wait_timeout:
-    description:
-      - Seconds to wait for readiness, and for deletion when deleting. Loading a large model can take long; KAITO's
-        own readiness timeout for presets is 30 minutes.
-    type: int
     default: 1800
   wait_sleep:
-    description: Seconds between status checks.
-    type: float
     default: 5.0
   fail_fast:
     description:
@@ -224,7 +214,10 @@ options:
     type: bool
     default: false
 extends_documentation_fragment:
+  - aiplatform.aks.state
   - aiplatform.aks.k8s_auth
+  - aiplatform.aks.k8s_wait
+  - aiplatform.aks.attributes
 attributes:
   check_mode:
     description: Server-side dry run; nothing is written and nothing is waited for. A recreate is reported, not done.
@@ -238,8 +231,6 @@ notes:
 seealso:
   - module: aiplatform.aks.inference_probe
   - module: aiplatform.aks.kaito_info
-author:
-  - aiplatform.aks maintainers (@aiplatform-aks)
 requirements:
   - kubernetes >= 37
   - PyYAML
@@ -339,18 +330,20 @@ events:
   elements: dict
 '''
 
-from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.apply import summarize
+from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.apply import report
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.client import K8sError
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.module import K8sModule
+from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.wait import wait_spec
 from ansible_collections.aiplatform.aks.plugins.module_utils.kaito.workspace import (
     PENDING_REASONS, SERVICE_PORT, WorkspaceError, WorkspaceReconciler, conditions, readiness, validate_params)
+from ansible_collections.aiplatform.aks.plugins.module_utils.module import STATE_ARG_SPEC, merge_specs
 
 
 def argument_spec():
-    return dict(
+    return merge_specs(
+        STATE_ARG_SPEC, wait_spec(wait=True, timeout=1800, sleep=5.0),
         name=dict(type='str', required=True),
         namespace=dict(type='str', required=True),
-        state=dict(type='str', default='present', choices=['present', 'absent']),
         labels=dict(type='dict'),
         annotations=dict(type='dict'),
         runtime=dict(type='str', choices=['vllm', 'transformers']),
@@ -390,10 +383,7 @@ def argument_spec():
             min_available=dict(type='raw'),
         )),
         recreate=dict(type='bool', default=False),
-        wait=dict(type='bool', default=True),
         wait_for=dict(type='list', elements='str'),
-        wait_timeout=dict(type='int', default=1800),
-        wait_sleep=dict(type='float', default=5.0),
         fail_fast=dict(type='bool', default=True),
         pending_reasons=dict(type='list', elements='str', default=list(PENDING_REASONS)),
         events_limit=dict(type='int', default=10),
@@ -408,9 +398,7 @@ def main():
         required_if=[('state', 'present', ('resource',))],
     )
     params = module.params
-    problems = validate_params(params)
-    if problems:
-        module.fail_json(msg='kaito_workspace: %s' % '; '.join(problems))
+    module.fail_on_input(validate_params(params))
 
     reconciler = WorkspaceReconciler(module.client, params, check_mode=module.check_mode)
     try:
@@ -424,7 +412,7 @@ def main():
     except K8sError as exc:
         module.fail_json(msg=str(exc))
 
-    changed, objects, diffs = summarize(records)
+    changed, objects, diffs = report(records)
     workspace = record['object'] or {}
     result = dict(changed=changed, workspace_action=record['action'], workspace=workspace, objects=objects, diff=diffs,
                   conditions=conditions(workspace), ready=False)

@@ -8,7 +8,7 @@ from azure.identity import ClientSecretCredential
 from azure.mgmt.authorization import AuthorizationManagementClient
 from azure.mgmt.authorization.models import RoleAssignmentCreateParameters
 
-from ansible_collections.aiplatform.aks.plugins.module_utils.azure.identity import role_assignment_name
+from ansible_collections.aiplatform.aks.plugins.module_utils.azure.role_assignment import role_assignment_name
 from tests.integration.conftest import arm_writes
 from tests.integration.module_call import call_module
 from tests.integration.playbook import run_playbook

@@ -10,10 +10,9 @@ __metaclass__ = type
 import re
 
 from ansible_collections.aiplatform.aks.plugins.module_utils.aks.common import (
-    AksResource, ContainerServiceClient, HttpResponseError, ResourceNotFoundError, aks_models, check_cidrs, check_kubernetes_version,
-    parse_version)
+    AKS_SDK, AksResource, check_cidrs, check_kubernetes_version, parse_version)
 from ansible_collections.aiplatform.aks.plugins.module_utils.aks.nodepool import IMMUTABLE_POOL_FIELDS, check_pool, pool_properties
-from ansible_collections.aiplatform.aks.plugins.module_utils.azure.errors import AzureOperationError, describe
+from ansible_collections.aiplatform.aks.plugins.module_utils.azure.errors import AzureOperationError, arm_call, wire
 
 DNS_PREFIX = re.compile(r'^[a-zA-Z0-9]$|^[a-zA-Z0-9][-a-zA-Z0-9]{0,52}[a-zA-Z0-9]$')
 ISTIO_REVISION = re.compile(r'^asm-[0-9]+-[0-9]+$')
@@ -170,6 +169,9 @@ def check_cluster(p):
 
 class ManagedCluster(AksResource):
     kind = 'AKS cluster'
+    result_key = 'cluster'
+    sdk_client = AKS_SDK.ContainerServiceClient
+    module_params = ('resource_group', 'name', 'timeout')
     immutable = IMMUTABLE_CLUSTER_FIELDS
     keyed = {'properties.agentPoolProfiles': 'name'}
     create_requires = ('location', 'properties.agentPoolProfiles')
@@ -180,11 +182,12 @@ class ManagedCluster(AksResource):
         self.client = client
         self.resource_group = resource_group
 
-    @classmethod
-    def from_module(cls, module):
-        p = module.params
-        return cls(module.client(ContainerServiceClient), p['resource_group'], p['name'], p['timeout'],
-                   check_mode=module.check_mode, purge_tags=p['purge_tags'])
+    @staticmethod
+    def check_input(params):
+        return check_cluster(params) if params['state'] == 'present' else []
+
+    def desired(self, params):
+        return cluster_body(params)
 
     def align(self, desired, current):
         want = (desired.get('properties') or {}).get('kubernetesVersion')
@@ -224,24 +227,23 @@ class ManagedCluster(AksResource):
         return body
 
     def read(self):
-        try:
-            return self.client.managed_clusters.get(self.resource_group, self.name).as_dict()
-        except ResourceNotFoundError:
-            return None
-        except HttpResponseError as exc:
-            raise describe('read AKS cluster %s' % self.name, exc)
+        return wire(arm_call('read ' + self.label, self.client.managed_clusters.get, self.resource_group, self.name, not_found=None))
 
     def write(self, body):
-        result = self.run('write AKS cluster %s' % self.name, lambda: self.client.managed_clusters.begin_create_or_update(
-            self.resource_group, self.name, aks_models.ManagedCluster(body)))
-        return result.as_dict()
+        return wire(self.run('write ' + self.label, lambda: self.client.managed_clusters.begin_create_or_update(
+            self.resource_group, self.name, AKS_SDK.ManagedCluster(body))))
 
     def remove(self):
-        action = 'delete AKS cluster %s' % self.name
-        try:
-            self.run(action, lambda: self.client.managed_clusters.begin_delete(self.resource_group, self.name))
-        except ResourceNotFoundError:
-            return
+        self.run('delete ' + self.label, lambda: self.client.managed_clusters.begin_delete(self.resource_group, self.name), gone_ok=True)
+
+
+def find_clusters(client, resource_group, name=None):
+    """The clusters of a resource group in wire form, or just the one called `name` ([] when it does not exist)."""
+    action = 'read AKS clusters in %s' % resource_group
+    if name:
+        found = arm_call(action, client.managed_clusters.get, resource_group, name, not_found=None)
+        return [found.as_dict()] if found is not None else []
+    return arm_call(action, lambda: [c.as_dict() for c in client.managed_clusters.list_by_resource_group(resource_group)])
 
 
 def summarize(cluster):

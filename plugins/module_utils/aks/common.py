@@ -10,31 +10,18 @@ __metaclass__ = type
 import ipaddress
 import re
 import time
-import traceback
 
-from ansible_collections.aiplatform.aks.plugins.module_utils.azure.errors import AzureOperationError, arm_error, describe
+from ansible_collections.aiplatform.aks.plugins.module_utils.azure.errors import (
+    AzureOperationError, HttpResponseError, arm_error, is_not_found, operation_error)
 from ansible_collections.aiplatform.aks.plugins.module_utils.azure.lro import wait_for
 from ansible_collections.aiplatform.aks.plugins.module_utils.azure.reconcile import ArmResource
+from ansible_collections.aiplatform.aks.plugins.module_utils.azure.sdk import OptionalSdk
 
-try:
-    # ResourceNotFoundError, ContainerServiceClient and aks_models are used by the cluster and pool modules
-    from azure.core.exceptions import HttpResponseError, ResourceNotFoundError  # pylint: disable=unused-import
-    from azure.mgmt.containerservice import ContainerServiceClient  # pylint: disable=unused-import
-    from azure.mgmt.containerservice import models as aks_models  # pylint: disable=unused-import
-    HAS_AKS_SDK = True
-    AKS_SDK_IMPORT_ERROR = None
-except ImportError:
-    HAS_AKS_SDK = False
-    AKS_SDK_IMPORT_ERROR = traceback.format_exc()
-    ContainerServiceClient = aks_models = None
-
-    class HttpResponseError(Exception):
-        pass
-
-    class ResourceNotFoundError(HttpResponseError):
-        pass
-
-AKS_SDK_REQUIREMENT = ('azure-mgmt-containerservice', HAS_AKS_SDK, AKS_SDK_IMPORT_ERROR)
+AKS_SDK = OptionalSdk('azure-mgmt-containerservice', 'azure.mgmt.containerservice', 'azure.mgmt.containerservice.models')
+# The resource group of the cluster a module works on, typed once; documented by the aiplatform.aks.aks_resource_group fragment.
+RESOURCE_GROUP_ARG_SPEC = dict(
+    resource_group=dict(type='str', required=True),
+)
 MINIMUM_KUBERNETES = (1, 34)
 TERMINAL_STATES = ('succeeded', 'failed', 'canceled')
 POOL_NAME = re.compile(r'^[a-z][a-z0-9]{0,11}$')
@@ -113,12 +100,6 @@ def check_cidrs(ranges, field):
     return problems
 
 
-def fail_on(problems):
-    """Raise one AzureOperationError listing every input problem (before anything is sent)."""
-    if problems:
-        raise AzureOperationError('Invalid input: ' + '; '.join(problems), error={'code': 'InvalidInput', 'message': '; '.join(problems)})
-
-
 class AksResource(ArmResource):
     """An AKS resource: waits out running operations, retries a write that met one, repairs a failed state."""
 
@@ -145,8 +126,11 @@ class AksResource(ArmResource):
     def needs_repair(self, current):
         return self.state(current).lower() == 'failed'
 
-    def run(self, action, start):
-        """Start an operation with `start()` and wait for it; another operation in the way is waited out and retried."""
+    def run(self, action, start, gone_ok=False):
+        """Start an operation with `start()` and wait for it; another operation in the way is waited out and retried.
+
+        With `gone_ok`, a resource that is not there (a delete of something already deleted) returns None.
+        """
         for attempt in range(3):
             try:
                 return wait_for(start(), self.timeout, action, self.deadline)
@@ -154,7 +138,9 @@ class AksResource(ArmResource):
                 if exc.error.get('code') != 'OperationNotAllowed' or attempt == 2:
                     raise
             except HttpResponseError as exc:
+                if gone_ok and is_not_found(exc):
+                    return None
                 if arm_error(exc)['code'] != 'OperationNotAllowed' or attempt == 2:
-                    raise describe(action, exc)
+                    raise operation_error(action, exc)
             self.settle(self.read())
         return None

@@ -12,8 +12,7 @@ import os
 import tempfile
 import time
 
-from ansible_collections.aiplatform.aks.plugins.module_utils.aks.common import HttpResponseError
-from ansible_collections.aiplatform.aks.plugins.module_utils.azure.errors import describe
+from ansible_collections.aiplatform.aks.plugins.module_utils.azure.errors import arm_call
 
 try:
     import yaml
@@ -30,10 +29,7 @@ MIN_TOKEN_SECONDS = 15 * 60
 def fetch_kubeconfig(client, resource_group, name, admin=False):
     """The cluster's kubeconfig (parsed) as AKS hands it out."""
     operation = client.managed_clusters.list_cluster_admin_credentials if admin else client.managed_clusters.list_cluster_user_credentials
-    try:
-        results = operation(resource_group, name)
-    except HttpResponseError as exc:
-        raise describe('get %s credentials of AKS cluster %s' % ('admin' if admin else 'user', name), exc)
+    results = arm_call('get %s credentials of AKS cluster %s' % ('admin' if admin else 'user', name), operation, resource_group, name)
     value = results.kubeconfigs[0].value
     return yaml.safe_load(value.decode('utf-8') if isinstance(value, bytes) else value)
 

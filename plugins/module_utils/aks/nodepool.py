@@ -1,18 +1,19 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, aiplatform.aks contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""AKS node pools: options -> wire properties, input checks, reconcile steps and blue/green replacement."""
+"""AKS node pools: options -> wire properties, input checks, reconcile steps, and the choice to replace a pool blue/green
+(the replacement itself is in aks/replacement.py)."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
 from ansible_collections.aiplatform.aks.plugins.module_utils.aks.common import (
-    POOL_NAME, SURGE, AksResource, ContainerServiceClient, HttpResponseError, ResourceNotFoundError, aks_models,
-    check_kubernetes_version, check_labels, check_taints, check_vm_size, is_gpu_size, supports_mig)
-from ansible_collections.aiplatform.aks.plugins.module_utils.azure.errors import describe
+    AKS_SDK, MIG_GPUS, POOL_NAME, SURGE, AksResource, check_kubernetes_version, check_labels, check_taints,
+    check_vm_size, is_gpu_size, supports_mig)
+from ansible_collections.aiplatform.aks.plugins.module_utils.azure.errors import AzureOperationError, arm_call, wire
+from ansible_collections.aiplatform.aks.plugins.module_utils.azure.reconcile import prune_none
 
-# Fields the service fixes at creation or cannot change in place (aks-api.md, immutability table).
 OS_SKUS = ['Ubuntu', 'Ubuntu2204', 'Ubuntu2404', 'AzureLinux', 'AzureLinux3']
 # The options of a node pool, typed once for aks_nodepool and aks_cluster's system_pool; documented by the
 # aiplatform.aks.aks_pool fragment.
@@ -22,10 +23,15 @@ POOL_ARG_SPEC = dict(
     os_sku=dict(type='str', choices=OS_SKUS), os_disk_size_gb=dict(type='int'), max_pods=dict(type='int'),
     labels=dict(type='dict'), taints=dict(type='list', elements='str'), kubernetes_version=dict(type='str'),
 )
+# Pool properties AKS fixes at creation: changing one means a new pool (replace=blue_green). AKS itself migrates
+# osSKU between its Linux images in place; the module still treats it as fixed (os_sku is documented so).
+# tests/unit/bed/test_aks_emulator.py holds the emulator's list to this one.
 IMMUTABLE_POOL_FIELDS = (
-    'vmSize', 'osType', 'osSKU', 'osDiskType', 'osDiskSizeGB', 'availabilityZones', 'maxPods', 'vnetSubnetID', 'podSubnetID',
-    'scaleSetPriority', 'scaleSetEvictionPolicy', 'spotMaxPrice', 'gpuInstanceProfile', 'gpuProfile', 'kubeletDiskType',
-    'enableFIPS', 'enableEncryptionAtHost', 'enableUltraSSD', 'enableNodePublicIP', 'artifactStreamingProfile',
+    'type', 'osType', 'osSKU', 'osDiskType', 'osDiskSizeGB', 'vmSize', 'availabilityZones', 'maxPods', 'vnetSubnetID',
+    'podSubnetID', 'hostGroupID', 'capacityReservationGroupID', 'proximityPlacementGroupID', 'nodePublicIPPrefixID',
+    'scaleSetPriority', 'scaleSetEvictionPolicy', 'spotMaxPrice', 'gpuInstanceProfile', 'gpuProfile.driver',
+    'gpuProfile.nvidia.managementMode', 'windowsProfile', 'kubeletDiskType', 'kubeletConfig', 'linuxOSConfig', 'enableFIPS',
+    'enableEncryptionAtHost', 'enableUltraSSD', 'enableNodePublicIP', 'creationData', 'artifactStreamingProfile',
 )
 # Tag that ties a blue/green replacement pool to the name the user manages.
 POOL_FAMILY_TAG = 'aiplatform.aks.pool'
@@ -89,8 +95,8 @@ def check_pool(p, prefix=''):
             problems.append('%s%s %s is outside %d-1000 for a %s pool' % (prefix, field, value, floor, mode))
     gpu = is_gpu_size(p.get('vm_size'))
     if p.get('mig_profile') and p.get('vm_size') and not supports_mig(p['vm_size']):
-        problems.append('%smig_profile %s needs a MIG-capable GPU size (A100, H100 or H200 families); %s is not one'
-                        % (prefix, p['mig_profile'], p['vm_size']))
+        problems.append('%smig_profile %s needs a MIG-capable GPU size (with one of: %s); %s is not one'
+                        % (prefix, p['mig_profile'], ', '.join(MIG_GPUS), p['vm_size']))
     if p.get('gpu_driver') and p.get('vm_size') and not gpu:
         problems.append('%sgpu_driver only applies to GPU VM sizes (N-series); %s has no GPU' % (prefix, p['vm_size']))
     if not p.get('spot'):
@@ -120,8 +126,15 @@ def check_pool(p, prefix=''):
     return problems
 
 
+def replacement():
+    """The blue/green workflow, imported only when a pool may be replaced (it loads the kubernetes package)."""
+    from ansible_collections.aiplatform.aks.plugins.module_utils.aks import replacement as workflow
+    return workflow
+
+
 class AgentPool(AksResource):
     kind = 'node pool'
+    result_key = 'pool'
     immutable = tuple('properties.' + f for f in IMMUTABLE_POOL_FIELDS)
     create_requires = ('properties.vmSize',)
 
@@ -130,12 +143,41 @@ class AgentPool(AksResource):
         self.client = client
         self.resource_group = resource_group
         self.cluster = cluster
+        self.module = None
 
     @classmethod
     def from_module(cls, module, name=None):
         p = module.params
-        return cls(module.client(ContainerServiceClient), p['resource_group'], p['cluster'], name or p['name'], p['timeout'],
+        pool = cls(module.client(AKS_SDK.ContainerServiceClient), p['resource_group'], p['cluster'], name or p['name'], p['timeout'],
                    check_mode=module.check_mode)
+        pool.module = module  # a blue/green replacement drains nodes with the module's Kubernetes access
+        return pool
+
+    @staticmethod
+    def check_input(params):
+        return check_pool(params) if params['state'] == 'present' else []
+
+    def desired(self, params):
+        return prune_none({'properties': pool_properties(params)})
+
+    def ensure(self, params):
+        """The pool the user calls `name` (or its blue/green replacement) as the options ask; with replace=blue_green,
+        a change AKS cannot make in place, or a replacement an earlier run left half done, is carried through."""
+        pool, current = find_managed(self)
+        if params['state'] == 'absent':
+            return pool.absent()
+        desired, resumed = self.desired(params), None
+        if params['replace'] == 'blue_green' and current is not None:
+            pool, current, resumed = replacement().finish_replacement(self.module, pool, current, desired)
+        try:
+            result = pool.present(desired)
+        except AzureOperationError as exc:
+            if exc.error.get('code') != 'ImmutableField' or params['replace'] != 'blue_green':
+                raise
+            result = replacement().blue_green(self.module, pool, current, desired)
+        if resumed:
+            result.update(changed=True, replaced=resumed)
+        return result
 
     def named(self, name):
         """The same cluster's pool called `name` (used for blue/green replacements)."""
@@ -151,32 +193,26 @@ class AgentPool(AksResource):
             props['count'] = props.get('minCount')
         return body
 
+    @property
+    def label(self):
+        return 'node pool %s of %s' % (self.name, self.cluster)
+
     def read(self):
-        try:
-            return self.client.agent_pools.get(self.resource_group, self.cluster, self.name).as_dict()
-        except ResourceNotFoundError:
-            return None
-        except HttpResponseError as exc:
-            raise describe('read node pool %s of %s' % (self.name, self.cluster), exc)
+        return wire(arm_call('read ' + self.label, self.client.agent_pools.get, self.resource_group, self.cluster, self.name,
+                             not_found=None))
 
     def list(self):
-        try:
-            return [pool.as_dict() for pool in self.client.agent_pools.list(self.resource_group, self.cluster)]
-        except ResourceNotFoundError:
-            return []  # no cluster (or resource group), so no pools
-        except HttpResponseError as exc:
-            raise describe('list node pools of %s' % self.cluster, exc)
+        # no cluster (or resource group) means no pools
+        return arm_call('list node pools of %s' % self.cluster, lambda: [
+            pool.as_dict() for pool in self.client.agent_pools.list(self.resource_group, self.cluster)], not_found=[])
 
     def write(self, body):
-        return self.run('write node pool %s of %s' % (self.name, self.cluster), lambda: self.client.agent_pools.begin_create_or_update(
-            self.resource_group, self.cluster, self.name, aks_models.AgentPool(body))).as_dict()
+        return wire(self.run('write ' + self.label, lambda: self.client.agent_pools.begin_create_or_update(
+            self.resource_group, self.cluster, self.name, AKS_SDK.AgentPool(body))))
 
     def remove(self):
-        try:
-            self.run('delete node pool %s of %s' % (self.name, self.cluster),
-                     lambda: self.client.agent_pools.begin_delete(self.resource_group, self.cluster, self.name))
-        except ResourceNotFoundError:
-            return
+        self.run('delete ' + self.label, lambda: self.client.agent_pools.begin_delete(self.resource_group, self.cluster, self.name),
+                 gone_ok=True)
 
 
 READ_ONLY_POOL_FIELDS = ('provisioningState', 'currentOrchestratorVersion', 'nodeImageVersion', 'eTag', 'powerState')

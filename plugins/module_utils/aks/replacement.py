@@ -11,7 +11,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.aiplatform.aks.plugins.module_utils.aks.common import ContainerServiceClient
+from ansible_collections.aiplatform.aks.plugins.module_utils.aks.common import AKS_SDK
 from ansible_collections.aiplatform.aks.plugins.module_utils.aks.credentials import entra_token, fetch_kubeconfig, uses_exec_plugin, with_token
 from ansible_collections.aiplatform.aks.plugins.module_utils.aks.nodepool import family_of, replacement_body, replacement_name, unfinished_replacement
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.client import (
@@ -37,7 +37,7 @@ def kubernetes_client(module):
     kubeconfig = (params['drain'] or {}).get('kubeconfig')
     if kubeconfig:
         return dynamic_client({'kubeconfig': kubeconfig})
-    config = fetch_kubeconfig(module.client(ContainerServiceClient), params['resource_group'], params['cluster'])
+    config = fetch_kubeconfig(module.client(AKS_SDK.ContainerServiceClient), params['resource_group'], params['cluster'])
     if uses_exec_plugin(config):
         config = with_token(config, *entra_token(module.auth.credential))
     return dynamic_client_from_dict(config)

@@ -7,6 +7,18 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+try:
+    from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+except ImportError:  # modules report the missing library before any call
+    class HttpResponseError(Exception):
+        pass
+
+    class ResourceNotFoundError(HttpResponseError):
+        pass
+
+# arm_call's default: "not found" is an error like any other
+_RAISE = object()
+
 
 class AzureOperationError(Exception):
     """A failed ARM call or operation, with ARM's error fields."""
@@ -48,10 +60,34 @@ def arm_error(exc):
     }
 
 
-def describe(action, exc):
+def operation_error(action, exc):
     """An AzureOperationError for `action` ("create resource group x") failing with `exc`."""
     error = arm_error(exc)
     text = 'Failed to %s: %s: %s' % (action, error['code'], error['message'])
     if error.get('target'):
         text += ' (target: %s)' % error['target']
     return AzureOperationError(text, error=error, status=getattr(exc, 'status_code', None))
+
+
+def is_not_found(exc):
+    return isinstance(exc, ResourceNotFoundError) or getattr(exc, 'status_code', None) == 404
+
+
+def arm_call(action, call, *args, **kwargs):
+    """`call(*args, **kwargs)`, with every ARM error turned into one AzureOperationError naming `action`.
+
+    With the keyword `not_found`, a 404 returns that value instead (a read of something missing, the delete
+    of something already gone).
+    """
+    not_found = kwargs.pop('not_found', _RAISE)
+    try:
+        return call(*args, **kwargs)
+    except HttpResponseError as exc:
+        if not_found is not _RAISE and is_not_found(exc):
+            return not_found
+        raise operation_error(action, exc)
+
+
+def wire(model):
+    """An SDK model in ARM's wire form (dict), or None for None."""
+    return None if model is None else model.as_dict()

@@ -1,158 +1,57 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, aiplatform.aks contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""User-assigned managed identities, their federated credentials (azure-mgmt-msi) and role assignments
-(azure-mgmt-authorization), on the shared reconcile rule."""
+"""User-assigned managed identities and their federated credentials (azure-mgmt-msi), on the shared reconcile rule."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
 import re
-import traceback
-import uuid
 
-from ansible_collections.aiplatform.aks.plugins.module_utils.azure.errors import AzureOperationError, arm_error, describe
-from ansible_collections.aiplatform.aks.plugins.module_utils.azure.reconcile import ArmResource
+from ansible_collections.aiplatform.aks.plugins.module_utils.azure.errors import arm_call, wire
+from ansible_collections.aiplatform.aks.plugins.module_utils.azure.reconcile import ArmResource, TrackedResource
+from ansible_collections.aiplatform.aks.plugins.module_utils.azure.sdk import OptionalSdk
 
-try:
-    from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
-    from azure.mgmt.msi import ManagedServiceIdentityClient
-    from azure.mgmt.msi.models import FederatedIdentityCredential as FederatedIdentityCredentialModel
-    from azure.mgmt.msi.models import Identity as IdentityModel
-    HAS_MSI_SDK = True
-    MSI_SDK_IMPORT_ERROR = None
-except ImportError:
-    HAS_MSI_SDK = False
-    MSI_SDK_IMPORT_ERROR = traceback.format_exc()
-    ManagedServiceIdentityClient = None
-
-try:
-    from azure.mgmt.authorization import AuthorizationManagementClient
-    from azure.mgmt.authorization.models import RoleAssignmentCreateParameters
-    HAS_AUTHORIZATION_SDK = True
-    AUTHORIZATION_SDK_IMPORT_ERROR = None
-except ImportError:
-    HAS_AUTHORIZATION_SDK = False
-    AUTHORIZATION_SDK_IMPORT_ERROR = traceback.format_exc()
-    AuthorizationManagementClient = None
-
+MSI_SDK = OptionalSdk('azure-mgmt-msi', 'azure.mgmt.msi', 'azure.mgmt.msi.models')
 DEFAULT_AUDIENCES = ['api://AzureADTokenExchange']
-
-# Built-in role names the modules accept besides full role definition ids (ids are the same in every tenant).
-BUILTIN_ROLES = {
-    'Owner': '8e3af657-a8ff-443c-a75c-2fe8c4bcb635',
-    'Contributor': 'b24988ac-6180-42a0-ab88-20f7382dd24c',
-    'Reader': 'acdd72a7-3385-48ef-bd42-f606fba81ae7',
-    'Azure Kubernetes Service RBAC Cluster Admin': 'b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b',
-    'Azure Kubernetes Service Cluster User Role': '4abbcc35-e782-43d8-92c5-2d3f1bd2253f',
-    'Managed Identity Operator': 'f1a07417-d97a-45cb-824c-7a7467783830',
-}
-
-# uuid5 namespace of role assignment names: scope + role + principal always give the same name
-ROLE_ASSIGNMENT_NAMESPACE = uuid.UUID('5d0b0c1e-7a1b-5c51-9a6e-6b1f3c2a9e10')
-
-_GUID = re.compile(r'^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$')
-_ROLE_ID = re.compile(r'^(/subscriptions/[^/]+)?/providers/Microsoft\.Authorization/roleDefinitions/([^/]+)$', re.IGNORECASE)
 FEDERATED_CREDENTIAL_NAME = re.compile(r'^[a-zA-Z0-9][a-zA-Z0-9_-]{2,119}$')
 
 
-def normalize_scope(scope):
-    """An ARM scope with one leading slash and no trailing slash."""
-    return '/' + scope.strip().strip('/')
-
-
-def role_guid(role_definition_id):
-    """The GUID at the end of a role definition id (lower case)."""
-    return role_definition_id.rstrip('/').rsplit('/', 1)[-1].lower()
-
-
-def resolve_role(role, subscription_id):
-    """The role definition id for a built-in role name (any case), a role GUID or a full role definition id."""
-    if not role or not role.strip():
-        raise AzureOperationError('role must not be empty', error={'code': 'InvalidRole', 'message': 'empty role'})
-    role = role.strip()
-    by_name = dict((k.lower(), v) for k, v in BUILTIN_ROLES.items())
-    guid = by_name.get(role.lower())
-    if guid is None and _GUID.match(role):
-        guid = role.lower()
-    if guid is not None:
-        return '/subscriptions/%s/providers/Microsoft.Authorization/roleDefinitions/%s' % (subscription_id, guid)
-    if _ROLE_ID.match(role) and _GUID.match(role_guid(role)):
-        return role
-    raise AzureOperationError(
-        'Unknown role %r: use a role definition id (/subscriptions/<sub>/providers/Microsoft.Authorization/roleDefinitions/<guid>), '
-        'a role GUID or one of: %s' % (role, ', '.join(sorted(BUILTIN_ROLES))),
-        error={'code': 'InvalidRole', 'message': 'unknown role', 'target': 'role'})
-
-
-def role_assignment_name(scope, role_definition_id, principal_id):
-    """Deterministic assignment name: a retried or interrupted create reuses the same name instead of duplicating."""
-    key = '%s|%s|%s' % (normalize_scope(scope).lower(), role_guid(role_definition_id), principal_id.strip().lower())
-    return str(uuid.uuid5(ROLE_ASSIGNMENT_NAMESPACE, key))
-
-
-def matching_assignment(assignments, scope, role_definition_id, principal_id):
-    """The assignment (dict with scope, role_definition_id, principal_id) granting the role at exactly `scope`."""
-    scope = normalize_scope(scope).lower()
-    guid = role_guid(role_definition_id)
-    for item in assignments:
-        if normalize_scope(item.get('scope') or '').lower() != scope:
-            continue
-        if role_guid(item.get('role_definition_id') or '') != guid:
-            continue
-        if (item.get('principal_id') or '').lower() != principal_id.lower():
-            continue
-        return item
-    return None
-
-
-class ManagedIdentity(ArmResource):
+class ManagedIdentity(TrackedResource):
     kind = 'managed identity'
-    immutable = ('location',)
-    create_requires = ('location',)
+    result_key = 'identity'
+    sdk_client = MSI_SDK.ManagedServiceIdentityClient
+    module_params = ('resource_group', 'name')
 
     def __init__(self, client, resource_group, name, check_mode=False, purge_tags=False):
         super(ManagedIdentity, self).__init__(name, check_mode, purge_tags)
         self.client = client
         self.resource_group = resource_group
 
-    @classmethod
-    def from_module(cls, module):
-        params = module.params
-        return cls(module.client(ManagedServiceIdentityClient), params['resource_group'], params['name'],
-                   check_mode=module.check_mode, purge_tags=params['purge_tags'])
-
-    def writable(self, current):
-        return dict((k, current[k]) for k in ('location', 'tags') if k in current)
+    def outputs(self, resource):
+        return dict((key, (resource or {}).get(key)) for key in ('id', 'principal_id', 'client_id'))
 
     def read(self):
-        try:
-            return self.client.user_assigned_identities.get(self.resource_group, self.name).as_dict()
-        except ResourceNotFoundError:
-            return None
-        except HttpResponseError as exc:
-            raise describe('read managed identity %s' % self.name, exc)
+        return wire(arm_call('read ' + self.label, self.client.user_assigned_identities.get, self.resource_group, self.name,
+                             not_found=None))
 
     def write(self, body):
-        model = IdentityModel(location=body['location'], tags=body.get('tags'))
-        try:
-            return self.client.user_assigned_identities.create_or_update(self.resource_group, self.name, model).as_dict()
-        except HttpResponseError as exc:
-            raise describe('write managed identity %s' % self.name, exc)
+        model = MSI_SDK.Identity(location=body['location'], tags=body.get('tags'))
+        return wire(arm_call('write ' + self.label, self.client.user_assigned_identities.create_or_update,
+                             self.resource_group, self.name, model))
 
     def remove(self):
-        try:
-            self.client.user_assigned_identities.delete(self.resource_group, self.name)
-        except ResourceNotFoundError:
-            return
-        except HttpResponseError as exc:
-            raise describe('delete managed identity %s' % self.name, exc)
+        arm_call('delete ' + self.label, self.client.user_assigned_identities.delete, self.resource_group, self.name, not_found=None)
 
 
 class FederatedCredential(ArmResource):
     kind = 'federated credential'
+    result_key = 'federated_credential'
     create_requires = ('issuer', 'subject', 'audiences')
+    writable_keys = ('issuer', 'subject', 'audiences')
+    sdk_client = MSI_SDK.ManagedServiceIdentityClient
+    module_params = ('resource_group', 'identity', 'name')
 
     def __init__(self, client, resource_group, identity, name, check_mode=False):
         super(FederatedCredential, self).__init__(name, check_mode)
@@ -160,112 +59,32 @@ class FederatedCredential(ArmResource):
         self.resource_group = resource_group
         self.identity = identity
 
-    @classmethod
-    def from_module(cls, module):
-        params = module.params
-        return cls(module.client(ManagedServiceIdentityClient), params['resource_group'], params['identity'],
-                   params['name'], check_mode=module.check_mode)
+    @staticmethod
+    def check_input(params):
+        problems = []
+        if not FEDERATED_CREDENTIAL_NAME.match(params['name']):
+            problems.append('name %r is not a valid federated credential name: 3 to 120 letters, digits, - or _, '
+                            'starting with a letter or digit' % params['name'])
+        if params['state'] == 'present' and not params['audiences']:
+            problems.append('audiences must not be empty')
+        return problems
 
-    def writable(self, current):
-        return dict((k, current[k]) for k in ('issuer', 'subject', 'audiences') if k in current)
+    @property
+    def label(self):
+        return 'federated credential %s of identity %s' % (self.name, self.identity)
 
-    def read(self):
-        try:
-            return self.client.federated_identity_credentials.get(self.resource_group, self.identity, self.name).as_dict()
-        except ResourceNotFoundError:
-            return None
-        except HttpResponseError as exc:
-            raise describe('read federated credential %s of identity %s' % (self.name, self.identity), exc)
-
-    def write(self, body):
-        model = FederatedIdentityCredentialModel(issuer=body['issuer'], subject=body['subject'], audiences=body['audiences'])
-        try:
-            return self.client.federated_identity_credentials.create_or_update(
-                self.resource_group, self.identity, self.name, model).as_dict()
-        except HttpResponseError as exc:
-            raise describe('write federated credential %s of identity %s' % (self.name, self.identity), exc)
-
-    def remove(self):
-        try:
-            self.client.federated_identity_credentials.delete(self.resource_group, self.identity, self.name)
-        except ResourceNotFoundError:
-            return
-        except HttpResponseError as exc:
-            raise describe('delete federated credential %s of identity %s' % (self.name, self.identity), exc)
-
-
-class RoleAssignment(ArmResource):
-    """One (scope, role, principal) grant. Found by listing the principal's assignments at the scope, whatever
-    its name; created under a deterministic name so that a retried create never makes a second assignment."""
-
-    kind = 'role assignment'
-
-    def __init__(self, client, scope, role_definition_id, principal_id, principal_type='ServicePrincipal', check_mode=False):
-        self.scope = normalize_scope(scope)
-        self.role_definition_id = role_definition_id
-        self.principal_id = principal_id.strip()
-        self.principal_type = principal_type
-        super(RoleAssignment, self).__init__(role_assignment_name(self.scope, role_definition_id, self.principal_id), check_mode)
-        self.client = client
-        self.current_name = None
-
-    @classmethod
-    def from_module(cls, module):
-        params = module.params
-        try:
-            role_id = resolve_role(params['role'], module.auth.subscription_id)
-        except AzureOperationError as exc:
-            module.fail_azure(exc)
-        return cls(module.client(AuthorizationManagementClient), params['scope'], role_id, params['principal_id'],
-                   params['principal_type'], check_mode=module.check_mode)
-
-    def desired(self):
-        return {'role_definition_id': self.role_definition_id, 'principal_id': self.principal_id}
-
-    def comparable(self, body):
-        body = dict(body)
-        if body.get('role_definition_id'):
-            body['role_definition_id'] = role_guid(body['role_definition_id'])
-        if body.get('principal_id'):
-            body['principal_id'] = body['principal_id'].lower()
-        return body
-
-    def writable(self, current):
-        return dict((k, current[k]) for k in ('role_definition_id', 'principal_id', 'principal_type') if k in current)
+    def desired(self, params):
+        return {'issuer': params['issuer'], 'subject': params['subject'], 'audiences': params['audiences']}
 
     def read(self):
-        action = 'list role assignments of principal %s at %s' % (self.principal_id, self.scope)
-        try:
-            items = [a.as_dict() for a in self.client.role_assignments.list_for_scope(
-                self.scope, filter="principalId eq '%s'" % self.principal_id)]
-        except HttpResponseError as exc:
-            raise describe(action, exc)
-        found = matching_assignment(items, self.scope, self.role_definition_id, self.principal_id)
-        self.current_name = found.get('name') if found else None
-        return found
-
-    def prepare_create(self, body):
-        body = dict(body)
-        body.setdefault('principal_type', self.principal_type)
-        return body
+        return wire(arm_call('read ' + self.label, self.client.federated_identity_credentials.get,
+                             self.resource_group, self.identity, self.name, not_found=None))
 
     def write(self, body):
-        params = RoleAssignmentCreateParameters(role_definition_id=self.role_definition_id, principal_id=self.principal_id,
-                                                principal_type=body.get('principal_type') or self.principal_type)
-        try:
-            return self.client.role_assignments.create(self.scope, self.name, params).as_dict()
-        except HttpResponseError as exc:
-            if arm_error(exc).get('code') == 'RoleAssignmentExists':
-                # created meanwhile (another run, or an earlier create whose answer was lost): take that one
-                existing = self.read()
-                if existing is not None:
-                    return existing
-            raise describe('create role assignment %s at %s' % (self.name, self.scope), exc)
+        model = MSI_SDK.FederatedIdentityCredential(issuer=body['issuer'], subject=body['subject'], audiences=body['audiences'])
+        return wire(arm_call('write ' + self.label, self.client.federated_identity_credentials.create_or_update,
+                             self.resource_group, self.identity, self.name, model))
 
     def remove(self):
-        try:
-            self.client.role_assignments.delete(self.scope, self.current_name or self.name)
-        except ResourceNotFoundError:
-            return
-        except HttpResponseError as exc:
-            raise describe('delete role assignment %s at %s' % (self.current_name or self.name, self.scope), exc)
+        arm_call('delete ' + self.label, self.client.federated_identity_credentials.delete,
+                 self.resource_group, self.identity, self.name, not_found=None)

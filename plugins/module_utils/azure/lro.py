@@ -9,12 +9,7 @@ __metaclass__ = type
 
 import time
 
-from ansible_collections.aiplatform.aks.plugins.module_utils.azure.errors import AzureOperationError, describe
-
-try:
-    from azure.core.exceptions import HttpResponseError
-except ImportError:  # the caller reports the missing library
-    HttpResponseError = Exception
+from ansible_collections.aiplatform.aks.plugins.module_utils.azure.errors import AzureOperationError, HttpResponseError, operation_error
 
 
 def wait_for(poller, timeout, action, deadline=None):
@@ -32,4 +27,4 @@ def wait_for(poller, timeout, action, deadline=None):
                 error={'code': 'Timeout', 'message': 'operation still running'})
         return poller.result()
     except HttpResponseError as exc:
-        raise describe(action, exc)
+        raise operation_error(action, exc)

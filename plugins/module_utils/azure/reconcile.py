@@ -22,6 +22,11 @@ TAGS_ARG_SPEC = dict(
     purge_tags=dict(type='bool', default=False),
 )
 
+# The region of a tracked resource; documented by the aiplatform.aks.azure_location fragment.
+LOCATION_ARG_SPEC = dict(
+    location=dict(type='str'),
+)
+
 
 def normalize_location(location):
     """'West Europe' and 'westeurope' name the same region."""
@@ -118,10 +123,16 @@ def touched(changed_paths, field):
 class ArmResource:
     """Read -> compare -> write -> wait for one ARM resource; subclasses supply the calls.
 
-    Subclasses implement `read()` (wire dict or None), `write(body)` (returns the wire dict) and
-    `remove()`. They may set `immutable` (paths that cannot change in place, `*` for any one step),
+    Subclasses set `sdk_client` (the SDK client class) and `module_params` (the module options passed, in order,
+    to the constructor after the client), or override `from_module(module)`; they implement `desired(params)`
+    (the wire dict the options ask for),
+    `read()` (wire dict or None), `write(body)` (returns the wire dict) and `remove()`; AzureModule.run()
+    drives them. They may set `result_key` (the module's return key for the resource), override
+    `check_input(params)` (problems with the options, found before anything is read) and `outputs(resource)`
+    (more return keys), and set `immutable` (paths that cannot change in place, `*` for any one step),
     `replace` (dict paths compared whole), `keyed` (lists matched by an item key), `create_requires`
-    (paths needed only to create) and `create_defaults` (values used only when creating), and
+    (paths needed only to create), `create_defaults` (values used only when creating) and `writable_keys`
+    (the top-level keys a PUT sends back), and
     override `comparable()` (normalise values such as locations), `settle()` (wait out an operation
     left running, for example by an interrupted run), `prepare_create()`, `align()` and `needs_repair()`.
     """
@@ -132,12 +143,39 @@ class ArmResource:
     create_requires = ()
     create_defaults = {}
     kind = 'resource'
+    result_key = 'resource'
+    writable_keys = None
+    sdk_client = None
+    module_params = ('name',)
 
     def __init__(self, name, check_mode=False, purge_tags=False):
         self.name = name
         self.check_mode = check_mode
         if purge_tags:
             self.replace = tuple(self.replace) + ('tags',)
+
+    @classmethod
+    def from_module(cls, module):
+        """The resource the module's options name, with an SDK client for the module's credentials."""
+        params = module.params
+        options = {'check_mode': module.check_mode}
+        if 'purge_tags' in params:
+            options['purge_tags'] = params['purge_tags']
+        return cls(module.client(cls.sdk_client), *[params[key] for key in cls.module_params], **options)
+
+    @property
+    def label(self):
+        """What error messages call the resource."""
+        return '%s %s' % (self.kind, self.name)
+
+    @staticmethod
+    def check_input(params):
+        """Hook: problems with the module's options, each a sentence naming the option."""
+        return []
+
+    def outputs(self, resource):
+        """Hook: return keys besides `result_key`, taken from the resource (None when absent)."""
+        return {}
 
     def comparable(self, body):
         """`body` as compared: regions in one spelling (subclasses may normalise more)."""
@@ -167,8 +205,10 @@ class ArmResource:
         return False
 
     def writable(self, current):
-        """The part of `current` a PUT may send back (read-only fields removed)."""
-        return current
+        """The part of `current` a PUT may send back: the `writable_keys`, or all of it when they are not set."""
+        if self.writable_keys is None:
+            return current
+        return dict((k, current[k]) for k in self.writable_keys if k in current)
 
     def present(self, desired):
         desired = prune_none(desired)
@@ -204,9 +244,24 @@ class ArmResource:
             result['diff']['after'] = result['resource']
         return result
 
+    def ensure(self, params):
+        """The resource as `params['state']` asks: present with the options' values, or absent."""
+        return self.absent() if params['state'] == 'absent' else self.present(self.desired(params))
+
     def absent(self):
         current = self.settle(self.read())
         result = {'changed': current is not None, 'differences': [], 'diff': {'before': current or {}, 'after': {}}, 'resource': None}
         if current is not None and not self.check_mode:
             self.remove()
         return result
+
+
+class TrackedResource(ArmResource):
+    """An ARM tracked resource: a location fixed at creation, and tags."""
+
+    immutable = ('location',)
+    create_requires = ('location',)
+    writable_keys = ('location', 'tags')
+
+    def desired(self, params):
+        return {'location': params['location'], 'tags': params['tags']}

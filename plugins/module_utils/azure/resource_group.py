@@ -7,63 +7,34 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import traceback
-
-from ansible_collections.aiplatform.aks.plugins.module_utils.azure.errors import describe
+from ansible_collections.aiplatform.aks.plugins.module_utils.azure.errors import arm_call, wire
 from ansible_collections.aiplatform.aks.plugins.module_utils.azure.lro import wait_for
-from ansible_collections.aiplatform.aks.plugins.module_utils.azure.reconcile import ArmResource
+from ansible_collections.aiplatform.aks.plugins.module_utils.azure.reconcile import TrackedResource
+from ansible_collections.aiplatform.aks.plugins.module_utils.azure.sdk import OptionalSdk
 
-try:
-    from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
-    from azure.mgmt.resource.resources import ResourceManagementClient
-    from azure.mgmt.resource.resources.models import ResourceGroup as ResourceGroupModel
-    HAS_RESOURCE_SDK = True
-    RESOURCE_SDK_IMPORT_ERROR = None
-except ImportError:
-    HAS_RESOURCE_SDK = False
-    RESOURCE_SDK_IMPORT_ERROR = traceback.format_exc()
-    ResourceManagementClient = None
+RESOURCE_SDK = OptionalSdk('azure-mgmt-resource', 'azure.mgmt.resource.resources', 'azure.mgmt.resource.resources.models')
 
 
-class ResourceGroup(ArmResource):
+class ResourceGroup(TrackedResource):
     kind = 'resource group'
-    immutable = ('location',)
-    create_requires = ('location',)
+    result_key = 'resource_group'
+    writable_keys = ('location', 'tags', 'managedBy')
+    sdk_client = RESOURCE_SDK.ResourceManagementClient
+    module_params = ('name', 'timeout')
 
     def __init__(self, client, name, timeout, check_mode=False, purge_tags=False):
         super(ResourceGroup, self).__init__(name, check_mode, purge_tags)
         self.client = client
         self.timeout = timeout
 
-    @classmethod
-    def from_module(cls, module):
-        params = module.params
-        return cls(module.client(ResourceManagementClient), params['name'], params['timeout'],
-                   check_mode=module.check_mode, purge_tags=params['purge_tags'])
-
-    def writable(self, current):
-        return dict((k, current[k]) for k in ('location', 'tags', 'managedBy') if k in current)
-
     def read(self):
-        try:
-            return self.client.resource_groups.get(self.name).as_dict()
-        except ResourceNotFoundError:
-            return None
-        except HttpResponseError as exc:
-            raise describe('read resource group %s' % self.name, exc)
+        return wire(arm_call('read ' + self.label, self.client.resource_groups.get, self.name, not_found=None))
 
     def write(self, body):
-        try:
-            return self.client.resource_groups.create_or_update(self.name, ResourceGroupModel(body)).as_dict()
-        except HttpResponseError as exc:
-            raise describe('write resource group %s' % self.name, exc)
+        return wire(arm_call('write ' + self.label, self.client.resource_groups.create_or_update, self.name, RESOURCE_SDK.ResourceGroup(body)))
 
     def remove(self):
-        action = 'delete resource group %s' % self.name
-        try:
-            poller = self.client.resource_groups.begin_delete(self.name)
-        except ResourceNotFoundError:
-            return
-        except HttpResponseError as exc:
-            raise describe(action, exc)
-        wait_for(poller, self.timeout, action)
+        action = 'delete ' + self.label
+        poller = arm_call(action, self.client.resource_groups.begin_delete, self.name, not_found=None)
+        if poller is not None:
+            wait_for(poller, self.timeout, action)

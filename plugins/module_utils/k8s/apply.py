@@ -12,8 +12,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.client import (
-    ApiException, K8sError, NotFoundError, ResourceNotFoundError, api_error_message)
+from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.client import ApiException, K8sError, api_error_message, k8s_call, read_object, served
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.objects import apply_order, comparable, describe, ident, redact
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.wait import is_ready, poll
 from ansible_collections.aiplatform.aks.plugins.module_utils.version import COLLECTION_NAME
@@ -38,25 +37,23 @@ class Applier:
 
     # --- lookups -------------------------------------------------------------------------------
     def resource(self, obj):
-        try:
-            return self.client.resources.get(api_version=obj['apiVersion'], kind=obj['kind'])
-        except ResourceNotFoundError:
+        resource = served(self.client, obj['apiVersion'], obj['kind'])
+        if resource is None:
             raise K8sError('%s: the server does not serve %s %s (is its CRD installed?)' % (describe(obj), obj['apiVersion'], obj['kind']))
+        return resource
 
     def served_crd(self, api_version, kind):
         """The CustomResourceDefinition the server has for a kind, or None if it does not serve the kind."""
-        try:
-            resource = self.client.resources.get(api_version=api_version, kind=kind)
-            crds = self.client.resources.get(api_version='apiextensions.k8s.io/v1', kind='CustomResourceDefinition')
-        except ResourceNotFoundError:
+        resource = served(self.client, api_version, kind)
+        crds = served(self.client, 'apiextensions.k8s.io/v1', 'CustomResourceDefinition')
+        if resource is None or crds is None:
             return None
         return self.read(crds, '%s.%s' % (resource.name, resource.group), None)
 
     def live(self, obj):
         """The object as the server has it, or None (for transition rules, which compare with the old object)."""
-        try:
-            resource = self.client.resources.get(api_version=obj['apiVersion'], kind=obj['kind'])
-        except ResourceNotFoundError:
+        resource = served(self.client, obj['apiVersion'], obj['kind'])
+        if resource is None:
             return None
         try:
             namespace = self._place(obj, resource)
@@ -76,12 +73,7 @@ class Applier:
         return meta.get('namespace')
 
     def read(self, resource, name, namespace):
-        try:
-            return self.client.get(resource, name=name, namespace=namespace).to_dict()
-        except NotFoundError:
-            return None
-        except ApiException as exc:
-            raise K8sError('cannot read %s %s: %s' % (resource.kind, name, api_error_message(exc)))
+        return read_object(self.client, resource, name, namespace)
 
     # --- apply ---------------------------------------------------------------------------------
     def _ssa(self, resource, obj, namespace, dry_run):
@@ -161,12 +153,7 @@ class Applier:
         if before is None:
             return self._record(obj, 'absent', None, None)
         if not self.check_mode:
-            try:
-                self.client.delete(resource, name=name, namespace=namespace)
-            except NotFoundError:
-                pass
-            except ApiException as exc:
-                raise K8sError('cannot delete %s: %s' % (describe(obj), api_error_message(exc)))
+            k8s_call('delete ' + describe(obj), self.client.delete, resource, name=name, namespace=namespace, not_found=None)
             # finalizers keep the object until their controllers let go
             poll(lambda: self.read(resource, name, namespace), lambda o: (o is None, 'still present (finalizers: %s)'
                  % ', '.join((o or {}).get('metadata', {}).get('finalizers') or ['none'])), wait_timeout, 'deletion of %s' % describe(obj), wait_sleep)
@@ -182,17 +169,14 @@ class Applier:
         namespaces = sorted(set(r['id'][2] for r in applied if r['id'][2])) or [self.namespace]
         pruned = []
         for api_version, kind in kinds:
-            try:
-                resource = self.client.resources.get(api_version=api_version, kind=kind)
-            except ResourceNotFoundError:
+            resource = served(self.client, api_version, kind)
+            if resource is None:
                 continue
             for namespace in (namespaces if resource.namespaced else [None]):
                 if resource.namespaced and not namespace:
                     continue
-                try:
-                    items = self.client.get(resource, namespace=namespace, label_selector=label_selector).to_dict().get('items') or []
-                except ApiException as exc:
-                    raise K8sError('cannot list %s for pruning: %s' % (kind, api_error_message(exc)))
+                items = k8s_call('list %s for pruning' % kind, lambda: self.client.get(
+                    resource, namespace=namespace, label_selector=label_selector).to_dict().get('items') or [])
                 for item in items:
                     item.setdefault('apiVersion', api_version)
                     item.setdefault('kind', kind)
@@ -203,8 +187,8 @@ class Applier:
         return pruned
 
 
-def summarize(records):
-    """changed flag, per-object summary and Ansible diff list (secrets redacted)."""
+def report(records):
+    """What a module returns for applied records: the changed flag, one entry per object and the diff list (secrets redacted)."""
     changed = any(r['action'] not in ('unchanged', 'absent') for r in records)
     objects = []
     diffs = []

@@ -15,11 +15,10 @@ from ansible.module_utils.basic import env_fallback
 
 try:
     import kubernetes
-    from kubernetes.client.exceptions import ApiException  # pylint: disable=unused-import
+    from kubernetes.client.exceptions import ApiException
     from kubernetes.dynamic import DynamicClient
     from kubernetes.dynamic.discovery import LazyDiscoverer
-    # re-exported: every Kubernetes module_utils catches these through this one guarded import
-    from kubernetes.dynamic.exceptions import NotFoundError, ResourceNotFoundError  # pylint: disable=unused-import
+    from kubernetes.dynamic.exceptions import ResourceNotFoundError
     HAS_KUBERNETES = True
     KUBERNETES_IMPORT_ERROR = None
 except ImportError:
@@ -31,11 +30,11 @@ except ImportError:
     class ApiException(Exception):
         pass
 
-    class NotFoundError(ApiException):
-        pass
-
     class ResourceNotFoundError(Exception):
         pass
+
+# k8s_call's default: "not found" is an error like any other
+_RAISE = object()
 
 K8S_AUTH_ARG_SPEC = dict(
     kubeconfig=dict(type='path', fallback=(env_fallback, ['K8S_AUTH_KUBECONFIG'])),
@@ -106,6 +105,35 @@ def dynamic_client_from_dict(kubeconfig):
     """A client for a kubeconfig held in memory (for example fetched from AKS), never written to disk."""
     api_client = kubernetes.config.new_client_from_config_dict(kubeconfig)
     return DynamicClient(api_client, cache_file='in-memory', discoverer=MemoryDiscoverer)
+
+
+def served(client, api_version, kind):
+    """The API resource of a kind, or None when the server does not serve it (for example its CRD is not installed)."""
+    try:
+        return client.resources.get(api_version=api_version, kind=kind)
+    except ResourceNotFoundError:
+        return None
+
+
+def k8s_call(action, call, *args, **kwargs):
+    """`call(*args, **kwargs)`, with every API error turned into one K8sError "cannot <action>: <the server's message>".
+
+    With the keyword `not_found`, a 404 returns that value instead (a read of something missing, the delete of
+    something already gone).
+    """
+    not_found = kwargs.pop('not_found', _RAISE)
+    try:
+        return call(*args, **kwargs)
+    except ApiException as exc:
+        if not_found is not _RAISE and exc.status == 404:
+            return not_found
+        raise K8sError('cannot %s: %s' % (action, api_error_message(exc)))
+
+
+def read_object(client, resource, name, namespace=None):
+    """An object as a dict, or None when it does not exist."""
+    return k8s_call('read %s %s' % (resource.kind, name), lambda: client.get(resource, name=name, namespace=namespace).to_dict(),
+                    not_found=None)
 
 
 def api_error_message(exc):

@@ -7,13 +7,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.client import (
     HAS_KUBERNETES, K8S_AUTH_ARG_SPEC, KUBERNETES_IMPORT_ERROR, K8sError, dynamic_client)
+from ansible_collections.aiplatform.aks.plugins.module_utils.module import PlatformModule
 
 
-class K8sModule(AnsibleModule):
+class K8sModule(PlatformModule):
 
     def __init__(self, argument_spec, **kwargs):
         spec = dict(K8S_AUTH_ARG_SPEC)

@@ -12,6 +12,15 @@ import time
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.client import K8sError
 
 
+def wait_spec(wait=False, timeout=300, sleep=1.0):
+    """The wait options, typed once and documented by the aiplatform.aks.k8s_wait fragment, with a module's defaults."""
+    return dict(
+        wait=dict(type='bool', default=wait),
+        wait_timeout=dict(type='int', default=timeout),
+        wait_sleep=dict(type='float', default=sleep),
+    )
+
+
 def _conditions(obj):
     return dict((c.get('type'), c) for c in (obj.get('status') or {}).get('conditions') or [])
 

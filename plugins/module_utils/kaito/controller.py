@@ -13,8 +13,7 @@ __metaclass__ = type
 
 import time
 
-from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.client import (
-    ApiException, K8sError, NotFoundError, ResourceNotFoundError, api_error_message)
+from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.client import k8s_call, read_object, served
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.wait import condition_met, is_ready
 
 GPU_OPERATOR_API = ('nvidia.com/v1', 'ClusterPolicy')
@@ -43,16 +42,8 @@ def image_tag(image):
 
 
 def _read(client, api_version, kind, name, namespace=None):
-    try:
-        resource = client.resources.get(api_version=api_version, kind=kind)
-    except ResourceNotFoundError:
-        return None
-    try:
-        return client.get(resource, name=name, namespace=namespace).to_dict()
-    except NotFoundError:
-        return None
-    except ApiException as exc:
-        raise K8sError('cannot read %s %s: %s' % (kind, name, api_error_message(exc)))
+    resource = served(client, api_version, kind)
+    return None if resource is None else read_object(client, resource, name, namespace)
 
 
 def crd_info(client, name, api_version):
@@ -94,14 +85,10 @@ def controller_info(client, namespace, name):
 
 def gpu_operator_info(client):
     api_version, kind = GPU_OPERATOR_API
-    try:
-        resource = client.resources.get(api_version=api_version, kind=kind)
-    except ResourceNotFoundError:
+    resource = served(client, api_version, kind)
+    if resource is None:
         return {'present': False, 'cluster_policies': []}
-    try:
-        items = client.get(resource).to_dict().get('items') or []
-    except ApiException as exc:
-        raise K8sError('cannot list ClusterPolicies: %s' % api_error_message(exc))
+    items = k8s_call('list ClusterPolicies', lambda: client.get(resource).to_dict().get('items') or [])
     policies = [{'name': i['metadata']['name'], 'state': (i.get('status') or {}).get('state')} for i in items]
     return {'present': bool(policies), 'cluster_policies': policies}
 

@@ -17,7 +17,7 @@ import json
 import re
 
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.apply import Applier
-from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.client import ApiException, K8sError, ResourceNotFoundError, api_error_message
+from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.client import ApiException, K8sError, ResourceNotFoundError, k8s_call, served
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.objects import describe, ident
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.wait import condition_met, generation_observed, poll
 from ansible_collections.aiplatform.aks.plugins.module_utils.version import COLLECTION_NAME
@@ -197,13 +197,7 @@ def render_pdb(p, api_version):
 
 def served_version(client, kind, versions):
     """The first of `versions` that the server serves for `kind` (None if none is)."""
-    for version in versions:
-        try:
-            client.resources.get(api_version=version, kind=kind)
-            return version
-        except ResourceNotFoundError:
-            continue
-    return None
+    return next((version for version in versions if served(client, version, kind) is not None), None)
 
 
 def pdb_api_version(client):
@@ -455,11 +449,8 @@ class WorkspaceReconciler:
         for api_version, kind in (('v1', 'ConfigMap'), (pdb_version, 'PodDisruptionBudget')):
             if api_version is None:
                 continue
-            try:
-                items = self.client.resources.get(api_version=api_version, kind=kind).get(
-                    namespace=p['namespace'], label_selector=selector).to_dict().get('items') or []
-            except ApiException as exc:
-                raise K8sError('cannot list the %ss of workspace %s: %s' % (kind, p['name'], api_error_message(exc)))
+            items = k8s_call('list the %ss of workspace %s' % (kind, p['name']), lambda: self.client.resources.get(
+                api_version=api_version, kind=kind).get(namespace=p['namespace'], label_selector=selector).to_dict().get('items') or [])
             for item in items:
                 item.update(apiVersion=api_version, kind=kind)
                 records.append(self.applier.delete_one(item, self.timeout, self.sleep))

@@ -357,7 +357,7 @@ def _is_aks_scope(scope: str) -> bool:
     return s in (AKS_SERVER_SCOPE, f"api://{AKS_SERVER_SCOPE}", f"{AKS_SERVER_APP_ID}/user.read")
 
 
-# Pool fields AKS does not let change on an existing pool (aks-api.md §3: create-only + not updatable in place).
+# Pool fields AKS does not let change on an existing pool (create-only, or not updatable in place).
 POOL_IMMUTABLE = (
     "osType", "osDiskType", "hostGroupID", "capacityReservationGroupID", "proximityPlacementGroupID",
     "nodePublicIPPrefixID", "scaleSetPriority", "scaleSetEvictionPolicy", "spotMaxPrice", "gpuInstanceProfile",

@@ -722,3 +722,14 @@ def test_parse_taint_and_instance_suffix():
     with pytest.raises(ValueError):
         parse_taint("novalue")
     assert [instance_suffix(i) for i in (0, 9, 10, 35, 36)] == ["000000", "000009", "00000a", "00000z", "000010"]
+
+
+def test_emulator_and_module_agree_on_immutable_pool_fields():
+    """The module refuses (or replaces blue/green) what the emulated AKS refuses to change on a pool. The one intended
+    difference: AKS migrates osSKU between its Linux images in place, the module treats it as fixed."""
+    from ansible_collections.aiplatform.aks.plugins.module_utils.aks.nodepool import IMMUTABLE_POOL_FIELDS
+    from tests.bed.arm_emulator.aks import POOL_IMMUTABLE, POOL_IMMUTABLE_NESTED
+
+    emulator = set(POOL_IMMUTABLE) | {".".join(path) for path in POOL_IMMUTABLE_NESTED}
+    assert len(IMMUTABLE_POOL_FIELDS) == len(set(IMMUTABLE_POOL_FIELDS))
+    assert set(IMMUTABLE_POOL_FIELDS) - {"osSKU"} == emulator

@@ -5,7 +5,7 @@ import json
 from azure.core.exceptions import HttpResponseError
 from azure.core.rest import HttpRequest
 
-from ansible_collections.aiplatform.aks.plugins.module_utils.azure.errors import arm_error, describe
+from ansible_collections.aiplatform.aks.plugins.module_utils.azure.errors import arm_error, operation_error
 
 
 class FakeResponse:
@@ -31,7 +31,7 @@ def test_wrapped_error_body():
     exc = HttpResponseError(response=FakeResponse(400, {'error': {'code': 'InvalidParameter', 'message': 'bad size', 'target': 'properties.vmSize'}}))
     error = arm_error(exc)
     assert (error['code'], error['message'], error['target']) == ('InvalidParameter', 'bad size', 'properties.vmSize')
-    assert str(describe('create pool p', exc)) == 'Failed to create pool p: InvalidParameter: bad size (target: properties.vmSize)'
+    assert str(operation_error('create pool p', exc)) == 'Failed to create pool p: InvalidParameter: bad size (target: properties.vmSize)'
 
 
 def test_unwrapped_error_body():

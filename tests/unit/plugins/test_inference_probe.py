@@ -7,7 +7,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import kubernetes
 import pytest
 
-from ansible_collections.aiplatform.aks.plugins.module_utils.kaito.probe import (
+from ansible_collections.aiplatform.aks.plugins.module_utils.inference.probe import (
     Endpoint, ProbeError, Prober, Response, StreamCollector, chat_answer, openai_answer, service_proxy_endpoint,
     service_proxy_path, summarize)
 

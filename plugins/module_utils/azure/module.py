@@ -1,16 +1,18 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, aiplatform.aks contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""AzureModule: AnsibleModule with our Azure options, credential resolution and SDK client factory."""
+"""AzureModule: our Azure options, credential resolution, SDK client factory, and the runner of resource modules."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.aiplatform.aks.plugins.module_utils.azure.auth import (
     AZURE_AUTH_ARG_SPEC, AZURE_IDENTITY_IMPORT_ERROR, HAS_AZURE_IDENTITY, AzureAuthError, resolve_credential)
+from ansible_collections.aiplatform.aks.plugins.module_utils.azure.errors import AzureOperationError
+from ansible_collections.aiplatform.aks.plugins.module_utils.module import PlatformModule
 from ansible_collections.aiplatform.aks.plugins.module_utils.version import USER_AGENT
 
 AZURE_COMMON_ARG_SPEC = dict(AZURE_AUTH_ARG_SPEC, timeout=dict(type='int', default=1800))
@@ -19,7 +21,7 @@ AZURE_COMMON_ARG_SPEC = dict(AZURE_AUTH_ARG_SPEC, timeout=dict(type='int', defau
 RETRY_SETTINGS = dict(retry_total=6, retry_connect=3, retry_read=3, retry_status=5, retry_backoff_factor=0.8, retry_backoff_max=60)
 
 
-class AzureModule(AnsibleModule):
+class AzureModule(PlatformModule):
     """An AnsibleModule that resolves Azure credentials once and builds typed SDK clients."""
 
     def __init__(self, argument_spec, required_libs=(), **kwargs):
@@ -53,3 +55,19 @@ class AzureModule(AnsibleModule):
     def fail_azure(self, exc, **result):
         """Fail with an AzureOperationError's message and ARM error fields."""
         self.fail_json(msg=str(exc), error=getattr(exc, 'error', None), **result)
+
+    def run(self, resource_class):
+        """The whole of a resource module: check the options, bring the resource to `state`, exit with it.
+
+        `resource_class` is an ArmResource subclass; the result carries the resource under its `result_key`.
+        """
+        self.fail_on_input(resource_class.check_input(self.params))
+        try:
+            resource = resource_class.from_module(self)
+            result = resource.ensure(self.params)
+        except AzureOperationError as exc:
+            self.fail_azure(exc)
+        found = result.pop('resource')
+        result[resource_class.result_key] = found
+        result.update(resource.outputs(found))
+        self.exit_json(**result)
