@@ -24,6 +24,7 @@ sanity:
 
 lint:
 	ansible-lint --profile production
+	antsibull-changelog lint
 
 # pytest exits 5 when it collected nothing: scripts/pytest.sh turns that into a failure
 unit:

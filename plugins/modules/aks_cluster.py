@@ -239,7 +239,7 @@ options:
         description: Kubernetes version of the pool.
         type: str
 extends_documentation_fragment:
-  - aiplatform.aks.aks_resource_group
+  - aiplatform.aks.resource_group
   - aiplatform.aks.state
   - aiplatform.aks.azure_auth
   - aiplatform.aks.azure_location
@@ -308,10 +308,10 @@ differences:
 '''
 
 from ansible_collections.aiplatform.aks.plugins.module_utils.aks.cluster import ManagedCluster
-from ansible_collections.aiplatform.aks.plugins.module_utils.aks.common import AKS_SDK, RESOURCE_GROUP_ARG_SPEC
+from ansible_collections.aiplatform.aks.plugins.module_utils.aks.common import AKS_SDK
 from ansible_collections.aiplatform.aks.plugins.module_utils.aks.nodepool import POOL_ARG_SPEC
 from ansible_collections.aiplatform.aks.plugins.module_utils.azure.module import AzureModule
-from ansible_collections.aiplatform.aks.plugins.module_utils.azure.reconcile import LOCATION_ARG_SPEC, TAGS_ARG_SPEC
+from ansible_collections.aiplatform.aks.plugins.module_utils.azure.reconcile import LOCATION_ARG_SPEC, RESOURCE_GROUP_ARG_SPEC, TAGS_ARG_SPEC
 from ansible_collections.aiplatform.aks.plugins.module_utils.module import STATE_ARG_SPEC, merge_specs
 
 

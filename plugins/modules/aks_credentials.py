@@ -40,7 +40,7 @@ options:
     type: bool
     default: false
 extends_documentation_fragment:
-  - aiplatform.aks.aks_resource_group
+  - aiplatform.aks.resource_group
   - aiplatform.aks.azure_auth
   - aiplatform.aks.attributes
 attributes:
@@ -82,11 +82,12 @@ api_key:
   type: str
 '''
 
-from ansible_collections.aiplatform.aks.plugins.module_utils.aks.common import AKS_SDK, RESOURCE_GROUP_ARG_SPEC
+from ansible_collections.aiplatform.aks.plugins.module_utils.aks.common import AKS_SDK
 from ansible_collections.aiplatform.aks.plugins.module_utils.aks.credentials import (
     dump, entra_token, fetch_kubeconfig, read_kubeconfig, reusable, uses_exec_plugin, with_token, write_private)
 from ansible_collections.aiplatform.aks.plugins.module_utils.azure.errors import AzureOperationError
 from ansible_collections.aiplatform.aks.plugins.module_utils.azure.module import AzureModule
+from ansible_collections.aiplatform.aks.plugins.module_utils.azure.reconcile import RESOURCE_GROUP_ARG_SPEC
 from ansible_collections.aiplatform.aks.plugins.module_utils.module import merge_specs
 
 

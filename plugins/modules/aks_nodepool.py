@@ -92,7 +92,7 @@ options:
         type: int
         default: 1800
 extends_documentation_fragment:
-  - aiplatform.aks.aks_resource_group
+  - aiplatform.aks.resource_group
   - aiplatform.aks.state
   - aiplatform.aks.azure_auth
   - aiplatform.aks.aks_pool
@@ -151,9 +151,10 @@ replaced:
     drained: {description: Nodes cordoned and pods evicted., type: dict, returned: unless check mode}
 '''
 
-from ansible_collections.aiplatform.aks.plugins.module_utils.aks.common import AKS_SDK, RESOURCE_GROUP_ARG_SPEC
+from ansible_collections.aiplatform.aks.plugins.module_utils.aks.common import AKS_SDK
 from ansible_collections.aiplatform.aks.plugins.module_utils.aks.nodepool import POOL_ARG_SPEC, AgentPool
 from ansible_collections.aiplatform.aks.plugins.module_utils.azure.module import AzureModule
+from ansible_collections.aiplatform.aks.plugins.module_utils.azure.reconcile import RESOURCE_GROUP_ARG_SPEC
 from ansible_collections.aiplatform.aks.plugins.module_utils.module import STATE_ARG_SPEC, merge_specs
 
 

@@ -25,10 +25,6 @@ options:
     description: Name of the user-assigned identity the credential belongs to.
     type: str
     required: true
-  resource_group:
-    description: Resource group of the identity.
-    type: str
-    required: true
   state:
     description: Whether the credential should exist.
   issuer:
@@ -48,6 +44,7 @@ options:
 extends_documentation_fragment:
   - aiplatform.aks.state
   - aiplatform.aks.azure_auth
+  - aiplatform.aks.resource_group.identity
   - aiplatform.aks.attributes
 requirements:
   - azure-mgmt-msi
@@ -83,15 +80,15 @@ differences:
 
 from ansible_collections.aiplatform.aks.plugins.module_utils.azure.identity import DEFAULT_AUDIENCES, MSI_SDK, FederatedCredential
 from ansible_collections.aiplatform.aks.plugins.module_utils.azure.module import AzureModule
+from ansible_collections.aiplatform.aks.plugins.module_utils.azure.reconcile import RESOURCE_GROUP_ARG_SPEC
 from ansible_collections.aiplatform.aks.plugins.module_utils.module import STATE_ARG_SPEC, merge_specs
 
 
 def main():
     spec = merge_specs(
-        STATE_ARG_SPEC,
+        STATE_ARG_SPEC, RESOURCE_GROUP_ARG_SPEC,
         name=dict(type='str', required=True),
         identity=dict(type='str', required=True),
-        resource_group=dict(type='str', required=True),
         issuer=dict(type='str'),
         subject=dict(type='str'),
         audiences=dict(type='list', elements='str', default=list(DEFAULT_AUDIENCES)),

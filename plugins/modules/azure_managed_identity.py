@@ -20,15 +20,12 @@ options:
     description: Name of the identity.
     type: str
     required: true
-  resource_group:
-    description: Resource group of the identity.
-    type: str
-    required: true
   state:
     description: Whether the identity should exist. Deleting it also deletes its federated credentials.
 extends_documentation_fragment:
   - aiplatform.aks.state
   - aiplatform.aks.azure_auth
+  - aiplatform.aks.resource_group.identity
   - aiplatform.aks.azure_location
   - aiplatform.aks.attributes
   - aiplatform.aks.azure_tags
@@ -86,13 +83,12 @@ differences:
 
 from ansible_collections.aiplatform.aks.plugins.module_utils.azure.identity import MSI_SDK, ManagedIdentity
 from ansible_collections.aiplatform.aks.plugins.module_utils.azure.module import AzureModule
-from ansible_collections.aiplatform.aks.plugins.module_utils.azure.reconcile import LOCATION_ARG_SPEC, TAGS_ARG_SPEC
+from ansible_collections.aiplatform.aks.plugins.module_utils.azure.reconcile import LOCATION_ARG_SPEC, RESOURCE_GROUP_ARG_SPEC, TAGS_ARG_SPEC
 from ansible_collections.aiplatform.aks.plugins.module_utils.module import STATE_ARG_SPEC, merge_specs
 
 
 def main():
-    spec = merge_specs(STATE_ARG_SPEC, LOCATION_ARG_SPEC, TAGS_ARG_SPEC,
-                       name=dict(type='str', required=True), resource_group=dict(type='str', required=True))
+    spec = merge_specs(STATE_ARG_SPEC, RESOURCE_GROUP_ARG_SPEC, LOCATION_ARG_SPEC, TAGS_ARG_SPEC, name=dict(type='str', required=True))
     AzureModule(argument_spec=spec, required_libs=[MSI_SDK.requirement]).run(ManagedIdentity)
 
 

@@ -1,5 +1,5 @@
-"""azure_managed_identity, azure_federated_credential and azure_role_assignment as module calls in process, and the
-kaito role's gpu-provisioner identity (all three modules) through real ansible-playbook runs, against the ARM emulator."""
+"""azure_managed_identity, azure_federated_credential and azure_role_assignment as module calls in process, against the
+ARM emulator. The kaito role, which uses all three for the gpu-provisioner's identity, is tested in test_kaito_role.py."""
 
 import uuid
 
@@ -11,7 +11,6 @@ from azure.mgmt.authorization.models import RoleAssignmentCreateParameters
 from ansible_collections.aiplatform.aks.plugins.module_utils.azure.role_assignment import role_assignment_name
 from tests.integration.conftest import arm_writes
 from tests.integration.module_call import call_module
-from tests.integration.playbook import run_playbook
 
 pytestmark = pytest.mark.integration
 
@@ -225,39 +224,3 @@ def test_bad_role_assignment_input_fails_clearly_without_writing(arm, azure_env,
     result = call_module('azure_role_assignment', dict(base, **args), env=azure_env)
     assert result.get('failed') and message in result['msg']
     assert arm_writes(arm) == []
-
-
-def test_kaito_role_gpu_provisioner_identity(bed, arm, azure_env):
-    rg, cluster = 'rg-kaito-identity', 'aks-gpu-provisioner'
-    assert not call_module('azure_resource_group', {'name': rg, 'location': 'westeurope'}, env=azure_env).get('failed')
-    args = {'name': cluster, 'resource_group': rg, 'location': 'westeurope', 'oidc_issuer': True, 'workload_identity': True,
-            'system_pool': {'vm_size': 'Standard_D2s_v3', 'count': 1}, 'timeout': 120}
-    made = call_module('aks_cluster', args, env=bed.env())
-    assert not made.get('failed'), made.get('msg')
-    cluster_id = rg_id(arm, rg) + '/providers/Microsoft.ContainerService/managedClusters/' + cluster
-    issuer = arm.engine.get_resource(cluster_id)['properties']['oidcIssuerProfile']['issuerURL']
-    assert issuer.startswith('https://')
-
-    variables = {'cluster_name': cluster, 'cluster_rg': rg}
-    planned = run_playbook('kaito_gpu_provisioner_identity.yml', variables, env=azure_env, check=True)
-    assert planned.rc == 0, planned.failures
-    assert not [r for r in arm_writes(arm) if '/userAssignedIdentities/' in r['path'] or '/roleAssignments/' in r['path']]
-
-    first = run_playbook('kaito_gpu_provisioner_identity.yml', variables, env=azure_env)
-    assert first.rc == 0, first.failures
-    facts = first.result('Report the facts for the chart values')['msg']
-    ident = arm.engine.get_resource(rg_id(arm, rg) + '/providers/Microsoft.ManagedIdentity/userAssignedIdentities/kaitoprovisioner')
-    assert ident['location'] == 'westeurope'
-    assert facts['client_id'] == ident['properties']['clientId'] and facts['tenant_id'] == arm.tenant_id
-    assert facts['principal_id'] == ident['properties']['principalId'] and facts['identity_id'] == ident['id']
-    (grant,) = assignments(arm)
-    assert grant['properties']['scope'] == cluster_id
-    assert grant['properties']['roleDefinitionId'] == role_id(arm, CONTRIBUTOR)
-    assert grant['properties']['principalId'] == ident['properties']['principalId']
-    fic = arm.engine.get_resource(ident['id'] + '/federatedIdentityCredentials/kaito-federatedcredential')
-    assert fic['properties'] == {'issuer': issuer, 'subject': SUBJECT, 'audiences': ['api://AzureADTokenExchange']}
-
-    arm.clear_requests()
-    second = run_playbook('kaito_gpu_provisioner_identity.yml', variables, env=azure_env)
-    assert second.rc == 0, second.failures
-    assert second.changed == 0 and arm_writes(arm) == [], 'a second run changes nothing'

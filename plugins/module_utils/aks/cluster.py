@@ -178,8 +178,7 @@ class ManagedCluster(AksResource):
     create_defaults = CREATE_DEFAULTS
 
     def __init__(self, client, resource_group, name, timeout, check_mode=False, purge_tags=False):
-        super(ManagedCluster, self).__init__(name, timeout, check_mode, purge_tags)
-        self.client = client
+        super(ManagedCluster, self).__init__(client, name, timeout, check_mode, purge_tags)
         self.resource_group = resource_group
 
     @staticmethod

@@ -18,10 +18,6 @@ from ansible_collections.aiplatform.aks.plugins.module_utils.azure.reconcile imp
 from ansible_collections.aiplatform.aks.plugins.module_utils.azure.sdk import OptionalSdk
 
 AKS_SDK = OptionalSdk('azure-mgmt-containerservice', 'azure.mgmt.containerservice', 'azure.mgmt.containerservice.models')
-# The resource group of the cluster a module works on, typed once; documented by the aiplatform.aks.aks_resource_group fragment.
-RESOURCE_GROUP_ARG_SPEC = dict(
-    resource_group=dict(type='str', required=True),
-)
 MINIMUM_KUBERNETES = (1, 34)
 TERMINAL_STATES = ('succeeded', 'failed', 'canceled')
 POOL_NAME = re.compile(r'^[a-z][a-z0-9]{0,11}$')
@@ -105,8 +101,8 @@ class AksResource(ArmResource):
 
     poll_seconds = 5
 
-    def __init__(self, name, timeout, check_mode=False, purge_tags=False):
-        super(AksResource, self).__init__(name, check_mode, purge_tags)
+    def __init__(self, client, name, timeout, check_mode=False, purge_tags=False):
+        super(AksResource, self).__init__(client, name, check_mode, purge_tags)
         self.timeout = timeout
         self.deadline = time.monotonic() + timeout
 

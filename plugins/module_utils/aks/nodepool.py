@@ -139,8 +139,7 @@ class AgentPool(AksResource):
     create_requires = ('properties.vmSize',)
 
     def __init__(self, client, resource_group, cluster, name, timeout, check_mode=False):
-        super(AgentPool, self).__init__(name, timeout, check_mode)
-        self.client = client
+        super(AgentPool, self).__init__(client, name, timeout, check_mode)
         self.resource_group = resource_group
         self.cluster = cluster
         self.module = None

@@ -25,8 +25,7 @@ class ManagedIdentity(TrackedResource):
     module_params = ('resource_group', 'name')
 
     def __init__(self, client, resource_group, name, check_mode=False, purge_tags=False):
-        super(ManagedIdentity, self).__init__(name, check_mode, purge_tags)
-        self.client = client
+        super(ManagedIdentity, self).__init__(client, name, check_mode, purge_tags)
         self.resource_group = resource_group
 
     def outputs(self, resource):
@@ -54,8 +53,7 @@ class FederatedCredential(ArmResource):
     module_params = ('resource_group', 'identity', 'name')
 
     def __init__(self, client, resource_group, identity, name, check_mode=False):
-        super(FederatedCredential, self).__init__(name, check_mode)
-        self.client = client
+        super(FederatedCredential, self).__init__(client, name, check_mode)
         self.resource_group = resource_group
         self.identity = identity
 

@@ -26,6 +26,10 @@ TAGS_ARG_SPEC = dict(
 LOCATION_ARG_SPEC = dict(
     location=dict(type='str'),
 )
+# The resource group of the resource a module manages; documented by the aiplatform.aks.resource_group fragment.
+RESOURCE_GROUP_ARG_SPEC = dict(
+    resource_group=dict(type='str', required=True),
+)
 
 
 def normalize_location(location):
@@ -148,7 +152,8 @@ class ArmResource:
     sdk_client = None
     module_params = ('name',)
 
-    def __init__(self, name, check_mode=False, purge_tags=False):
+    def __init__(self, client, name, check_mode=False, purge_tags=False):
+        self.client = client
         self.name = name
         self.check_mode = check_mode
         if purge_tags:

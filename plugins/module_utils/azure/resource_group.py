@@ -23,8 +23,7 @@ class ResourceGroup(TrackedResource):
     module_params = ('name', 'timeout')
 
     def __init__(self, client, name, timeout, check_mode=False, purge_tags=False):
-        super(ResourceGroup, self).__init__(name, check_mode, purge_tags)
-        self.client = client
+        super(ResourceGroup, self).__init__(client, name, check_mode, purge_tags)
         self.timeout = timeout
 
     def read(self):

@@ -97,8 +97,7 @@ class RoleAssignment(ArmResource):
         self.role_definition_id = role_definition_id
         self.principal_id = principal_id.strip()
         self.principal_type = principal_type
-        super(RoleAssignment, self).__init__(role_assignment_name(self.scope, role_definition_id, self.principal_id), check_mode)
-        self.client = client
+        super(RoleAssignment, self).__init__(client, role_assignment_name(self.scope, role_definition_id, self.principal_id), check_mode)
         self.current_name = None
 
     @classmethod

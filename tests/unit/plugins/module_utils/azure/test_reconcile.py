@@ -12,7 +12,7 @@ class FakeResource(ArmResource):
     create_requires = ('location',)
 
     def __init__(self, current, **kwargs):
-        super().__init__('w1', **kwargs)
+        super().__init__(None, 'w1', **kwargs)
         self.current = current
         self.writes = []
         self.removed = False

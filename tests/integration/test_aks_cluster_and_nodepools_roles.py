@@ -1,5 +1,5 @@
 """The AKS roles and modules against the ARM emulator and the real apiserver: the roles through real ansible-playbook
-runs, bad module input as module calls in process. Blue/green replacement and teardown are in test_aks_blue_green.py."""
+runs, bad module input as module calls in process. Blue/green replacement and teardown are in test_nodepools_role_blue_green.py."""
 
 import json
 import os

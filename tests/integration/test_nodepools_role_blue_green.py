@@ -1,6 +1,6 @@
 """Blue/green replacement of a node pool through the roles and the module, on a platform of its own, then teardown.
 
-Split from test_aks.py so that the two chains of tests, each on its own platform, run on different workers.
+Split from test_aks_cluster_and_nodepools_roles.py so that the two chains of tests, each on its own platform, run on different workers.
 """
 
 import threading

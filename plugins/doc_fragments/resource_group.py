@@ -9,11 +9,20 @@ __metaclass__ = type
 
 class ModuleDocFragment(object):
 
-    # The resource group of an AKS cluster; the spec is RESOURCE_GROUP_ARG_SPEC in module_utils/aks/common.py.
+    # The resource group an Azure resource lives in; the spec is RESOURCE_GROUP_ARG_SPEC in module_utils/azure/reconcile.py.
+    # The default names an AKS cluster's (the AKS modules); IDENTITY a managed identity's (identity and credential modules).
     DOCUMENTATION = r'''
 options:
   resource_group:
     description: Resource group of the cluster.
+    type: str
+    required: true
+'''
+
+    IDENTITY = r'''
+options:
+  resource_group:
+    description: Resource group of the identity.
     type: str
     required: true
 '''

@@ -13,7 +13,7 @@ from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.validate import
     InvalidObjects, Validator, read_crd_files, shipped_versions)
 from tests.integration.module_call import call_module
 
-CRDS = Path(__file__).parents[2] / 'crds'
+CRDS = Path(__file__).parents[4] / 'crds'
 HTTPROUTES = CRDS / 'gateway-api' / 'v1.4.1' / 'gateway.networking.k8s.io_httproutes.yaml'
 KUEUE = [CRDS / 'kueue' / ('kueue.x-k8s.io_%s.yaml' % name) for name in ('clusterqueues', 'localqueues', 'resourceflavors')]
 INFERENCEPOOLS = CRDS / 'gateway-api-inference-extension' / 'v1.6.0' / 'inference.networking.k8s.io_inferencepools.yaml'

@@ -1,0 +1,118 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, aiplatform.aks contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Values the roles compute: which entries a state asks for, where a model's test prompts go, which routed models do
+not serve yet (model_workspace), and the KAITO chart's values and its namespace's Pod Security labels (kaito).
+Each filter is documented in the YAML file of its name beside this one."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+
+from ansible.errors import AnsibleFilterError
+from ansible.module_utils.parsing.convert_bool import boolean
+
+STATES = ('present', 'absent')
+
+
+def with_state(items, state, default_state='present'):
+    """The entries of `items` that `state` asks for: those without a `state` of their own when `default_state` is
+    `state`, then those whose own `state` is `state`, each group in input order."""
+    if state not in STATES or default_state not in STATES:
+        raise AnsibleFilterError('with_state: states are present or absent, got %r and %r' % (state, default_state))
+    items = list(items or [])
+    stateless = [item for item in items if 'state' not in item] if default_state == state else []
+    return stateless + [item for item in items if 'state' in item and item['state'] == state]
+
+
+def probe_target(model, url=''):
+    """Where `model`'s test prompts go: `{'url': ...}` for the probe's own URL, else `url`; without either
+    `{'service': name, 'namespace': namespace}`, the model's Service through the API server's proxy."""
+    target = (model.get('probe') or {}).get('url') or url
+    if target:
+        return {'url': target}
+    return {'service': model['name'], 'namespace': model['namespace']}
+
+
+def unserved_backends(routes, served):
+    """`namespace/workspace` of each workspace that a backend or header match of `routes` names and that is not
+    ready in `served` (the results of a kaito_workspace loop, each with `item` and `ready`); each listed once."""
+    ready = set('%s/%s' % (result['item']['namespace'], result['item']['name'])
+                for result in served or [] if result.get('ready'))
+    missing = []
+    for route in routes or []:
+        for backend in list(route.get('backends') or []) + list(route.get('header_matches') or []):
+            if 'workspace' not in backend:
+                continue
+            name = '%s/%s' % (route['namespace'], backend['workspace'])
+            if name not in ready and name not in missing:
+                missing.append(name)
+    return missing
+
+
+def _merge(base, override):
+    """`base` with `override` laid over it, mappings merged key by key (like the combine filter with recursive=true)."""
+    merged = copy.deepcopy(base)
+    for key, value in (override or {}).items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def kaito_helm_values(cluster_name, node_provisioner, gpu_operator_runs, local_csi_driver=False, feature_gates=None,
+                      overrides=None):
+    """The KAITO workspace chart's values: node auto-provisioning off for bring-your-own nodes, KAITO's own device
+    plugin and GPU feature discovery off where the NVIDIA GPU Operator serves the GPUs; `feature_gates` laid over the
+    computed gate, then `overrides` merged in last, key by key."""
+    gates = {'disableNodeAutoProvisioning': node_provisioner == 'byo'}
+    gates.update(feature_gates or {})
+    agents = not gpu_operator_runs
+    values = {
+        'clusterName': cluster_name,
+        'nodeProvisioner': node_provisioner,
+        'featureGates': gates,
+        'localCSIDriver': {'useLocalCSIDriver': local_csi_driver},
+        'nvidiaDevicePlugin': {'enabled': agents},
+        'gpu-feature-discovery': {'nfd': {'enabled': agents}, 'gfd': {'enabled': agents}},
+    }
+    return _merge(values, overrides)
+
+
+def _enabled(values, *path):
+    """The flag at `path` of the chart values, a string read as Ansible reads booleans (yes, true, on, 1)."""
+    for key in path:
+        values = values.get(key) if isinstance(values, dict) else None
+    if isinstance(values, str):
+        return boolean(values, strict=False)
+    return bool(values)
+
+
+def kaito_pod_security(values, chosen=None):
+    """Pod Security labels of the chart's namespace: `chosen` when given; else enforce privileged where `values`
+    deploy node agents (device plugin, GPU feature discovery, local CSI driver: they need host access) and restricted
+    where only the controller runs, auditing and warning at restricted either way."""
+    if chosen:
+        return chosen
+    node_agents = any([
+        _enabled(values, 'nvidiaDevicePlugin', 'enabled'),
+        _enabled(values, 'gpu-feature-discovery', 'nfd', 'enabled'),
+        _enabled(values, 'gpu-feature-discovery', 'gfd', 'enabled'),
+        _enabled(values, 'localCSIDriver', 'useLocalCSIDriver'),
+    ])
+    return {'enforce': 'privileged' if node_agents else 'restricted', 'audit': 'restricted', 'warn': 'restricted'}
+
+
+class FilterModule(object):
+
+    def filters(self):
+        return {
+            'with_state': with_state,
+            'probe_target': probe_target,
+            'unserved_backends': unserved_backends,
+            'kaito_helm_values': kaito_helm_values,
+            'kaito_pod_security': kaito_pod_security,
+        }

@@ -1,0 +1,179 @@
+"""aks/replacement.py: blue/green replacement of a node pool, and its resumption after an interrupted run.
+
+An in-memory AKS (pools, whose nodes appear in an in-memory Kubernetes API when a pool is created and go when it is
+deleted) stands in for the service; the drain's pause between passes is recorded instead of slept.
+"""
+
+import pytest
+from azure.core.exceptions import ResourceNotFoundError
+
+from ansible_collections.aiplatform.aks.plugins.module_utils.aks import replacement
+from ansible_collections.aiplatform.aks.plugins.module_utils.aks.nodepool import POOL_FAMILY_TAG, AgentPool
+from ansible_collections.aiplatform.aks.plugins.module_utils.k8s import drain
+
+from ..azure.fakes import Doc
+from ..k8s.fakes import FakeCluster
+
+A100 = 'Standard_NC24ads_A100_v4'
+H100 = 'Standard_NC40ads_H100_v5'
+
+
+class DonePoller:
+    def __init__(self, result=None):
+        self._result = result
+
+    def wait(self, timeout=None):
+        pass
+
+    def done(self):
+        return True
+
+    def result(self):
+        return self._result
+
+
+class FakeAgentPools:
+    """AKS's agent_pools operations; every operation finishes at once and keeps the pools' nodes in `kube`."""
+
+    def __init__(self, kube, *pools):
+        self.kube = kube
+        self.pools = {}
+        self.calls = []
+        for name, props in pools:
+            self._store(name, props)
+
+    def _store(self, name, props):
+        pool = {'name': name, 'properties': dict(props, provisioningState='Succeeded')}
+        self.pools[name] = pool
+        for i in range(props.get('count') or 0):
+            self.kube.add({'apiVersion': 'v1', 'kind': 'Node',
+                           'metadata': {'name': '%s-%d' % (name, i), 'labels': {'kubernetes.azure.com/agentpool': name}},
+                           'status': {'conditions': [{'type': 'Ready', 'status': 'True'}]}})
+        return pool
+
+    def get(self, resource_group, cluster, name):
+        if name not in self.pools:
+            raise ResourceNotFoundError('agent pool %s not found' % name)
+        return Doc(self.pools[name])
+
+    def list(self, resource_group, cluster):
+        return [Doc(p) for p in self.pools.values()]
+
+    def begin_create_or_update(self, resource_group, cluster, name, model):
+        self.calls.append(('put', name))
+        return DonePoller(Doc(self._store(name, model.as_dict()['properties'])))
+
+    def begin_delete(self, resource_group, cluster, name):
+        self.calls.append(('delete', name))
+        del self.pools[name]
+        for key in [k for k, o in self.kube.objects.items()
+                    if k[1] == 'Node' and o['metadata']['labels']['kubernetes.azure.com/agentpool'] == name]:
+            del self.kube.objects[key]
+        return DonePoller()
+
+
+class Failed(Exception):
+    pass
+
+
+class FakeModule:
+    def __init__(self, check_mode=False, drain_timeout=60):
+        self.params = {'name': 'gpunp', 'resource_group': 'rg', 'cluster': 'aks', 'drain': {'timeout': drain_timeout}}
+        self.check_mode = check_mode
+
+    def fail_json(self, msg, **kwargs):
+        raise Failed(msg)
+
+
+@pytest.fixture
+def kube(monkeypatch):
+    cluster = FakeCluster()
+    monkeypatch.setattr(replacement, 'kubernetes_client', lambda module: cluster)
+    pauses = []
+    monkeypatch.setattr(drain.time, 'sleep', pauses.append)
+    return cluster
+
+
+def aks(kube, *pools):
+    client = type('FakeContainerService', (), {})()
+    client.agent_pools = FakeAgentPools(kube, *pools)
+    return client
+
+
+def model_pod(name, node):
+    return {'apiVersion': 'v1', 'kind': 'Pod', 'metadata': {'name': name, 'namespace': 'ai'}, 'spec': {'nodeName': node},
+            'status': {'phase': 'Running'}}
+
+
+def gpu_pool(vm_size, count=1, **props):
+    return dict({'vmSize': vm_size, 'count': count, 'mode': 'User', 'osType': 'Linux'}, **props)
+
+
+def test_blue_green_creates_the_new_pool_drains_the_old_one_and_deletes_it(kube):
+    client = aks(kube, ('gpunp', gpu_pool(A100)))
+    kube.add(model_pod('phi-0', 'gpunp-0'))
+    module = FakeModule()
+    pool = AgentPool(client, 'rg', 'aks', 'gpunp', 600)
+    current = pool.read()
+    result = replacement.blue_green(module, pool, current, {'properties': {'vmSize': H100}})
+
+    assert client.agent_pools.calls == [('put', 'gpunpb1'), ('delete', 'gpunp')]
+    new = client.agent_pools.pools['gpunpb1']['properties']
+    assert new['vmSize'] == H100 and new['tags'] == {POOL_FAMILY_TAG: 'gpunp'}
+    assert result['changed'] and result['replaced'] == {
+        'old': 'gpunp', 'new': 'gpunpb1', 'drained': {'nodes': ['gpunp-0'], 'evicted': ['ai/phi-0']}}
+    assert result['resource']['properties']['vmSize'] == H100
+    assert kube.patches == [('Node', 'gpunp-0', {'spec': {'unschedulable': True}})], 'the old node is cordoned before eviction'
+
+
+def test_blue_green_in_check_mode_plans_the_replacement_and_writes_nothing(kube):
+    client = aks(kube, ('gpunp', gpu_pool(A100)))
+    pool = AgentPool(client, 'rg', 'aks', 'gpunp', 600, check_mode=True)
+    result = replacement.blue_green(FakeModule(check_mode=True), pool, pool.read(), {'properties': {'vmSize': H100}})
+    assert result['changed'] and result['replaced'] == {'old': 'gpunp', 'new': 'gpunpb1'}
+    assert result['resource']['properties']['vmSize'] == H100
+    assert 'provisioningState' not in result['resource']['properties'], 'read-only fields are not sent'
+    assert client.agent_pools.calls == [] and kube.patches == []
+
+
+def test_a_replacement_of_a_replacement_takes_back_the_familys_name(kube):
+    client = aks(kube, ('gpunpb1', gpu_pool(H100, tags={POOL_FAMILY_TAG: 'gpunp'})))
+    pool = AgentPool(client, 'rg', 'aks', 'gpunpb1', 600)
+    result = replacement.blue_green(FakeModule(), pool, pool.read(), {'properties': {'vmSize': A100}})
+    assert result['replaced']['new'] == 'gpunp' and client.agent_pools.calls == [('put', 'gpunp'), ('delete', 'gpunpb1')]
+
+
+def test_an_interrupted_replacement_is_finished_keeping_the_pool_that_fits(kube):
+    # the earlier run created gpunpb1 and stopped before draining gpunp
+    client = aks(kube, ('gpunp', gpu_pool(A100)), ('gpunpb1', gpu_pool(H100, tags={POOL_FAMILY_TAG: 'gpunp'})))
+    pool = AgentPool(client, 'rg', 'aks', 'gpunp', 600)
+    kept, current, plan = replacement.finish_replacement(FakeModule(), pool, pool.read(), {'properties': {'vmSize': H100}})
+    assert kept.name == 'gpunpb1' and current['properties']['vmSize'] == H100
+    assert plan == {'old': 'gpunp', 'new': 'gpunpb1', 'resumed': True, 'drained': {'nodes': ['gpunp-0'], 'evicted': []}}
+    assert client.agent_pools.calls == [('delete', 'gpunp')]
+
+
+def test_an_interrupted_replacement_whose_options_were_reverted_keeps_the_old_pool(kube):
+    client = aks(kube, ('gpunp', gpu_pool(A100)), ('gpunpb1', gpu_pool(H100, tags={POOL_FAMILY_TAG: 'gpunp'})))
+    pool = AgentPool(client, 'rg', 'aks', 'gpunp', 600)
+    kept, _current, plan = replacement.finish_replacement(FakeModule(), pool, pool.read(), {'properties': {'vmSize': A100}})
+    assert kept.name == 'gpunp' and plan['old'] == 'gpunpb1'
+    assert client.agent_pools.calls == [('delete', 'gpunpb1')]
+
+
+def test_without_a_leftover_pool_there_is_nothing_to_finish(kube):
+    client = aks(kube, ('gpunp', gpu_pool(A100)), ('system', gpu_pool('Standard_D4s_v5')))
+    pool = AgentPool(client, 'rg', 'aks', 'gpunp', 600)
+    current = pool.read()
+    assert replacement.finish_replacement(FakeModule(), pool, current, {'properties': {'vmSize': H100}}) == (pool, current, None)
+    assert client.agent_pools.calls == []
+
+
+def test_new_nodes_that_never_get_ready_fail_the_module_naming_the_pool_and_keep_the_old_one(kube):
+    client = aks(kube, ('gpunp', gpu_pool(A100)))
+    client.agent_pools.kube = FakeCluster()  # the new pool's nodes never register with this cluster
+    pool = AgentPool(client, 'rg', 'aks', 'gpunp', 600)
+    with pytest.raises(Failed, match=r'^Blue/green replacement of node pool gpunp: Timed out after 0s waiting for 1 Ready nodes'):
+        replacement.blue_green(FakeModule(drain_timeout=0), pool, pool.read(), {'properties': {'vmSize': H100}})
+    assert client.agent_pools.calls == [('put', 'gpunpb1')], 'the old pool stays until its replacement is ready'
+    assert kube.patches == []
