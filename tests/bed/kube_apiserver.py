@@ -2,7 +2,7 @@
 
 Binaries come from ``KUBEBUILDER_ASSETS`` (a directory with ``etcd``, ``kube-apiserver`` and ``kubectl``) or, when
 that is unset, from ``build-kube-assets.sh`` (builds v1.20.2 from Debian's archive once, then answers from its cache).
-See /work/shared/docs/real-apiserver.md for the flags, the PKI and the limits of the 1.20 server.
+The flags, the PKI and what the 1.20 server cannot judge are set out below, where they are made (README.md, "The test bed").
 
 In-process use (pytest)::
 

@@ -29,49 +29,11 @@ REPO = Path(__file__).resolve().parents[3]
 OP_SECONDS = 0.3
 POLL = {"polling_interval": 0.05}
 
-# What azure-mgmt-containerservice 41.8 serialises for a typical cluster / GPU pool (from
-# /work/shared/reference/aks/sdk_serialized_bodies.json; copied so the test runs without /work/shared).
-MANAGED_CLUSTER_BODY = {
-    "location": "eastus2",
-    "tags": {"env": "test"},
-    "identity": {"type": "UserAssigned", "userAssignedIdentities": {
-        "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg1/providers/"
-        "Microsoft.ManagedIdentity/userAssignedIdentities/aks-ai1-cp": {}}},
-    "sku": {"name": "Base", "tier": "Standard"},
-    "properties": {
-        "nodeProvisioningProfile": {"mode": "Auto"},
-        "aiToolchainOperatorProfile": {"enabled": True},
-        "serviceMeshProfile": {"mode": "Istio", "istio": {
-            "revisions": ["asm-1-28"],
-            "components": {
-                "ingressGateways": [{"mode": "External", "enabled": True}],
-                "egressGateways": [{"enabled": True, "name": "aks-istio-egressgateway",
-                                    "namespace": "aks-istio-egress",
-                                    "gatewayConfigurationName": "aks-istio-egress-config"}]}}},
-        "azureMonitorProfile": {"metrics": {"enabled": True, "kubeStateMetrics": {
-            "metricLabelsAllowlist": "pods=[app]", "metricAnnotationsAllowList": ""}}},
-        "agentPoolProfiles": [{
-            "name": "system", "mode": "System", "count": 3, "vmSize": "Standard_D4ds_v5", "osType": "Linux",
-            "osSKU": "AzureLinux", "availabilityZones": ["1", "2", "3"],
-            "nodeTaints": ["CriticalAddonsOnly=true:NoSchedule"]}],
-        "kubernetesVersion": "1.34",
-        "autoScalerProfile": {"expander": "least-waste", "scan-interval": "20s"},
-        "ingressProfile": {"gatewayAPI": {"installation": "Standard"}},
-        "oidcIssuerProfile": {"enabled": True},
-        "dnsPrefix": "aks-ai1",
-        "networkProfile": {"networkPlugin": "azure", "networkPluginMode": "overlay", "networkDataplane": "cilium"},
-        "enableRBAC": True,
-        "securityProfile": {"workloadIdentity": {"enabled": True}},
-    },
-}
-GPU_POOL_BODY = {"properties": {
-    "mode": "User", "vmSize": "Standard_NC24ads_A100_v4", "count": 0, "enableAutoScaling": True, "minCount": 0,
-    "maxCount": 4, "osType": "Linux", "osSKU": "Ubuntu2404", "nodeLabels": {"accelerator": "nvidia"},
-    "nodeTaints": ["sku=gpu:NoSchedule"], "tags": {"EnableManagedGPUExperience": "true"},
-    "gpuProfile": {"driver": "Install", "nvidia": {"managementMode": "Managed"}}, "gpuInstanceProfile": "MIG1g",
-    "scaleSetPriority": "Spot", "scaleSetEvictionPolicy": "Delete", "spotMaxPrice": -1, "availabilityZones": ["1"],
-    "maxPods": 30, "artifactStreamingProfile": {"enabled": True},
-}}
+# What azure-mgmt-containerservice 41.8.0 serialises for a typical cluster and GPU pool (recorded from the SDK's
+# serializer; the same file feeds test_arm_emulator.py's schema check).
+SDK_BODIES = json.loads((Path(__file__).parent / "sdk_serialized_bodies.json").read_text())
+MANAGED_CLUSTER_BODY = SDK_BODIES["managedCluster_PUT_body"]
+GPU_POOL_BODY = SDK_BODIES["agentPool_PUT_body"]
 
 
 def small_cluster(**props):
