@@ -5,9 +5,7 @@
 not serve yet (model_workspace), and the KAITO chart's values and its namespace's Pod Security labels (kaito).
 Each filter is documented in the YAML file of its name beside this one."""
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
+from __future__ import annotations
 
 import copy
 

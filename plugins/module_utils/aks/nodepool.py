@@ -4,9 +4,7 @@
 """AKS node pools: options -> wire properties, input checks, reconcile steps, and the choice to replace a pool blue/green
 (the replacement itself is in aks/replacement.py)."""
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
+from __future__ import annotations
 
 from ansible_collections.aiplatform.aks.plugins.module_utils.aks.common import (
     AKS_SDK, MIG_GPUS, POOL_NAME, SURGE, AksResource, check_kubernetes_version, check_labels, check_taints,

@@ -7,9 +7,7 @@ aks_nodepool loads this only when a pool is replaced, because the Kubernetes sid
 whose import costs about half a second on every run otherwise.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
+from __future__ import annotations
 
 from ansible_collections.aiplatform.aks.plugins.module_utils.aks.common import AKS_SDK
 from ansible_collections.aiplatform.aks.plugins.module_utils.aks.credentials import entra_token, fetch_kubeconfig, uses_exec_plugin, with_token

@@ -3,9 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Turn Azure SDK exceptions into module failures that show ARM's own error."""
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
+from __future__ import annotations
 
 try:
     from azure.core.exceptions import HttpResponseError, ResourceNotFoundError

@@ -8,9 +8,7 @@ Differences are computed on desired's keys only, the write body is current merge
 and fields the service cannot change in place fail before anything is written.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
+from __future__ import annotations
 
 import copy
 

@@ -3,9 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Resource groups through azure-mgmt-resource, on the shared reconcile rule."""
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
+from __future__ import annotations
 
 from ansible_collections.aiplatform.aks.plugins.module_utils.azure.errors import arm_call, wire
 from ansible_collections.aiplatform.aks.plugins.module_utils.azure.lro import wait_for

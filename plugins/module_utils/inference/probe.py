@@ -13,9 +13,7 @@ RBAC applies and no port-forward is needed. The HTTP client is http.client, whic
 byte of each answer.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
+from __future__ import annotations
 
 import json
 import re

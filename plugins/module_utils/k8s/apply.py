@@ -8,9 +8,7 @@ object (ignoring status and server bookkeeping) is the real apply sent. A second
 With a Validator, every object is validated on the client before the first request that could write.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
+from __future__ import annotations
 
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.client import ApiException, K8sError, api_error_message, k8s_call, read_object, served
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.objects import apply_order, comparable, describe, ident, redact

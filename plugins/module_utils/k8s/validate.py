@@ -9,9 +9,7 @@ the apiserver does (defaults and null pruning first, then the schema, then the x
 CEL rules), so a server that is older than the CRD, or drops its CEL rules, still refuses nothing we send.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
+from __future__ import annotations
 
 import base64
 import binascii

@@ -7,9 +7,7 @@ Also reports whether the NVIDIA GPU Operator runs (a ClusterPolicy exists), beca
 plugin and GPU feature discovery must stay off.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
+from __future__ import annotations
 
 import time
 

@@ -9,9 +9,7 @@ instance type that is already set, and refuses adding or removing a pod template
 to be deleted (KAITO's finalizer runs first) and created again.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
+from __future__ import annotations
 
 import json
 import re
