@@ -193,14 +193,7 @@ class ManagedCluster(AksResource):
             desired = dict(desired, properties=dict(desired['properties'], kubernetesVersion=have))
         return desired
 
-    def present(self, desired):
-        current = self.settle(self.read())
-        if current:
-            self.refuse_one_way_changes(desired, current)
-        return super(ManagedCluster, self).present(desired)
-
-    @staticmethod
-    def refuse_one_way_changes(desired, current):
+    def refuse(self, desired, current):
         props, have = desired.get('properties') or {}, current.get('properties') or {}
         if (props.get('oidcIssuerProfile') or {}).get('enabled') is False and (have.get('oidcIssuerProfile') or {}).get('enabled'):
             raise AzureOperationError('The OIDC issuer of an AKS cluster cannot be disabled once enabled (oidc_issuer: false)',
@@ -226,12 +219,13 @@ class ManagedCluster(AksResource):
     def read(self):
         return wire(arm_call('read ' + self.label, self.client.managed_clusters.get, self.resource_group, self.name, not_found=None))
 
-    def write(self, body):
+    def write(self, body, current):
         return wire(self.run('write ' + self.label, lambda: self.client.managed_clusters.begin_create_or_update(
-            self.resource_group, self.name, AKS_SDK.ManagedCluster(body))))
+            self.resource_group, self.name, AKS_SDK.ManagedCluster(body), **self.precondition(current))))
 
     def remove(self):
-        self.run('delete ' + self.label, lambda: self.client.managed_clusters.begin_delete(self.resource_group, self.name), gone_ok=True)
+        self.run('delete ' + self.label, lambda: self.client.managed_clusters.begin_delete(self.resource_group, self.name),
+                 gone_ok=True, resend_when_busy=True)
 
 
 def find_clusters(client, resource_group, name=None):

@@ -9,10 +9,15 @@ import ipaddress
 import re
 import time
 
+try:
+    from azure.core import MatchConditions
+except ImportError:  # AzureModule reports the missing SDK before any call
+    MatchConditions = None
+
 from ansible_collections.aiplatform.aks.plugins.module_utils.azure.errors import (
     AzureOperationError, HttpResponseError, arm_error, is_not_found, operation_error)
 from ansible_collections.aiplatform.aks.plugins.module_utils.azure.lro import wait_for
-from ansible_collections.aiplatform.aks.plugins.module_utils.azure.reconcile import ArmResource
+from ansible_collections.aiplatform.aks.plugins.module_utils.azure.reconcile import ArmResource, get_path
 from ansible_collections.aiplatform.aks.plugins.module_utils.azure.sdk import OptionalSdk
 
 AKS_SDK = OptionalSdk('azure-mgmt-containerservice', 'azure.mgmt.containerservice', 'azure.mgmt.containerservice.models')
@@ -95,9 +100,10 @@ def check_cidrs(ranges, field):
 
 
 class AksResource(ArmResource):
-    """An AKS resource: waits out running operations, retries a write that met one, repairs a failed state."""
+    """An AKS resource: waits out running operations, writes only over the read it planned from, repairs a failed state."""
 
     poll_seconds = 5
+    etag_path = 'eTag'  # where the resource keeps its entity tag
 
     def __init__(self, client, name, timeout, check_mode=False, purge_tags=False):
         super(AksResource, self).__init__(client, name, check_mode, purge_tags)
@@ -120,21 +126,33 @@ class AksResource(ArmResource):
     def needs_repair(self, current):
         return self.state(current).lower() == 'failed'
 
-    def run(self, action, start, gone_ok=False):
-        """Start an operation with `start()` and wait for it; another operation in the way is waited out and retried.
+    def precondition(self, current):
+        """SDK keywords that make the service refuse a write based on a stale read (412): If-Match the entity tag of
+        `current`, or If-None-Match * when `current` is None (a create must not overwrite one made meanwhile)."""
+        if current is None:
+            return {'match_condition': MatchConditions.IfMissing}
+        etag = get_path(current, self.etag_path)
+        return {'etag': etag, 'match_condition': MatchConditions.IfNotModified} if etag else {}
 
-        With `gone_ok`, a resource that is not there (a delete of something already deleted) returns None.
+    def run(self, action, start, gone_ok=False, resend_when_busy=False):
+        """Start an operation with `start()` and wait for it.
+
+        With `resend_when_busy` (a delete: the same request is right whatever ran before it), another operation in the
+        way is waited out and the request sent again; a write is never re-sent as it was: present() plans it again
+        from a new read. With `gone_ok`, a resource that is not there (a delete of something already deleted) returns
+        None.
         """
-        for attempt in range(3):
+        attempts = 3 if resend_when_busy else 1
+        for attempt in range(attempts):
             try:
                 return wait_for(start(), self.timeout, action, self.deadline)
             except AzureOperationError as exc:
-                if exc.error.get('code') != 'OperationNotAllowed' or attempt == 2:
+                if exc.error.get('code') != 'OperationNotAllowed' or attempt == attempts - 1:
                     raise
             except HttpResponseError as exc:
                 if gone_ok and is_not_found(exc):
                     return None
-                if arm_error(exc)['code'] != 'OperationNotAllowed' or attempt == 2:
+                if arm_error(exc)['code'] != 'OperationNotAllowed' or attempt == attempts - 1:
                     raise operation_error(action, exc)
             self.settle(self.read())
         return None

@@ -135,6 +135,7 @@ class AgentPool(AksResource):
     result_key = 'pool'
     immutable = tuple('properties.' + f for f in IMMUTABLE_POOL_FIELDS)
     create_requires = ('properties.vmSize',)
+    etag_path = 'properties.eTag'
 
     def __init__(self, client, resource_group, cluster, name, timeout, check_mode=False):
         super(AgentPool, self).__init__(client, name, timeout, check_mode)
@@ -162,12 +163,12 @@ class AgentPool(AksResource):
         a change AKS cannot make in place, or a replacement an earlier run left half done, is carried through."""
         pool, current = find_managed(self)
         if params['state'] == 'absent':
-            return pool.absent()
+            return pool.absent(current)
         desired, resumed = self.desired(params), None
         if params['replace'] == 'blue_green' and current is not None:
             pool, current, resumed = replacement().finish_replacement(self.module, pool, current, desired)
         try:
-            result = pool.present(desired)
+            result = pool.present(desired, current)
         except AzureOperationError as exc:
             if exc.error.get('code') != 'ImmutableField' or params['replace'] != 'blue_green':
                 raise
@@ -203,13 +204,13 @@ class AgentPool(AksResource):
         return arm_call('list node pools of %s' % self.cluster, lambda: [
             pool.as_dict() for pool in self.client.agent_pools.list(self.resource_group, self.cluster)], not_found=[])
 
-    def write(self, body):
+    def write(self, body, current):
         return wire(self.run('write ' + self.label, lambda: self.client.agent_pools.begin_create_or_update(
-            self.resource_group, self.cluster, self.name, AKS_SDK.AgentPool(body))))
+            self.resource_group, self.cluster, self.name, AKS_SDK.AgentPool(body), **self.precondition(current))))
 
     def remove(self):
         self.run('delete ' + self.label, lambda: self.client.agent_pools.begin_delete(self.resource_group, self.cluster, self.name),
-                 gone_ok=True)
+                 gone_ok=True, resend_when_busy=True)
 
 
 READ_ONLY_POOL_FIELDS = ('provisioningState', 'currentOrchestratorVersion', 'nodeImageVersion', 'eTag', 'powerState')

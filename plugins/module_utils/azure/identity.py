@@ -33,7 +33,7 @@ class ManagedIdentity(TrackedResource):
         return wire(arm_call('read ' + self.label, self.client.user_assigned_identities.get, self.resource_group, self.name,
                              not_found=None))
 
-    def write(self, body):
+    def write(self, body, current):
         model = MSI_SDK.Identity(location=body['location'], tags=body.get('tags'))
         return wire(arm_call('write ' + self.label, self.client.user_assigned_identities.create_or_update,
                              self.resource_group, self.name, model))
@@ -76,7 +76,7 @@ class FederatedCredential(ArmResource):
         return wire(arm_call('read ' + self.label, self.client.federated_identity_credentials.get,
                              self.resource_group, self.identity, self.name, not_found=None))
 
-    def write(self, body):
+    def write(self, body, current):
         model = MSI_SDK.FederatedIdentityCredential(issuer=body['issuer'], subject=body['subject'], audiences=body['audiences'])
         return wire(arm_call('write ' + self.label, self.client.federated_identity_credentials.create_or_update,
                              self.resource_group, self.identity, self.name, model))

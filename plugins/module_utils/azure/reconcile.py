@@ -14,6 +14,13 @@ import copy
 
 from ansible_collections.aiplatform.aks.plugins.module_utils.azure.errors import AzureOperationError
 
+# Codes of a write the service refused because the resource changed, or was changing, after it was read: the write
+# is planned again from a new read (never re-sent as it was, which would undo the other writer's change).
+CONCURRENT_CHANGE_CODES = ('OperationNotAllowed', 'PreconditionFailed', 'EtagMismatch')
+WRITE_ATTEMPTS = 3
+# present()'s default: read the resource (None would mean "read, and it does not exist")
+_UNREAD = object()
+
 # The tags options of every Azure resource module, typed once; documented by the aiplatform.aks.azure_tags fragment.
 TAGS_ARG_SPEC = dict(
     tags=dict(type='dict'),
@@ -128,7 +135,8 @@ class ArmResource:
     Subclasses set `sdk_client` (the SDK client class) and `module_params` (the module options passed, in order,
     to the constructor after the client), or override `from_module(module)`; they implement `desired(params)`
     (the wire dict the options ask for),
-    `read()` (wire dict or None), `write(body)` (returns the wire dict) and `remove()`; AzureModule.run()
+    `read()` (wire dict or None), `write(body, current)` (returns the wire dict; `current` is the read the body is
+    based on, for a service that can refuse a write based on a stale read) and `remove()`; AzureModule.run()
     drives them. They may set `result_key` (the module's return key for the resource), override
     `check_input(params)` (problems with the options, found before anything is read) and `outputs(resource)`
     (more return keys), and set `immutable` (paths that cannot change in place, `*` for any one step),
@@ -136,7 +144,7 @@ class ArmResource:
     (paths needed only to create), `create_defaults` (values used only when creating) and `writable_keys`
     (the top-level keys a PUT sends back), and
     override `comparable()` (normalise values such as locations), `settle()` (wait out an operation
-    left running, for example by an interrupted run), `prepare_create()`, `align()` and `needs_repair()`.
+    left running, for example by an interrupted run), `prepare_create()`, `align()`, `refuse()` and `needs_repair()`.
     """
 
     immutable = ()
@@ -203,6 +211,9 @@ class ArmResource:
         """Hook: `desired` written the way the service reports the same value (for example 1.34 as 1.34.2)."""
         return desired
 
+    def refuse(self, desired, current):
+        """Hook: raise AzureOperationError for a change the service allows only one way (checked on every plan)."""
+
     def needs_repair(self, current):
         """Hook: True when an unchanged resource must still be written (for example after a failed operation)."""
         return False
@@ -213,9 +224,32 @@ class ArmResource:
             return current
         return dict((k, current[k]) for k in self.writable_keys if k in current)
 
-    def present(self, desired):
+    def present(self, desired, current=_UNREAD):
+        """Bring the resource to `desired`: one read (none when the caller passes `current`), at most one write.
+
+        A write the service refuses because someone else changed the resource meanwhile is planned again from a
+        new read, so their change is kept and ours is made only if still needed.
+        """
         desired = prune_none(desired)
-        current = self.settle(self.read())
+        for attempt in range(WRITE_ATTEMPTS):
+            if current is _UNREAD:
+                current = self.settle(self.read())
+            result, after = self.plan(desired, current)
+            if not result['changed'] or self.check_mode:
+                result['resource'] = current if not result['changed'] else after
+                return result
+            try:
+                result['resource'] = self.write(after, current)
+            except AzureOperationError as exc:
+                if exc.error.get('code') not in CONCURRENT_CHANGE_CODES or attempt == WRITE_ATTEMPTS - 1:
+                    raise
+                current = _UNREAD
+                continue
+            result['diff']['after'] = result['resource']
+            return result
+
+    def plan(self, desired, current):
+        """(result without the resource, the body to write) for `desired` over `current`; refuses what cannot change."""
         if current is None:
             missing = [f for f in self.create_requires if get_path(desired, f) is None]
             if missing:
@@ -224,6 +258,7 @@ class ArmResource:
             after = self.prepare_create(merge(self.create_defaults, desired, self.replace, self.keyed))
             changed_paths = sorted(after)
         else:
+            self.refuse(desired, current)
             desired = self.align(desired, current)
             changed_paths = differences(self.comparable(desired), self.comparable(current), self.replace, self.keyed)
             blocked = blocked_paths(changed_paths, self.immutable)
@@ -236,23 +271,15 @@ class ArmResource:
             after = merge(self.writable(current), desired, self.replace, self.keyed)
             if not changed_paths and self.needs_repair(current):
                 changed_paths = ['properties.provisioningState']
-        result = {'changed': bool(changed_paths), 'differences': changed_paths,
-                  'diff': {'before': current or {}, 'after': after}}
-        if not changed_paths:
-            result['resource'] = current
-        elif self.check_mode:
-            result['resource'] = after
-        else:
-            result['resource'] = self.write(after)
-            result['diff']['after'] = result['resource']
-        return result
+        return {'changed': bool(changed_paths), 'differences': changed_paths, 'diff': {'before': current or {}, 'after': after}}, after
 
     def ensure(self, params):
         """The resource as `params['state']` asks: present with the options' values, or absent."""
         return self.absent() if params['state'] == 'absent' else self.present(self.desired(params))
 
-    def absent(self):
-        current = self.settle(self.read())
+    def absent(self, current=_UNREAD):
+        if current is _UNREAD:
+            current = self.settle(self.read())
         result = {'changed': current is not None, 'differences': [], 'diff': {'before': current or {}, 'after': {}}, 'resource': None}
         if current is not None and not self.check_mode:
             self.remove()

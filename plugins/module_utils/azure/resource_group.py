@@ -27,7 +27,7 @@ class ResourceGroup(TrackedResource):
     def read(self):
         return wire(arm_call('read ' + self.label, self.client.resource_groups.get, self.name, not_found=None))
 
-    def write(self, body):
+    def write(self, body, current):
         return wire(arm_call('write ' + self.label, self.client.resource_groups.create_or_update, self.name, RESOURCE_SDK.ResourceGroup(body)))
 
     def remove(self):

@@ -136,7 +136,7 @@ class RoleAssignment(ArmResource):
         body.setdefault('principal_type', self.principal_type)
         return body
 
-    def write(self, body):
+    def write(self, body, current):
         params = AUTHORIZATION_SDK.RoleAssignmentCreateParameters(
             role_definition_id=self.role_definition_id, principal_id=self.principal_id,
             principal_type=body.get('principal_type') or self.principal_type)

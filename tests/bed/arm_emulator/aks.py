@@ -66,7 +66,6 @@ import hashlib
 import json
 import logging
 import re
-import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,7 +73,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Mapping, Optional, Sequence
 from urllib.parse import parse_qsl
 
 from ..kube_nodes import KubeNodes, PoolNodes, parse_taint
-from .engine import TOKEN_LIFETIME, ArmEngine, Operation, Record
+from .engine import TOKEN_LIFETIME, ArmEngine, Operation, Record, new_etag
 from .identity import register_identity
 from .resource_types import SPECS_DIR, ActionContext, ArmError, OperationContext, PutContext, ResourceType, Response
 
@@ -299,10 +298,6 @@ def _guid(seed: str) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
 
 
-def _etag() -> str:
-    return secrets.token_hex(8)
-
-
 def _norm(value: Any) -> Any:
     """Comparison form: strings case-insensitive, lists order-insensitive, nested alike."""
     if isinstance(value, str):
@@ -400,13 +395,14 @@ class AksService:
             path=CLUSTERS_PATH, api_versions=(AKS_API_VERSION,), spec=AKS_SPEC, definition="ManagedCluster",
             patch_definition="TagsObject", async_put=True, async_delete=True,
             operation_seconds=cluster_operation_seconds, compute=self._cluster_compute, on_done=self._cluster_done,
+            etag_path=("eTag",),
             actions={"listClusterAdminCredential": self._admin_credential,
                      "listClusterUserCredential": self._user_credential},
         )
         self.pools = ResourceType(
             path=POOLS_PATH, api_versions=(AKS_API_VERSION,), spec=AKS_SPEC, definition="AgentPool",
             async_put=True, async_delete=True, operation_seconds=pool_operation_seconds,
-            compute=self._pool_compute, on_done=self._pool_done, system_data=False,
+            compute=self._pool_compute, on_done=self._pool_done, system_data=False, etag_path=("properties", "eTag"),
         )
 
     # -- wiring -----------------------------------------------------------------------------------------------
@@ -562,11 +558,11 @@ class AksService:
             if name in existing:
                 if name in changed:
                     new["provisioningState"] = changed[name]
-                    new["eTag"] = _etag()
+                    new["eTag"] = new_etag()
                     existing[name].doc["properties"] = new
             else:
                 new["provisioningState"] = "Creating"
-                new["eTag"] = _etag()
+                new["eTag"] = new_etag()
                 pool_names = dict(names, agentPoolName=name)
                 pool_id = f"{cluster_id}/agentPools/{name}"
                 pool_doc = {"id": pool_id, "name": name, "type": self.pools.type_name, "properties": new}
@@ -577,7 +573,7 @@ class AksService:
         props["agentPoolProfiles"] = copy.deepcopy(prev_props.get("agentPoolProfiles") or [])
         doc["properties"] = props
         self._refresh_profiles(doc, cluster_id)
-        doc["eTag"] = _etag()
+        doc["eTag"] = new_etag()
 
     def _ensure_node_resource_group(self, group: str, cluster_id: str, names: Mapping[str, str],
                                     location: str) -> None:
@@ -747,7 +743,7 @@ class AksService:
                 raise _bad("Must define at least one system pool.", "properties.mode",
                            "MustDefineAtLeastOneSystemPool")
         new["provisioningState"] = ctx.doc["properties"].get("provisioningState", "Creating")
-        new["eTag"] = _etag()
+        new["eTag"] = new_etag()
         ctx.doc["properties"] = new
         # the cluster's view: this pool's profile with the new state (the record is stored after this hook)
         profiles = [p for p in cprops.get("agentPoolProfiles") or [] if p.get("name") != ctx.name]

@@ -18,7 +18,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Optional
+from typing import Any, Callable, Mapping, Optional, Sequence
 from urllib.parse import parse_qsl, unquote
 
 from .resource_types import (
@@ -829,6 +829,8 @@ class ArmEngine:
                 raise self._not_found(rtype, names)
             return Response(204, None) if method == "HEAD" else Response(200, copy.deepcopy(rec.doc))
 
+        if method in ("PUT", "PATCH", "DELETE"):
+            self._check_preconditions(rtype, rec, headers)
         if method == "PUT":
             return self._put(rtype, names, rid, rec, ancestors, body, api_version, path)
 
@@ -848,6 +850,8 @@ class ArmEngine:
                 rtype.patch(ctx)
             elif "tags" in data:
                 doc["tags"] = data["tags"] or {}
+            if rtype.etag_path:
+                _set_path(doc, rtype.etag_path, new_etag())
             _touch_system_data(rtype, doc, self.client_id, create=False)
             rec.doc = doc
             if rtype.async_put:
@@ -872,6 +876,25 @@ class ArmEngine:
             return Response(202, None, self._poll_headers(op, tuple(rtype.delete_polling)))
 
         raise ArmError(405, "MethodNotAllowed", f"The method {method} is not allowed on {rtype.type_name}.")
+
+    def _check_preconditions(self, rtype: ResourceType, rec: Optional[Record], headers: Mapping[str, str]) -> None:
+        """ARM's optimistic concurrency: ``If-Match`` names the entity tag the write is based on (``*``: any, but the
+        resource must exist), ``If-None-Match: *`` asks that the resource not exist yet; otherwise 412."""
+        if not rtype.etag_path:
+            return
+        current = _get_path(rec.doc, rtype.etag_path) if rec else None
+        if_match = headers.get("if-match")
+        if if_match is not None:
+            wanted = if_match.strip()
+            if rec is None or (wanted != "*" and wanted.strip('"') != current):
+                raise ArmError(412, "PreconditionFailed",
+                               f"The entity tag in If-Match ({wanted}) does not match the resource's current entity tag "
+                               f"({current if rec else 'none: the resource does not exist'}).")
+        if_none_match = headers.get("if-none-match")
+        if if_none_match is not None and rec is not None and if_none_match.strip() in ("*", f'"{current}"', current):
+            raise ArmError(412, "PreconditionFailed",
+                           f"If-None-Match ({if_none_match.strip()}) refuses the write: the resource already exists "
+                           f"with entity tag {current}.")
 
     def _put(self, rtype: ResourceType, names: dict[str, str], rid: str, rec: Optional[Record],
              ancestors: list[Record], body: bytes, api_version: str, path: str) -> Response:
@@ -1031,6 +1054,23 @@ def _check_tags_only(data: dict[str, Any]) -> None:
                     problems.append(Violation(f"tags.{k}", "InvalidType", f"The tag value of '{k}' must be a string."))
     if problems:
         raise _violations_error(problems)
+
+
+def new_etag() -> str:
+    """A fresh entity tag (opaque to clients; AKS uses GUID-like values)."""
+    return str(uuid.uuid4())
+
+
+def _get_path(doc: Mapping[str, Any], path: Sequence[str]) -> Any:
+    for key in path:
+        doc = doc.get(key) if isinstance(doc, Mapping) else None
+    return doc
+
+
+def _set_path(doc: dict[str, Any], path: Sequence[str], value: Any) -> None:
+    for key in path[:-1]:
+        doc = doc.setdefault(key, {})
+    doc[path[-1]] = value
 
 
 def _set_state(rec: Record, state: str) -> None:

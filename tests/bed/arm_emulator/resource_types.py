@@ -185,6 +185,8 @@ class ResourceType:
     system_data       add ``systemData`` (createdBy/At ...) to documents.
     not_found_code    error code of a 404 on this type (ResourceNotFound; ResourceGroupNotFound for groups).
     delete_missing_status  DELETE of a missing resource: 204 (ARM default) or 404 (resource groups).
+    etag_path         where the document keeps its entity tag (``("eTag",)``); set, PUT, PATCH and DELETE honour
+                      ``If-Match`` / ``If-None-Match`` (412 PreconditionFailed) and a PATCH issues a new tag.
     """
 
     path: str
@@ -206,6 +208,7 @@ class ResourceType:
     system_data: bool = True
     not_found_code: str = "ResourceNotFound"
     delete_missing_status: int = 204
+    etag_path: Optional[Sequence[str]] = None
 
     # derived
     segments: list[tuple[Optional[str], Optional[str]]] = field(init=False, repr=False)

@@ -417,6 +417,42 @@ def test_409_while_cluster_or_pool_busy(bed, aks, rg, raw):
     assert aks.agent_pools.get(rg, "busy", "p1").provisioning_state == "Succeeded"
 
 
+def test_entity_tags_refuse_writes_based_on_an_old_read(bed, aks, rg, raw):
+    from azure.core import MatchConditions
+    from azure.core.exceptions import HttpResponseError
+    ifmatch = {"match_condition": MatchConditions.IfNotModified}
+    first = aks.managed_clusters.begin_create_or_update(rg, "tagged", small_cluster(), **POLL).result()
+    pool = aks.agent_pools.get(rg, "tagged", "system")
+    assert first.e_tag and pool.e_tag
+    # a write based on the current tag passes and issues a new one; the tags-only PATCH issues one too
+    second = aks.managed_clusters.begin_create_or_update(rg, "tagged", small_cluster(), etag=first.e_tag, **ifmatch, **POLL).result()
+    assert second.e_tag != first.e_tag
+    patched = aks.managed_clusters.begin_update_tags(rg, "tagged", {"tags": {"a": "b"}}, etag=second.e_tag, **ifmatch, **POLL).result()
+    assert patched.tags == {"a": "b"} and patched.e_tag != second.e_tag
+    # a write based on an older read is refused, whatever the method
+    for call in (lambda: aks.managed_clusters.begin_create_or_update(rg, "tagged", small_cluster(), etag=first.e_tag, **ifmatch),
+                 lambda: aks.managed_clusters.begin_update_tags(rg, "tagged", {"tags": {}}, etag=second.e_tag, **ifmatch),
+                 lambda: aks.managed_clusters.begin_delete(rg, "tagged", etag=first.e_tag, **ifmatch),
+                 lambda: aks.agent_pools.begin_create_or_update(rg, "tagged", "system", {"properties": {"count": 2}},
+                                                               etag="stale", **ifmatch)):
+        with pytest.raises(HttpResponseError) as exc:
+            call()
+        assert error_of(exc)[:2] == (412, "PreconditionFailed") and "does not match" in error_of(exc)[2]
+    # If-None-Match: * creates only what does not exist yet
+    with pytest.raises(HttpResponseError) as exc:
+        aks.managed_clusters.begin_create_or_update(rg, "tagged", small_cluster(), match_condition=MatchConditions.IfMissing)
+    assert error_of(exc)[:2] == (412, "PreconditionFailed") and "already exists" in error_of(exc)[2]
+    made = aks.agent_pools.begin_create_or_update(rg, "tagged", "p2", {"properties": {"count": 1, "vmSize": "Standard_D2s_v5"}},
+                                                  match_condition=MatchConditions.IfMissing, **POLL).result()
+    assert made.e_tag
+    # If-Match on a resource that does not exist is refused too
+    with pytest.raises(HttpResponseError) as exc:
+        aks.agent_pools.begin_create_or_update(rg, "tagged", "p3", {"properties": {"count": 1, "vmSize": "Standard_D2s_v5"}},
+                                               match_condition=MatchConditions.IfPresent)
+    assert error_of(exc)[:2] == (412, "PreconditionFailed")
+    assert aks.agent_pools.get(rg, "tagged", "system").e_tag == pool.e_tag, "the refused pool write changed nothing"
+
+
 def test_failed_operation_marks_cluster_and_pools(bed, aks, rg):
     bed.emulator.add_fault(method="PUT", path="managedClusters/ff$", action="fail_operation",
                            error={"code": "QuotaExceeded", "message": "Not enough cores."})

@@ -4,8 +4,11 @@ An in-memory AKS (pools, whose nodes appear in an in-memory Kubernetes API when 
 deleted) stands in for the service; the drain's pause between passes is recorded instead of slept.
 """
 
+import itertools
+
 import pytest
-from azure.core.exceptions import ResourceNotFoundError
+from azure.core import MatchConditions
+from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
 from ansible_collections.aiplatform.aks.plugins.module_utils.aks import replacement
 from ansible_collections.aiplatform.aks.plugins.module_utils.aks.nodepool import POOL_FAMILY_TAG, AgentPool
@@ -33,17 +36,19 @@ class DonePoller:
 
 
 class FakeAgentPools:
-    """AKS's agent_pools operations; every operation finishes at once and keeps the pools' nodes in `kube`."""
+    """AKS's agent_pools operations; every operation finishes at once and keeps the pools' nodes in `kube`.
+    Writes honour entity tags as AKS does (If-Match / If-None-Match: *)."""
 
     def __init__(self, kube, *pools):
         self.kube = kube
         self.pools = {}
         self.calls = []
+        self.etags = itertools.count(1)
         for name, props in pools:
             self._store(name, props)
 
     def _store(self, name, props):
-        pool = {'name': name, 'properties': dict(props, provisioningState='Succeeded')}
+        pool = {'name': name, 'properties': dict(props, provisioningState='Succeeded', eTag=str(next(self.etags)))}
         self.pools[name] = pool
         for i in range(props.get('count') or 0):
             self.kube.add({'apiVersion': 'v1', 'kind': 'Node',
@@ -59,8 +64,12 @@ class FakeAgentPools:
     def list(self, resource_group, cluster):
         return [Doc(p) for p in self.pools.values()]
 
-    def begin_create_or_update(self, resource_group, cluster, name, model):
+    def begin_create_or_update(self, resource_group, cluster, name, model, etag=None, match_condition=None):
         self.calls.append(('put', name))
+        existing = self.pools.get(name)
+        if (match_condition == MatchConditions.IfMissing and existing or
+                match_condition == MatchConditions.IfNotModified and (existing or {}).get('properties', {}).get('eTag') != etag):
+            raise HttpResponseError(message='PreconditionFailed')
         return DonePoller(Doc(self._store(name, model.as_dict()['properties'])))
 
     def begin_delete(self, resource_group, cluster, name):

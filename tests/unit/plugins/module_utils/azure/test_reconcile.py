@@ -20,7 +20,7 @@ class FakeResource(ArmResource):
     def read(self):
         return self.current
 
-    def write(self, body):
+    def write(self, body, current):
         self.writes.append(body)
         return dict(body, id='/x/w1')
 
@@ -145,3 +145,57 @@ def test_create_defaults_apply_only_when_creating():
     assert created.writes == [{'location': 'x', 'properties': {'secure': True}}]
     existing = Defaults(dict(CURRENT, properties={'secure': False}))
     assert existing.present({'location': 'westeurope'})['changed'] is False, 'a default never resets an existing value'
+
+
+class ContestedResource(FakeResource):
+    """Another writer changes the resource between our read and our write: the service refuses our first write."""
+
+    def __init__(self, current, refusals, **kwargs):
+        super().__init__(current, **kwargs)
+        self.reads = 0
+        self.refusals = list(refusals)
+
+    def read(self):
+        self.reads += 1
+        return self.current
+
+    def write(self, body, current):
+        assert current is self.current or current == self.current
+        if self.refusals:
+            code, other_change = self.refusals.pop(0)
+            self.current = merge(self.current, other_change)  # what the other writer made
+            raise AzureOperationError('refused', error={'code': code})
+        self.writes.append(body)
+        self.current = body
+        return body
+
+
+@pytest.mark.parametrize('code', ['PreconditionFailed', 'OperationNotAllowed', 'EtagMismatch'])
+def test_a_write_refused_for_a_concurrent_change_is_planned_again_and_keeps_the_other_change(code):
+    res = ContestedResource(CURRENT, [(code, {'tags': {'b': 'theirs'}})])
+    result = res.present({'properties': {'count': 5}})
+    assert res.reads == 2, 'read once, and once more after the refusal'
+    assert len(res.writes) == 1 and res.writes[0]['tags'] == {'a': '1', 'b': 'theirs'}, 'the other change is kept'
+    assert res.writes[0]['properties']['count'] == 5 and result['changed'] is True
+
+
+def test_a_refused_write_that_the_other_writer_made_unnecessary_is_not_sent():
+    res = ContestedResource(CURRENT, [('PreconditionFailed', {'properties': {'count': 5}})])
+    result = res.present({'properties': {'count': 5}})
+    assert res.writes == [] and result['changed'] is False and result['resource']['properties']['count'] == 5
+
+
+def test_other_errors_and_endless_conflicts_fail():
+    with pytest.raises(AzureOperationError):
+        ContestedResource(CURRENT, [('InvalidParameter', {})]).present({'properties': {'count': 5}})
+    res = ContestedResource(CURRENT, [('PreconditionFailed', {'tags': {'n': str(i)}}) for i in range(5)])
+    with pytest.raises(AzureOperationError):
+        res.present({'properties': {'count': 5}})
+    assert res.reads == 3 and res.writes == []
+
+
+def test_a_caller_that_has_read_the_resource_saves_the_read():
+    res = ContestedResource(CURRENT, [])
+    assert res.present({'properties': {'count': 3}}, CURRENT)['changed'] is False
+    assert res.absent(None)['changed'] is False
+    assert res.reads == 0
