@@ -136,6 +136,11 @@ class AgentPool(AksResource):
     immutable = tuple('properties.' + f for f in IMMUTABLE_POOL_FIELDS)
     create_requires = ('properties.vmSize',)
     etag_path = 'properties.eTag'
+    # AKS labels and taints every spot pool itself (and refuses the kubernetes.azure.com/ prefix from users)
+    service_added = {
+        'properties.nodeLabels': {'kubernetes.azure.com/scalesetpriority': 'spot'},
+        'properties.nodeTaints': ('kubernetes.azure.com/scalesetpriority=spot:NoSchedule',),
+    }
 
     def __init__(self, client, resource_group, cluster, name, timeout, check_mode=False):
         super(AgentPool, self).__init__(client, name, timeout, check_mode)

@@ -142,7 +142,7 @@ class ArmResource:
     (more return keys), and set `immutable` (paths that cannot change in place, `*` for any one step),
     `replace` (dict paths compared whole), `keyed` (lists matched by an item key), `create_requires`
     (paths needed only to create), `create_defaults` (values used only when creating) and `writable_keys`
-    (the top-level keys a PUT sends back), and
+    (the top-level keys a PUT sends back), `service_added` (values the service adds itself: not drift), and
     override `comparable()` (normalise values such as locations), `settle()` (wait out an operation
     left running, for example by an interrupted run), `prepare_create()`, `align()`, `refuse()` and `needs_repair()`.
     """
@@ -155,6 +155,7 @@ class ArmResource:
     kind = 'resource'
     result_key = 'resource'
     writable_keys = None
+    service_added = {}  # {dotted path: list items or dict entries the service adds there on its own}
     sdk_client = None
     module_params = ('name',)
 
@@ -211,6 +212,20 @@ class ArmResource:
         """Hook: `desired` written the way the service reports the same value (for example 1.34 as 1.34.2)."""
         return desired
 
+    def with_service_values(self, desired, current):
+        """`desired` plus what the service added to `current` at the `service_added` paths the user set: those values
+        are not drift, and a write sends them back rather than asking the service to remove and re-add them."""
+        desired = copy.deepcopy(desired)
+        for path, added in self.service_added.items():
+            want, have = get_path(desired, path), get_path(current, path)
+            if want is None or not have:
+                continue
+            if isinstance(want, dict):
+                want.update((k, v) for k, v in added.items() if have.get(k) == v and k not in want)
+            else:
+                want.extend(v for v in added if v in have and v not in want)
+        return desired
+
     def refuse(self, desired, current):
         """Hook: raise AzureOperationError for a change the service allows only one way (checked on every plan)."""
 
@@ -259,7 +274,7 @@ class ArmResource:
             changed_paths = sorted(after)
         else:
             self.refuse(desired, current)
-            desired = self.align(desired, current)
+            desired = self.align(self.with_service_values(desired, current), current)
             changed_paths = differences(self.comparable(desired), self.comparable(current), self.replace, self.keyed)
             blocked = blocked_paths(changed_paths, self.immutable)
             if blocked:

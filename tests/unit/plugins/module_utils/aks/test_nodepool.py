@@ -2,7 +2,8 @@
 
 import pytest
 
-from ansible_collections.aiplatform.aks.plugins.module_utils.aks.nodepool import check_pool, pool_properties, replacement_body
+from ansible_collections.aiplatform.aks.plugins.module_utils.aks.nodepool import AgentPool, check_pool, pool_properties, replacement_body
+from ansible_collections.aiplatform.aks.plugins.module_utils.azure.reconcile import prune_none
 
 GPU_POOL = {'name': 'gpunp', 'vm_size': 'Standard_NC24ads_A100_v4', 'enable_auto_scaling': True, 'min_count': 0, 'max_count': 3}
 
@@ -60,3 +61,24 @@ def test_pool_properties_and_replacement_body():
     assert body['properties']['vmSize'] == 'Standard_NC24ads_A100_v4' and body['properties']['count'] == 2
     assert body['properties']['tags'] == {'t': '1', 'aiplatform.aks.pool': 'gpunp'}
     assert 'provisioningState' not in body['properties'] and 'nodeImageVersion' not in body['properties']
+
+
+SPOT_TAINT = 'kubernetes.azure.com/scalesetpriority=spot:NoSchedule'
+
+
+def test_the_label_and_taint_aks_adds_to_spot_pools_are_not_drift():
+    pool = AgentPool(None, 'rg', 'aks', 'gpunp', 60)
+    desired = prune_none({'properties': pool_properties(dict(GPU_POOL, spot=True, taints=['nvidia.com/gpu=true:NoSchedule'],
+                                                  labels={'team': 'ml'}))})
+    current = {'properties': dict(desired['properties'], provisioningState='Succeeded', spotMaxPrice=-1,
+                                  nodeTaints=['nvidia.com/gpu=true:NoSchedule', SPOT_TAINT],
+                                  nodeLabels={'team': 'ml', 'kubernetes.azure.com/scalesetpriority': 'spot'})}
+    result, after = pool.plan(desired, current)
+    assert result['changed'] is False, result['differences']
+    changed, after = pool.plan({'properties': dict(desired['properties'], nodeTaints=['other=x:NoSchedule'])}, current)
+    assert changed['differences'] == ['properties.nodeTaints']
+    assert after['properties']['nodeTaints'] == ['other=x:NoSchedule', SPOT_TAINT], 'what AKS added is written back'
+    bare = {'properties': dict(current['properties'], nodeTaints=['nvidia.com/gpu=true:NoSchedule'], nodeLabels={'team': 'ml'})}
+    unchanged, after = pool.plan(desired, bare)
+    assert unchanged['changed'] is False and after['properties']['nodeTaints'] == ['nvidia.com/gpu=true:NoSchedule'], \
+        'only what the service did add is kept'

@@ -1,0 +1,22 @@
+"""playbooks/aks.yml with each shipped AKS inventory, against the ARM emulator: a second run changes nothing and
+sends no write. (inventories/testbed is run whole by test_site.py.)"""
+
+import pytest
+
+from tests.integration.playbook import run_playbook
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.mark.parametrize('inventory', ['inventories/aks', 'inventories/aks-gpu'])
+def test_a_second_run_of_aks_yml_writes_nothing(bed, tmp_path, inventory):
+    bed.emulator.engine.reset()
+    variables = {'aks_cluster_kubeconfig': str(tmp_path / 'kubeconfig'), 'nodepools_poll_interval': 0.5}
+    first = run_playbook('playbooks/aks.yml', variables, env=bed.env(), inventory=inventory)
+    assert first.rc == 0, first.failures
+    bed.emulator.clear_requests()
+    second = run_playbook('playbooks/aks.yml', variables, env=bed.env(), inventory=inventory)
+    assert second.rc == 0, second.failures
+    assert [name for name, r in second.tasks.items() if r.get('changed')] == []
+    written = [(r['method'], r['path']) for r in bed.emulator.requests if r['method'] in ('PUT', 'PATCH', 'DELETE')]
+    assert written == [], written
