@@ -101,6 +101,20 @@ def test_mutable_change_is_one_put_that_keeps_every_other_field(bed, platform):
     platform['vars']['nodepools_list'] = pools
 
 
+def test_raising_min_count_above_the_count_is_one_write_that_succeeds(bed, platform):
+    base = {'name': 'scalenp', 'cluster': CLUSTER, 'resource_group': RG, 'vm_size': 'Standard_D4s_v5', 'enable_auto_scaling': True,
+            'max_count': 3, 'timeout': 120}
+    made = call_module('aks_nodepool', dict(base, min_count=0), env=bed.env())
+    assert not made.get('failed') and made['pool']['properties']['count'] == 0, made.get('msg')
+    bed.emulator.clear_requests()
+    raised = call_module('aks_nodepool', dict(base, min_count=2), env=bed.env())
+    assert not raised.get('failed'), raised.get('msg')
+    (put,) = writes(bed.emulator)
+    assert (put['body']['properties']['minCount'], put['body']['properties']['count']) == (2, 2), 'a count AKS accepts'
+    assert raised['pool']['properties']['count'] == 2
+    assert not call_module('aks_nodepool', dict(base, state='absent'), env=bed.env()).get('failed')
+
+
 def test_immutable_change_fails_before_any_write(bed, platform):
     bed.emulator.clear_requests()
     pools = [dict(AI_POOL, vm_size='Standard_NC24ads_A100_v4'), CPU_POOL]

@@ -9,7 +9,7 @@ import re
 
 from ansible_collections.aiplatform.aks.plugins.module_utils.aks.common import (
     AKS_SDK, AksResource, check_cidrs, check_kubernetes_version, parse_version)
-from ansible_collections.aiplatform.aks.plugins.module_utils.aks.nodepool import IMMUTABLE_POOL_FIELDS, check_pool, pool_properties
+from ansible_collections.aiplatform.aks.plugins.module_utils.aks.nodepool import IMMUTABLE_POOL_FIELDS, autoscaled_count, check_pool, pool_properties
 from ansible_collections.aiplatform.aks.plugins.module_utils.azure.errors import AzureOperationError, arm_call, wire
 
 DNS_PREFIX = re.compile(r'^[a-zA-Z0-9]$|^[a-zA-Z0-9][-a-zA-Z0-9]{0,52}[a-zA-Z0-9]$')
@@ -191,6 +191,11 @@ class ManagedCluster(AksResource):
         have = (current.get('properties') or {}).get('kubernetesVersion') or ''
         if want and have.startswith(want + '.'):
             desired = dict(desired, properties=dict(desired['properties'], kubernetesVersion=have))
+        pools = (desired.get('properties') or {}).get('agentPoolProfiles')
+        if pools:
+            running = dict((p.get('name'), p) for p in (current.get('properties') or {}).get('agentPoolProfiles') or [])
+            pools = [autoscaled_count(pool, running.get(pool.get('name')) or {}) for pool in pools]
+            desired = dict(desired, properties=dict(desired['properties'], agentPoolProfiles=pools))
         return desired
 
     def refuse(self, desired, current):

@@ -124,6 +124,19 @@ def check_pool(p, prefix=''):
     return problems
 
 
+def autoscaled_count(want, have):
+    """Pool properties `want` with a count AKS accepts once the autoscaling range changes: the current count moved
+    into the new range, as the autoscaler would move it. AKS refuses a count outside minCount..maxCount, and a PUT
+    of the current pool would carry the old one. A count the user set is left alone."""
+    if want.get('count') is not None or (want.get('minCount') is None and want.get('maxCount') is None):
+        return want
+    auto = want.get('enableAutoScaling', have.get('enableAutoScaling'))
+    low, high, count = want.get('minCount', have.get('minCount')), want.get('maxCount', have.get('maxCount')), have.get('count')
+    if not auto or None in (low, high, count) or low <= count <= high:
+        return want
+    return dict(want, count=min(max(count, low), high))
+
+
 def replacement():
     """The blue/green workflow, imported only when a pool may be replaced (it loads the kubernetes package)."""
     from ansible_collections.aiplatform.aks.plugins.module_utils.aks import replacement as workflow
@@ -181,6 +194,9 @@ class AgentPool(AksResource):
         if resumed:
             result.update(changed=True, replaced=resumed)
         return result
+
+    def align(self, desired, current):
+        return dict(desired, properties=autoscaled_count(desired.get('properties') or {}, current.get('properties') or {}))
 
     def named(self, name):
         """The same cluster's pool called `name` (used for blue/green replacements)."""

@@ -846,11 +846,9 @@ class AksService:
                 props["count"] = lo
             count = props["count"]
             if not lo <= count <= hi:
-                if prev is not None and ("count" not in req or req["count"] == prev.get("count")):
-                    props["count"] = min(max(count, lo), hi)  # range changed; the autoscaler moves the pool
-                else:
-                    raise _bad(f"count ({count}) must be between minCount ({lo}) and maxCount ({hi}) when "
-                               "enableAutoScaling is true.", f"{where}.count")
+                # AKS refuses it even when only the range changed: the request must carry a count inside it
+                raise _bad(f"count ({count}) must be between minCount ({lo}) and maxCount ({hi}) when "
+                           "enableAutoScaling is true.", f"{where}.count")
         else:
             props.pop("minCount", None)
             props.pop("maxCount", None)

@@ -17,6 +17,7 @@ import kubernetes
 import pytest
 import requests
 import yaml
+from azure.core import MatchConditions
 from azure.core.exceptions import HttpResponseError, ResourceExistsError
 from azure.identity import ClientSecretCredential
 from azure.mgmt.containerservice import ContainerServiceClient
@@ -315,6 +316,17 @@ def test_pool_immutable_fields(bed, aks, rg):
     assert pool.node_labels == {"accelerator": "a100", "kubernetes.azure.com/scalesetpriority": "spot"}
 
 
+def test_a_count_outside_a_changed_autoscaling_range_is_refused(bed, aks, rg):
+    aks.managed_clusters.begin_create_or_update(rg, "ranged", small_cluster(), **POLL).result()
+    auto = {"vmSize": "Standard_D2s_v5", "enableAutoScaling": True, "minCount": 0, "maxCount": 3}
+    assert aks.agent_pools.begin_create_or_update(rg, "ranged", "p1", {"properties": auto}, **POLL).result().count == 0
+    with pytest.raises(HttpResponseError) as exc:
+        aks.agent_pools.begin_create_or_update(rg, "ranged", "p1", {"properties": dict(auto, minCount=2, count=0)})
+    assert error_of(exc)[:2] == (400, "InvalidParameter") and "count (0) must be between minCount (2)" in error_of(exc)[2]
+    raised = aks.agent_pools.begin_create_or_update(rg, "ranged", "p1", {"properties": dict(auto, minCount=2, count=2)}, **POLL).result()
+    assert (raised.min_count, raised.count) == (2, 2)
+
+
 def test_cluster_immutable_and_one_way_fields(bed, aks, rg):
     aks.managed_clusters.begin_create_or_update(rg, "ci", small_cluster(oidcIssuerProfile={"enabled": True}),
                                                 **POLL).result()
@@ -418,8 +430,6 @@ def test_409_while_cluster_or_pool_busy(bed, aks, rg, raw):
 
 
 def test_entity_tags_refuse_writes_based_on_an_old_read(bed, aks, rg, raw):
-    from azure.core import MatchConditions
-    from azure.core.exceptions import HttpResponseError
     ifmatch = {"match_condition": MatchConditions.IfNotModified}
     first = aks.managed_clusters.begin_create_or_update(rg, "tagged", small_cluster(), **POLL).result()
     pool = aks.agent_pools.get(rg, "tagged", "system")

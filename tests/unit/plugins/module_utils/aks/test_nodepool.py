@@ -2,7 +2,8 @@
 
 import pytest
 
-from ansible_collections.aiplatform.aks.plugins.module_utils.aks.nodepool import AgentPool, check_pool, pool_properties, replacement_body
+from ansible_collections.aiplatform.aks.plugins.module_utils.aks.nodepool import (
+    AgentPool, autoscaled_count, check_pool, pool_properties, replacement_body)
 from ansible_collections.aiplatform.aks.plugins.module_utils.azure.reconcile import prune_none
 
 GPU_POOL = {'name': 'gpunp', 'vm_size': 'Standard_NC24ads_A100_v4', 'enable_auto_scaling': True, 'min_count': 0, 'max_count': 3}
@@ -82,3 +83,15 @@ def test_the_label_and_taint_aks_adds_to_spot_pools_are_not_drift():
     unchanged, after = pool.plan(desired, bare)
     assert unchanged['changed'] is False and after['properties']['nodeTaints'] == ['nvidia.com/gpu=true:NoSchedule'], \
         'only what the service did add is kept'
+
+
+@pytest.mark.parametrize('want, have, count', [
+    ({'minCount': 2}, {'enableAutoScaling': True, 'minCount': 0, 'maxCount': 3, 'count': 0}, 2),
+    ({'maxCount': 1}, {'enableAutoScaling': True, 'minCount': 0, 'maxCount': 3, 'count': 3}, 1),
+    ({'minCount': 1, 'maxCount': 5}, {'enableAutoScaling': True, 'minCount': 0, 'maxCount': 3, 'count': 2}, None),
+    ({'minCount': 2, 'count': 3}, {'enableAutoScaling': True, 'minCount': 0, 'maxCount': 3, 'count': 0}, 3),
+    ({'enableAutoScaling': True, 'minCount': 2, 'maxCount': 4}, {'enableAutoScaling': False, 'count': 1}, 2),
+    ({'minCount': 2}, {'enableAutoScaling': False, 'count': 0}, None),
+])
+def test_a_changed_autoscaling_range_sends_a_count_inside_it(want, have, count):
+    assert autoscaled_count(want, have).get('count') == count
