@@ -304,8 +304,10 @@ def main():
         module.fail_json(msg=str(exc), validation=exc.problems)
     except K8sError as exc:
         module.fail_json(msg=str(exc))
-    changed, summary, diffs = report(records)
-    result = dict(changed=changed, objects=summary, diff=diffs)
+    changed, summary, diffs = report(records, module._diff)
+    result = dict(changed=changed, objects=summary)
+    if diffs is not None:
+        result['diff'] = diffs
     if validator:
         result['validation'] = applier.validation
     module.exit_json(**result)

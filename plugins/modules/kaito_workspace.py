@@ -410,10 +410,12 @@ def main():
     except K8sError as exc:
         module.fail_json(msg=str(exc))
 
-    changed, objects, diffs = report(records)
+    changed, objects, diffs = report(records, module._diff)
     workspace = record['object'] or {}
-    result = dict(changed=changed, workspace_action=record['action'], workspace=workspace, objects=objects, diff=diffs,
+    result = dict(changed=changed, workspace_action=record['action'], workspace=workspace, objects=objects,
                   conditions=conditions(workspace), ready=False)
+    if diffs is not None:
+        result['diff'] = diffs
     if params['state'] == 'present':
         result['ready'] = readiness(workspace, reconciler.wait_for())[0] == 'ready'
         result['service'] = dict(name=params['name'], namespace=params['namespace'], port=SERVICE_PORT)

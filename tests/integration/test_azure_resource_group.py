@@ -35,6 +35,7 @@ def test_create_rerun_change_check_and_delete(arm, azure_env):
     arm.clear_requests()
     rerun = reconcile(dict(GROUP, group_location='West Europe'), azure_env)
     assert not rerun.get('failed') and rerun['changed'] is False
+    assert 'diff' not in rerun, 'the before/after copies are returned only for --diff'
     assert arm_writes(arm) == [], 'an unchanged group gets no write'
 
     arm.clear_requests()

@@ -1,5 +1,7 @@
-"""playbooks/aks.yml with each shipped AKS inventory, against the ARM emulator: a second run changes nothing and
-sends no write. (inventories/testbed is run whole by test_site.py.)"""
+"""playbooks/aks.yml with each shipped AKS inventory, against the ARM emulator: a second run changes nothing, sends
+no write and reads each resource once. (inventories/testbed is run whole by test_site.py.)"""
+
+import collections
 
 import pytest
 
@@ -9,7 +11,7 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.mark.parametrize('inventory', ['inventories/aks', 'inventories/aks-gpu'])
-def test_a_second_run_of_aks_yml_writes_nothing(bed, tmp_path, inventory):
+def test_a_second_run_of_aks_yml_writes_nothing_and_reads_each_resource_once(bed, tmp_path, inventory):
     bed.emulator.engine.reset()
     variables = {'aks_cluster_kubeconfig': str(tmp_path / 'kubeconfig'), 'nodepools_poll_interval': 0.5}
     first = run_playbook('playbooks/aks.yml', variables, env=bed.env(), inventory=inventory)
@@ -20,3 +22,6 @@ def test_a_second_run_of_aks_yml_writes_nothing(bed, tmp_path, inventory):
     assert [name for name, r in second.tasks.items() if r.get('changed')] == []
     written = [(r['method'], r['path']) for r in bed.emulator.requests if r['method'] in ('PUT', 'PATCH', 'DELETE')]
     assert written == [], written
+    reads = collections.Counter(r['path'].split('?')[0] for r in bed.emulator.requests
+                                if r['method'] == 'GET' and r['path'].startswith('/subscriptions/'))
+    assert reads and max(reads.values()) == 1, reads

@@ -66,6 +66,8 @@ class AzureModule(PlatformModule):
         except AzureOperationError as exc:
             self.fail_azure(exc)
         found = result.pop('resource')
+        if not self._diff:
+            result.pop('diff', None)  # the resource twice over: only for --diff
         result[resource_class.result_key] = found
         result.update(resource.outputs(found))
         self.exit_json(**result)

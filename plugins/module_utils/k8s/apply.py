@@ -185,16 +185,17 @@ class Applier:
         return pruned
 
 
-def report(records):
-    """What a module returns for applied records: the changed flag, one entry per object and the diff list (secrets redacted)."""
+def report(records, diff=False):
+    """What a module returns for applied records: the changed flag, one entry per object and, when `diff` (Ansible's
+    --diff), the diff list (else None); secrets redacted."""
     changed = any(r['action'] not in ('unchanged', 'absent') for r in records)
     objects = []
-    diffs = []
+    diffs = [] if diff else None
     for r in records:
         api_version, kind, namespace, name = r['id']
         objects.append({'apiVersion': api_version, 'kind': kind, 'namespace': namespace, 'name': name,
                         'action': r['action'], 'object': redact(r['object'])})
-        if r['action'] not in ('unchanged', 'absent'):
+        if diff and r['action'] not in ('unchanged', 'absent'):
             diffs.append({'before_header': r['name'], 'after_header': r['name'],
                           'before': redact(comparable(r['before'])), 'after': redact(comparable(r['object']))})
     return changed, objects, diffs

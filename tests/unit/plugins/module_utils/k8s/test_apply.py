@@ -149,10 +149,11 @@ def test_report_redacts_secrets_and_lists_diffs_of_changes_only():
     secret = {'apiVersion': 'v1', 'kind': 'Secret', 'metadata': {'name': 'token', 'namespace': 'ai'}, 'data': {'token': 'c2VjcmV0'}}
     cluster = FakeCluster(config_map('same', {'a': '1'}))
     records = Applier(cluster).apply([secret, config_map('same', {'a': '1'})])
-    changed, objects, diffs = report(records)
+    changed, objects, diffs = report(records, diff=True)
     assert changed is True
     assert [(o['kind'], o['action']) for o in objects] == [('Secret', 'created'), ('ConfigMap', 'unchanged')]
     assert objects[0]['object']['data'] == {'token': REDACTED}
     assert len(diffs) == 1 and diffs[0]['before_header'] == 'Secret ai/token'
     assert diffs[0]['after']['data'] == {'token': REDACTED} and 'resourceVersion' not in diffs[0]['after']['metadata']
     assert 'c2VjcmV0' not in repr((objects, diffs))
+    assert report(records)[2] is None, 'no diff is built unless Ansible asks for one'
