@@ -115,6 +115,18 @@ def test_raising_min_count_above_the_count_is_one_write_that_succeeds(bed, platf
     assert not call_module('aks_nodepool', dict(base, state='absent'), env=bed.env()).get('failed')
 
 
+def test_a_tag_only_change_is_one_patch(bed, platform):
+    bed.emulator.clear_requests()
+    tagged = call_module('aks_cluster', {'name': CLUSTER, 'resource_group': RG, 'tags': {'cost-center': 'ai'}, 'timeout': 120},
+                         env=bed.env())
+    assert not tagged.get('failed') and tagged['changed'] is True and tagged['differences'] == ['tags.cost-center'], tagged.get('msg')
+    sent = [(r['method'], r['path'].split('?')[0].rsplit('/', 1)[-1]) for r in bed.emulator.requests
+            if r['method'] in ('PUT', 'PATCH', 'DELETE')]
+    assert sent == [('PATCH', CLUSTER)], 'no full-body PUT (which would start an update of the cluster)'
+    assert bed.emulator.get_resource(cluster_id(bed.emulator.subscription_id))['tags']['cost-center'] == 'ai'
+    assert tagged['cluster']['tags']['cost-center'] == 'ai'
+
+
 def test_immutable_change_fails_before_any_write(bed, platform):
     bed.emulator.clear_requests()
     pools = [dict(AI_POOL, vm_size='Standard_NC24ads_A100_v4'), CPU_POOL]

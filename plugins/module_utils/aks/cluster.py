@@ -228,6 +228,11 @@ class ManagedCluster(AksResource):
         return wire(self.run('write ' + self.label, lambda: self.client.managed_clusters.begin_create_or_update(
             self.resource_group, self.name, AKS_SDK.ManagedCluster(body), **self.precondition(current))))
 
+    def write_tags(self, tags, current):
+        # ManagedClusters_UpdateTags: a full PUT would start an update of the whole cluster
+        return wire(self.run('update the tags of ' + self.label, lambda: self.client.managed_clusters.begin_update_tags(
+            self.resource_group, self.name, AKS_SDK.TagsObject(tags=tags), **self.precondition(current))))
+
     def remove(self):
         self.run('delete ' + self.label, lambda: self.client.managed_clusters.begin_delete(self.resource_group, self.name),
                  gone_ok=True, resend_when_busy=True)

@@ -212,6 +212,16 @@ class ArmResource:
         """Hook: `desired` written the way the service reports the same value (for example 1.34 as 1.34.2)."""
         return desired
 
+    def tags_only(self, differences, current):
+        """True when an existing resource differs only in its tags and the service has a tags-only write for it."""
+        return current is not None and type(self).write_tags is not ArmResource.write_tags and \
+            all(path == 'tags' or path.startswith('tags.') for path in differences)
+
+    def write_tags(self, tags, current):
+        """Hook: replace the tags of the existing resource with `tags` (a tags-only PATCH) and return the resource.
+        Resources whose API has one implement it; a change of tags alone then does not rewrite the whole resource."""
+        raise NotImplementedError
+
     def with_service_values(self, desired, current):
         """`desired` plus what the service added to `current` at the `service_added` paths the user set: those values
         are not drift, and a write sends them back rather than asking the service to remove and re-add them."""
@@ -254,7 +264,10 @@ class ArmResource:
                 result['resource'] = current if not result['changed'] else after
                 return result
             try:
-                result['resource'] = self.write(after, current)
+                if self.tags_only(result['differences'], current):
+                    result['resource'] = self.write_tags(after.get('tags') or {}, current)
+                else:
+                    result['resource'] = self.write(after, current)
             except AzureOperationError as exc:
                 if exc.error.get('code') not in CONCURRENT_CHANGE_CODES or attempt == WRITE_ATTEMPTS - 1:
                     raise
