@@ -16,7 +16,9 @@ description:
     gets a Microsoft Entra token for the AKS server application with the module's own Azure credential and writes it
     into the kubeconfig, so the Kubernetes modules that follow work with no extra binary.
   - The file is rewritten only when it no longer fits the cluster or its token has less than 15 minutes left, so a
-    second run reports C(changed=false).
+    second run reports C(changed=false). A current file that others may read gets mode 0600 (C(changed=true)).
+  - In check mode, a cluster that does not exist yet (a new environment) is not an error; the result says the
+    kubeconfig would be written once it does.
 options:
   name:
     description: Cluster name.
@@ -80,9 +82,11 @@ api_key:
   type: str
 '''
 
+import os
+
 from ansible_collections.aiplatform.aks.plugins.module_utils.aks.common import AKS_SDK
 from ansible_collections.aiplatform.aks.plugins.module_utils.aks.credentials import (
-    dump, entra_token, fetch_kubeconfig, read_kubeconfig, reusable, uses_exec_plugin, with_token, write_private)
+    dump, entra_token, fetch_kubeconfig, private_mode_missing, read_kubeconfig, reusable, uses_exec_plugin, with_token, write_private)
 from ansible_collections.aiplatform.aks.plugins.module_utils.azure.errors import AzureOperationError
 from ansible_collections.aiplatform.aks.plugins.module_utils.azure.module import AzureModule
 from ansible_collections.aiplatform.aks.plugins.module_utils.azure.reconcile import RESOURCE_GROUP_ARG_SPEC
@@ -109,6 +113,10 @@ def main():
     try:
         fetched = fetch_kubeconfig(module.client(AKS_SDK.ContainerServiceClient), p['resource_group'], p['name'], admin=p['admin'])
     except AzureOperationError as exc:
+        if module.check_mode and exc.status == 404:
+            # check mode on a new environment: the cluster this run would create is not there yet
+            module.exit_json(changed=True, path=p['path'], server=None, auth=None,
+                             msg='AKS cluster %s does not exist yet: its kubeconfig would be written once it does' % p['name'])
         if p['admin'] and 'local accounts' in str(exc):
             exc = AzureOperationError('%s. The cluster has local accounts off (the secure default): use admin: false, which '
                                       'authenticates with an Entra token.' % exc, exc.error)
@@ -116,6 +124,10 @@ def main():
     exec_plugin = uses_exec_plugin(fetched)
     existing = read_kubeconfig(p['path'])
     changed = not reusable(existing, fetched)
+    loose = existing is not None and not changed and private_mode_missing(p['path'])
+    if loose and not module.check_mode:
+        os.chmod(p['path'], 0o600)  # the content is current, but others could read the credentials
+    changed = changed or loose
     if not changed:
         config = existing
     elif exec_plugin and not module.check_mode:

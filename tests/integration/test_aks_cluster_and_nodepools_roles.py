@@ -127,6 +127,17 @@ def test_a_tag_only_change_is_one_patch(bed, platform):
     assert tagged['cluster']['tags']['cost-center'] == 'ai'
 
 
+def test_a_current_kubeconfig_that_others_can_read_gets_mode_0600(bed, platform, tmp_path):
+    args = {'name': CLUSTER, 'resource_group': RG, 'path': str(tmp_path / 'kubeconfig')}
+    assert call_module('aks_credentials', args, env=bed.env())['changed'] is True
+    os.chmod(args['path'], 0o644)
+    planned = call_module('aks_credentials', args, env=bed.env(), check=True)
+    assert planned['changed'] is True and stat.S_IMODE(os.stat(args['path']).st_mode) == 0o644, 'check mode changes nothing'
+    fixed = call_module('aks_credentials', args, env=bed.env())
+    assert fixed['changed'] is True and stat.S_IMODE(os.stat(args['path']).st_mode) == 0o600
+    assert call_module('aks_credentials', args, env=bed.env())['changed'] is False
+
+
 def test_immutable_change_fails_before_any_write(bed, platform):
     bed.emulator.clear_requests()
     pools = [dict(AI_POOL, vm_size='Standard_NC24ads_A100_v4'), CPU_POOL]
@@ -171,8 +182,9 @@ def test_interrupted_run_converges_without_duplicates(bed, platform):
                             start_new_session=True)
     try:
         deadline = time.monotonic() + 60
-        while not any(r['path'].endswith('/managedClusters/' + CLUSTER) for r in writes(bed.emulator)):
-            assert time.monotonic() < deadline and proc.poll() is None, 'the cluster PUT never came'
+        # a change of tags alone is the tags-only PATCH (its operation runs as long as a PUT's)
+        while not any(r['path'].endswith('/managedClusters/' + CLUSTER) for r in writes(bed.emulator, 'PATCH')):
+            assert time.monotonic() < deadline and proc.poll() is None, 'the cluster write never came'
             time.sleep(0.2)
         os.killpg(proc.pid, signal.SIGKILL)  # killed while the long-running operation is under way
         proc.wait()

@@ -25,3 +25,15 @@ def test_a_second_run_of_aks_yml_writes_nothing_and_reads_each_resource_once(bed
     reads = collections.Counter(r['path'].split('?')[0] for r in bed.emulator.requests
                                 if r['method'] == 'GET' and r['path'].startswith('/subscriptions/'))
     assert reads and max(reads.values()) == 1, reads
+
+
+@pytest.mark.parametrize('inventory', ['inventories/aks', 'inventories/aks-gpu'])
+def test_check_mode_runs_through_an_empty_environment_and_writes_nothing(bed, tmp_path, inventory):
+    bed.emulator.engine.reset()
+    kubeconfig = tmp_path / 'kubeconfig'
+    planned = run_playbook('playbooks/aks.yml', {'aks_cluster_kubeconfig': str(kubeconfig), 'nodepools_poll_interval': 0.5},
+                           env=bed.env(), inventory=inventory, check=True)
+    assert planned.rc == 0, planned.failures
+    assert planned.result('Kubeconfig for the roles that follow')['changed'] is True
+    assert [r for r in bed.emulator.requests if r['method'] in ('PUT', 'PATCH', 'DELETE')] == []
+    assert not kubeconfig.exists()

@@ -89,6 +89,11 @@ def read_kubeconfig(path):
         return None
 
 
+def private_mode_missing(path):
+    """True when users other than the owner may read or write the file at `path`."""
+    return bool(os.stat(path).st_mode & 0o077)
+
+
 def write_private(path, content):
     """Write `content` to `path` with mode 0600 from the first byte, atomically."""
     directory = os.path.dirname(os.path.abspath(path))

@@ -443,8 +443,8 @@ def test_entity_tags_refuse_writes_based_on_an_old_read(bed, aks, rg, raw):
     for call in (lambda: aks.managed_clusters.begin_create_or_update(rg, "tagged", small_cluster(), etag=first.e_tag, **ifmatch),
                  lambda: aks.managed_clusters.begin_update_tags(rg, "tagged", {"tags": {}}, etag=second.e_tag, **ifmatch),
                  lambda: aks.managed_clusters.begin_delete(rg, "tagged", etag=first.e_tag, **ifmatch),
-                 lambda: aks.agent_pools.begin_create_or_update(rg, "tagged", "system", {"properties": {"count": 2}},
-                                                               etag="stale", **ifmatch)):
+                 lambda: aks.agent_pools.begin_create_or_update(
+                     rg, "tagged", "system", {"properties": {"count": 2}}, etag="stale", **ifmatch)):
         with pytest.raises(HttpResponseError) as exc:
             call()
         assert error_of(exc)[:2] == (412, "PreconditionFailed") and "does not match" in error_of(exc)[2]

@@ -69,8 +69,8 @@ SPOT_TAINT = 'kubernetes.azure.com/scalesetpriority=spot:NoSchedule'
 
 def test_the_label_and_taint_aks_adds_to_spot_pools_are_not_drift():
     pool = AgentPool(None, 'rg', 'aks', 'gpunp', 60)
-    desired = prune_none({'properties': pool_properties(dict(GPU_POOL, spot=True, taints=['nvidia.com/gpu=true:NoSchedule'],
-                                                  labels={'team': 'ml'}))})
+    options = dict(GPU_POOL, spot=True, taints=['nvidia.com/gpu=true:NoSchedule'], labels={'team': 'ml'})
+    desired = prune_none({'properties': pool_properties(options)})
     current = {'properties': dict(desired['properties'], provisioningState='Succeeded', spotMaxPrice=-1,
                                   nodeTaints=['nvidia.com/gpu=true:NoSchedule', SPOT_TAINT],
                                   nodeLabels={'team': 'ml', 'kubernetes.azure.com/scalesetpriority': 'spot'})}
