@@ -168,6 +168,7 @@ def test_failed_operation_reports_the_service_error_and_the_next_run_repairs(bed
     failed = run.result('Wait for the node pools')['results'][0]
     assert failed['error']['code'] == 'VMExtensionProvisioningError'
     assert 'The extension failed on 1 node.' in failed['msg']
+    assert failed['results_file'] and not os.path.exists(failed['results_file']), 'the failed job is cleaned up too'
     repaired = run_playbook('aks_platform.yml', dict(platform['vars'], nodepools_list=pools), env=bed.env())
     assert repaired.rc == 0, repaired.failures
     assert pool_doc(bed.emulator, 'gpunp')['properties']['provisioningState'] == 'Succeeded'
