@@ -87,6 +87,7 @@ def test_managed_identity_create_rerun_update_check_and_delete(arm, azure_env, g
     assert not update.get('failed') and update['changed'] is True
     puts = arm_writes(arm)
     assert len(puts) == 1 and puts[0]['body']['tags'] == {'env': 'test', 'owner': 'ml-team'}, 'unmentioned tags are kept'
+    assert puts[0]['method'] == 'PATCH', 'a change of tags alone is the tags-only PATCH'
     assert update['principal_id'] == result['principal_id'], 'an update keeps the identity'
 
     arm.clear_requests()

@@ -49,6 +49,7 @@ def test_create_rerun_change_check_and_delete(arm, azure_env):
     assert not changed.get('failed') and changed['changed'] is True
     puts = arm_writes(arm)
     assert len(puts) == 1 and puts[0]['body']['tags'] == {'env': 'test', 'owner': 'ml-team'}, 'unmentioned tags are kept'
+    assert puts[0]['method'] == 'PATCH', 'a change of tags alone is the tags-only PATCH'
 
     purged = reconcile(dict(GROUP, group_tags={'owner': 'ml-team'}, group_purge_tags=True), azure_env)
     assert not purged.get('failed') and group_in(arm)['tags'] == {'owner': 'ml-team'}

@@ -38,6 +38,10 @@ class ManagedIdentity(TrackedResource):
         return wire(arm_call('write ' + self.label, self.client.user_assigned_identities.create_or_update,
                              self.resource_group, self.name, model))
 
+    def write_tags(self, tags, current):
+        return wire(arm_call('update the tags of ' + self.label, self.client.user_assigned_identities.update,
+                             self.resource_group, self.name, MSI_SDK.IdentityUpdate(tags=tags)))
+
     def remove(self):
         arm_call('delete ' + self.label, self.client.user_assigned_identities.delete, self.resource_group, self.name, not_found=None)
 

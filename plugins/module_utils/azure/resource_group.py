@@ -30,6 +30,10 @@ class ResourceGroup(TrackedResource):
     def write(self, body, current):
         return wire(arm_call('write ' + self.label, self.client.resource_groups.create_or_update, self.name, RESOURCE_SDK.ResourceGroup(body)))
 
+    def write_tags(self, tags, current):
+        return wire(arm_call('update the tags of ' + self.label, self.client.resource_groups.update, self.name,
+                             RESOURCE_SDK.ResourceGroupPatchable(tags=tags)))
+
     def remove(self):
         action = 'delete ' + self.label
         poller = arm_call(action, self.client.resource_groups.begin_delete, self.name, not_found=None)

@@ -37,6 +37,11 @@ class FakeIdentities:
         self.current = Doc(location=model.location, tags=model.tags or {}, principal_id='p', client_id='c', name=name)
         return self.current
 
+    def update(self, rg, name, model):  # the tags-only PATCH
+        self.writes.append(model)
+        self.current = Doc(self.current, tags=model.tags)
+        return self.current
+
     def delete(self, rg, name):
         self.deleted += 1
 
