@@ -11,6 +11,7 @@ import copy
 
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.parsing.convert_bool import boolean
+from ansible.utils.vars import merge_hash
 
 STATES = ('present', 'absent')
 
@@ -50,17 +51,6 @@ def unserved_backends(routes, served):
     return missing
 
 
-def _merge(base, override):
-    """`base` with `override` laid over it, mappings merged key by key (like the combine filter with recursive=true)."""
-    merged = copy.deepcopy(base)
-    for key, value in (override or {}).items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
-        else:
-            merged[key] = copy.deepcopy(value)
-    return merged
-
-
 def kaito_helm_values(cluster_name, node_provisioner, gpu_operator_runs, local_csi_driver=False, feature_gates=None,
                       overrides=None):
     """The KAITO workspace chart's values: node auto-provisioning off for bring-your-own nodes, KAITO's own device
@@ -77,7 +67,8 @@ def kaito_helm_values(cluster_name, node_provisioner, gpu_operator_runs, local_c
         'nvidiaDevicePlugin': {'enabled': agents},
         'gpu-feature-discovery': {'nfd': {'enabled': agents}, 'gfd': {'enabled': agents}},
     }
-    return _merge(values, overrides)
+    # as the combine filter with recursive=true; the copy keeps the result from sharing the caller's dicts
+    return merge_hash(values, copy.deepcopy(overrides or {}))
 
 
 def _enabled(values, *path):
