@@ -78,6 +78,22 @@ options:
     type: str
     choices: [fail, blue_green]
     default: fail
+  wait:
+    description:
+      - Wait for the pool's operation to end. With C(false) the write or delete is started and the module returns at
+        once, with the pool as AKS first answered (its provisioning state still C(Creating), C(Updating) or C(Deleting)),
+        so that several pools can change at the same time; run the module again with the same options to wait for it.
+      - With O(replace=blue_green) and C(false), only the new pool's creation is started; the run that waits finishes the
+        replacement (waits for the new nodes, drains and deletes the old pool).
+    type: bool
+    default: true
+  repair:
+    description:
+      - What to do with a pool whose last operation failed (provisioning state C(Failed)). C(true) sends the pool again,
+        which is how AKS retries it. C(false) fails the task with the error AKS recorded, which is what a run that waits
+        for an operation started with O(wait=false) wants to report.
+    type: bool
+    default: true
   drain:
     description: Kubernetes access and limits for the blue/green drain.
     type: dict
@@ -119,6 +135,24 @@ EXAMPLES = r'''
     tags: {EnableManagedGPUExperience: "true"}
     gpu_driver: None
 
+- name: Start raising the ceiling of two pools at the same time
+  aiplatform.aks.aks_nodepool:
+    name: "{{ item }}"
+    cluster: aks-ai-platform
+    resource_group: rg-ai-platform
+    max_count: 5
+    wait: false
+  loop: [gpunp, cpunp]
+
+- name: Wait for both; an operation that failed is reported with the service's error, not sent again
+  aiplatform.aks.aks_nodepool:
+    name: "{{ item }}"
+    cluster: aks-ai-platform
+    resource_group: rg-ai-platform
+    max_count: 5
+    repair: false
+  loop: [gpunp, cpunp]
+
 - name: Move the pool to another VM size without downtime
   aiplatform.aks.aks_nodepool:
     name: gpunp
@@ -130,7 +164,7 @@ EXAMPLES = r'''
 
 RETURN = r'''
 pool:
-  description: The pool as AKS returns it (wire format), or null when absent.
+  description: The pool as AKS returns it (wire format), or null when absent. With O(wait=false), AKS's first answer.
   returned: always
   type: dict
 differences:
@@ -146,7 +180,8 @@ replaced:
   contains:
     old: {description: Name of the replaced pool., type: str, returned: always}
     new: {description: Name of the new pool., type: str, returned: always}
-    drained: {description: Nodes cordoned and pods evicted., type: dict, returned: unless check mode}
+    drained: {description: Nodes cordoned and pods evicted., type: dict, returned: once the old pool is drained}
+    resumed: {description: True when this run finished a replacement an earlier run started., type: bool, returned: when true}
 '''
 
 from ansible_collections.aiplatform.aks.plugins.module_utils.aks.common import AKS_SDK
@@ -174,6 +209,8 @@ def main():
             drain_timeout_minutes=dict(type='int'), node_soak_minutes=dict(type='int'))),
         replace=dict(type='str', default='fail', choices=['fail', 'blue_green']),
         drain=dict(type='dict', options=dict(kubeconfig=dict(type='path'), timeout=dict(type='int', default=1800))),
+        wait=dict(type='bool', default=True),
+        repair=dict(type='bool', default=True),
     )
     AzureModule(argument_spec=spec, required_libs=[AKS_SDK.requirement]).run(AgentPool)
 

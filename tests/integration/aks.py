@@ -37,7 +37,7 @@ def create_platform(bed, tmp_path_factory):
     bed.emulator.engine.reset()
     kubeconfig = str(tmp_path_factory.mktemp('kube') / 'aks-ai-platform')
     variables = {'aks_cluster_kubeconfig': kubeconfig, 'nodepools_list': [AI_POOL, CPU_POOL], 'aks_cluster_timeout': 300,
-                 'nodepools_timeout': 300, 'nodepools_poll_interval': 0.5}
+                 'nodepools_timeout': 300}
     first = run_playbook('aks_platform.yml', variables, env=bed.env())
     return {'vars': variables, 'first': first, 'kubeconfig': kubeconfig}
 

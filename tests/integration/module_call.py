@@ -4,7 +4,7 @@ For behaviour that lives in a module's own code (input checks, reconcile, retrie
 proves as much as an `ansible-playbook` run at a fraction of its cost: the module is fed its arguments the
 way Ansible feeds them (`patch_module_args`, with `_ansible_check_mode` and `_ansible_diff`), and its
 `exit_json`/`fail_json` output is read from stdout as Ansible reads it. What only a real run proves (roles,
-the `k8s_apply` action plugin, `module_defaults` groups, `async`, output at -vvv) stays with `run_playbook`.
+the `k8s_apply` action plugin, `module_defaults` groups, the files Ansible writes, output at -vvv) stays with `run_playbook`.
 """
 
 from __future__ import annotations

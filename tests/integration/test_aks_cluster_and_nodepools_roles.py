@@ -76,9 +76,10 @@ def test_check_mode_with_diff_writes_nothing(bed, platform):
     pools = [dict(AI_POOL, max_count=5), CPU_POOL]
     run = run_playbook('aks_platform.yml', dict(platform['vars'], nodepools_list=pools), env=bed.env(), check=True, diff=True)
     assert run.rc == 0, run.failures
-    waited = run.result('Wait for the node pools')['results'][0]
-    assert waited['changed'] is True and waited['differences'] == ['properties.maxCount']
-    assert waited['diff']['before']['properties']['maxCount'] == 3 and waited['diff']['after']['properties']['maxCount'] == 5
+    started = run.result('Start the node pool operations')['results'][0]
+    assert started['changed'] is True and started['differences'] == ['properties.maxCount']
+    assert started['diff']['before']['properties']['maxCount'] == 3 and started['diff']['after']['properties']['maxCount'] == 5
+    assert run.result('Wait for the node pools')['results'][0]['skipped'] is True, 'check mode starts nothing, so waits for nothing'
     assert writes(bed.emulator) == []
     assert pool_doc(bed.emulator, 'gpunp')['properties']['maxCount'] == 3
 
@@ -168,7 +169,6 @@ def test_failed_operation_reports_the_service_error_and_the_next_run_repairs(bed
     failed = run.result('Wait for the node pools')['results'][0]
     assert failed['error']['code'] == 'VMExtensionProvisioningError'
     assert 'The extension failed on 1 node.' in failed['msg']
-    assert failed['results_file'] and not os.path.exists(failed['results_file']), 'the failed job is cleaned up too'
     repaired = run_playbook('aks_platform.yml', dict(platform['vars'], nodepools_list=pools), env=bed.env())
     assert repaired.rc == 0, repaired.failures
     assert pool_doc(bed.emulator, 'gpunp')['properties']['provisioningState'] == 'Succeeded'
@@ -276,3 +276,49 @@ def test_no_secret_or_kubeconfig_content_in_verbose_output(bed, platform, tmp_pa
     again = run_playbook('aks_module.yml', {'aks_module': 'aks_credentials', 'aks_args': {'name': CLUSTER, 'resource_group': RG, 'path': path}},
                          env=bed.env())
     assert again.rc == 0 and again.result('Credentials module')['changed'] is False
+
+
+def files_holding(secret, *directories):
+    """Files under `directories` whose content holds `secret`."""
+    found = []
+    for directory in directories:
+        for root, _dirs, names in os.walk(directory):
+            for name in names:
+                try:
+                    with open(os.path.join(root, name), 'rb') as handle:
+                        if secret.encode() in handle.read():
+                            found.append(os.path.join(root, name))
+                except OSError:
+                    pass  # removed while we looked
+    return found
+
+
+def test_no_file_holds_a_secret_given_as_module_option_while_the_pools_change(bed, platform, tmp_path):
+    """Ansible writes the arguments of an async task into a file for as long as the job runs: the role must not."""
+    emu = bed.emulator
+    temp = dict((name, tmp_path / name) for name in ('local', 'remote', 'async'))
+    env = dict(os.environ, **bed.env())
+    for name in ('AZURE_CLIENT_ID', 'AZURE_SECRET', 'AZURE_TENANT'):
+        env.pop(name)  # the module options are the only credential
+    env.update(ITEST_CLIENT_ID=emu.client_id, ITEST_CLIENT_SECRET=emu.client_secret, ITEST_TENANT_ID=emu.tenant_id,
+               ANSIBLE_LOCAL_TEMP=str(temp['local']), ANSIBLE_REMOTE_TMP=str(temp['remote']), ANSIBLE_ASYNC_DIR=str(temp['async']))
+    pools = [dict(AI_POOL, max_count=4), dict(CPU_POOL, count=3)]
+    emu.engine.settings(operation_seconds=3)
+    proc = subprocess.Popen([str(ANSIBLE_PLAYBOOK), str(PLAYBOOKS / 'nodepools_with_credential_options.yml'),
+                             '-e', json.dumps({'nodepools_list': pools, 'nodepools_timeout': 300})],
+                            cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    leaks, looks_while_busy = [], 0
+    try:
+        while proc.poll() is None:
+            busy = [name for name in ('gpunp', 'cpunp') if pool_doc(emu, name)['properties']['provisioningState'] == 'Updating']
+            leaks.extend(files_holding(emu.client_secret, *temp.values()))
+            looks_while_busy += bool(busy)
+            time.sleep(0.1)
+        output = proc.stdout.read()
+    finally:
+        emu.engine.settings(operation_seconds=OPERATION_SECONDS)
+    assert proc.returncode == 0, output[-3000:]
+    assert looks_while_busy >= 5, 'the files were looked at while the pool operations ran'
+    assert leaks == []
+    assert files_holding(emu.client_secret, *temp.values()) == [] and not any(temp['async'].glob('*')), 'no job file is left'
+    assert pool_doc(emu, 'gpunp')['properties']['maxCount'] == 4 and pool_doc(emu, 'cpunp')['properties']['count'] == 3

@@ -37,10 +37,12 @@ def test_blue_green_replaces_the_pool_and_drains_its_nodes(bed, platform):
         kubelet.join()
     assert run.rc == 0, run.failures
     # the role writes only the pools its check found changed: here cpunp alone
+    (started,) = run.result('Start the node pool operations')['results']
+    assert started['item']['name'] == 'cpunp' and started['replaced'] == {'old': 'cpunp', 'new': 'cpunpb1'}
+    assert started['pool']['properties']['provisioningState'] == 'Creating', 'the new pool is started, not waited for'
     (waited,) = run.result('Wait for the node pools')['results']
-    assert waited['item']['item']['name'] == 'cpunp'
     replaced = waited['replaced']
-    assert replaced['old'] == 'cpunp' and replaced['new'] == 'cpunpb1'
+    assert replaced['old'] == 'cpunp' and replaced['new'] == 'cpunpb1' and replaced['resumed'] is True
     assert 'default/web-1' in replaced['drained']['evicted'] and old_node in replaced['drained']['nodes']
     assert pool_doc(bed.emulator, 'cpunp') is None
     new = pool_doc(bed.emulator, 'cpunpb1')['properties']
@@ -97,7 +99,7 @@ def test_blue_green_drain_respects_a_pod_disruption_budget_and_resumes(bed, plat
 
 
 def test_teardown_removes_everything_and_is_idempotent(bed, platform):
-    run = run_playbook('aks_teardown.yml', {'nodepools_list': platform['vars']['nodepools_list'], 'aks_cluster_timeout': 300, 'nodepools_poll_interval': 0.5,
+    run = run_playbook('aks_teardown.yml', {'nodepools_list': platform['vars']['nodepools_list'], 'aks_cluster_timeout': 300,
                                             'nodepools_timeout': 300}, env=bed.env())
     assert run.rc == 0, run.failures
     emu = bed.emulator

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.integration
 @pytest.mark.parametrize('inventory', ['inventories/aks', 'inventories/aks-gpu'])
 def test_a_second_run_of_aks_yml_writes_nothing_and_reads_each_resource_once(bed, tmp_path, inventory):
     bed.emulator.engine.reset()
-    variables = {'aks_cluster_kubeconfig': str(tmp_path / 'kubeconfig'), 'nodepools_poll_interval': 0.5}
+    variables = {'aks_cluster_kubeconfig': str(tmp_path / 'kubeconfig')}
     first = run_playbook('playbooks/aks.yml', variables, env=bed.env(), inventory=inventory)
     assert first.rc == 0, first.failures
     bed.emulator.clear_requests()
@@ -31,7 +31,7 @@ def test_a_second_run_of_aks_yml_writes_nothing_and_reads_each_resource_once(bed
 def test_check_mode_runs_through_an_empty_environment_and_writes_nothing(bed, tmp_path, inventory):
     bed.emulator.engine.reset()
     kubeconfig = tmp_path / 'kubeconfig'
-    planned = run_playbook('playbooks/aks.yml', {'aks_cluster_kubeconfig': str(kubeconfig), 'nodepools_poll_interval': 0.5},
+    planned = run_playbook('playbooks/aks.yml', {'aks_cluster_kubeconfig': str(kubeconfig)},
                            env=bed.env(), inventory=inventory, check=True)
     assert planned.rc == 0, planned.failures
     assert planned.result('Kubeconfig for the roles that follow')['changed'] is True

@@ -100,15 +100,21 @@ def check_cidrs(ranges, field):
 
 
 class AksResource(ArmResource):
-    """An AKS resource: waits out running operations, writes only over the read it planned from, repairs a failed state."""
+    """An AKS resource: waits out running operations, writes only over the read it planned from, repairs a failed state.
+
+    With `wait` False a write or delete is started and not waited for (a later run waits for it). With `repair` False a
+    resource whose last operation failed is reported with the service's error instead of being written again.
+    """
 
     poll_seconds = 5
     etag_path = 'eTag'  # where the resource keeps its entity tag
 
-    def __init__(self, client, name, timeout, check_mode=False, purge_tags=False):
+    def __init__(self, client, name, timeout, check_mode=False, purge_tags=False, wait=True, repair=True):
         super(AksResource, self).__init__(client, name, check_mode, purge_tags)
         self.timeout = timeout
         self.deadline = time.monotonic() + timeout
+        self.wait = wait
+        self.repair = repair
 
     def state(self, resource):
         return ((resource or {}).get('properties') or {}).get('provisioningState') or ''
@@ -121,10 +127,20 @@ class AksResource(ArmResource):
                                           error={'code': 'Timeout', 'message': 'operation still running'})
             time.sleep(min(self.poll_seconds, max(self.deadline - time.monotonic(), 0.1)))
             current = self.read()
+        if not self.repair and self.needs_repair(current):
+            raise self.last_failure(current)
         return current
 
     def needs_repair(self, current):
         return self.state(current).lower() == 'failed'
+
+    def last_failure(self, current):
+        """The error of the operation that left `current` failed, as AKS reports it in status.provisioningError."""
+        error = get_path(current, 'properties.status.provisioningError') or {}
+        error = {'code': error.get('code') or 'Failed', 'message': error.get('message') or 'AKS gave no details'}
+        return AzureOperationError('The last operation on %s failed: %s: %s. Run again to retry it.'
+                                   % (self.label, error['code'], error['message'].rstrip('.')),
+                                   error=error)
 
     def precondition(self, current):
         """SDK keywords that make the service refuse a write based on a stale read (412): If-Match the entity tag of
@@ -135,7 +151,7 @@ class AksResource(ArmResource):
         return {'etag': etag, 'match_condition': MatchConditions.IfNotModified} if etag else {}
 
     def run(self, action, start, gone_ok=False, resend_when_busy=False):
-        """Start an operation with `start()` and wait for it.
+        """Start an operation with `start()` and wait for it (unless `wait` is off: then return the service's first answer).
 
         With `resend_when_busy` (a delete: the same request is right whatever ran before it), another operation in the
         way is waited out and the request sent again; a write is never re-sent as it was: present() plans it again
@@ -145,7 +161,10 @@ class AksResource(ArmResource):
         attempts = 3 if resend_when_busy else 1
         for attempt in range(attempts):
             try:
-                return wait_for(start(), self.timeout, action, self.deadline)
+                poller = start()
+                if not self.wait:
+                    return poller.polling_method().resource()  # the service's first answer: the operation is under way
+                return wait_for(poller, self.timeout, action, self.deadline)
             except AzureOperationError as exc:
                 if exc.error.get('code') != 'OperationNotAllowed' or attempt == attempts - 1:
                     raise

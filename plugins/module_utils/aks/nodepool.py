@@ -155,8 +155,8 @@ class AgentPool(AksResource):
         'properties.nodeTaints': ('kubernetes.azure.com/scalesetpriority=spot:NoSchedule',),
     }
 
-    def __init__(self, client, resource_group, cluster, name, timeout, check_mode=False):
-        super(AgentPool, self).__init__(client, name, timeout, check_mode)
+    def __init__(self, client, resource_group, cluster, name, timeout, check_mode=False, wait=True, repair=True):
+        super(AgentPool, self).__init__(client, name, timeout, check_mode, wait=wait, repair=repair)
         self.resource_group = resource_group
         self.cluster = cluster
         self.module = None
@@ -165,7 +165,7 @@ class AgentPool(AksResource):
     def from_module(cls, module, name=None):
         p = module.params
         pool = cls(module.client(AKS_SDK.ContainerServiceClient), p['resource_group'], p['cluster'], name or p['name'], p['timeout'],
-                   check_mode=module.check_mode)
+                   check_mode=module.check_mode, wait=p['wait'], repair=p['repair'])
         pool.module = module  # a blue/green replacement drains nodes with the module's Kubernetes access
         return pool
 
@@ -200,7 +200,7 @@ class AgentPool(AksResource):
 
     def named(self, name):
         """The same cluster's pool called `name` (used for blue/green replacements)."""
-        other = AgentPool(self.client, self.resource_group, self.cluster, name, self.timeout, self.check_mode)
+        other = AgentPool(self.client, self.resource_group, self.cluster, name, self.timeout, self.check_mode, self.wait, self.repair)
         other.deadline = self.deadline
         return other
 

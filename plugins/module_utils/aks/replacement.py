@@ -41,27 +41,38 @@ def kubernetes_client(module):
     return dynamic_client_from_dict(config)
 
 
+def drain_timeout(module):
+    return module.params['drain']['timeout'] if module.params['drain'] else 1800
+
+
 def drain_and_delete(module, old_pool, client=None):
     """Cordon and drain the old pool's nodes, then delete the pool."""
     client = client or kubernetes_client(module)
-    timeout = module.params['drain']['timeout'] if module.params['drain'] else 1800
-    drained = cordon_and_drain(client, 'kubernetes.azure.com/agentpool=%s' % old_pool.name, timeout)
+    drained = cordon_and_drain(client, 'kubernetes.azure.com/agentpool=%s' % old_pool.name, drain_timeout(module))
     old_pool.remove()
     return drained
 
 
 @explained
 def finish_replacement(module, pool, current, desired):
-    """Complete a replacement an earlier run started: keep the pool that fits `desired`, retire the other."""
+    """Complete a replacement an earlier run (or a start without waiting) began: keep the pool that fits `desired`
+    and, once its nodes are Ready, drain and delete the other. A replacement pool whose creation failed stops it."""
     leftover = unfinished_replacement(pool, current)
     if leftover is None:
         return pool, current, None
     other = pool.named(leftover['name'])
-    if pool.immutable_changes(desired, current) and not other.immutable_changes(desired, leftover):
+    swapped = pool.immutable_changes(desired, current) and not other.immutable_changes(desired, leftover)
+    if swapped:
         pool, current, other = other, other.settle(leftover), pool
+        if pool.needs_repair(current):  # its creation failed: finish creating it before the old pool goes
+            current = pool.present(desired, current)['resource']
     plan = {'old': other.name, 'new': pool.name, 'resumed': True}
     if not module.check_mode:
-        plan['drained'] = drain_and_delete(module, other)
+        client = kubernetes_client(module)
+        if swapped:
+            wait_nodes_ready(client, 'kubernetes.azure.com/agentpool=%s' % pool.name, (current.get('properties') or {}).get('count') or 0,
+                             drain_timeout(module))
+        plan['drained'] = drain_and_delete(module, other, client)
     return pool, current, plan
 
 
@@ -80,9 +91,11 @@ def blue_green(module, pool, current, desired):
         return {'changed': True, 'replaced': plan, 'resource': body, 'differences': [],
                 'diff': {'before': current, 'after': body}}
     created = new_pool.present(body)['resource']
-    timeout = module.params['drain']['timeout'] if module.params['drain'] else 1800
-    props = created.get('properties') or {}
+    result = {'changed': True, 'replaced': plan, 'resource': created, 'differences': [], 'diff': {'before': current, 'after': created}}
+    if not pool.wait:
+        return result  # the new pool is being created: a later run (with wait) finishes the replacement
     client = kubernetes_client(module)
-    wait_nodes_ready(client, 'kubernetes.azure.com/agentpool=%s' % new_name, props.get('count') or 0, timeout)
+    wait_nodes_ready(client, 'kubernetes.azure.com/agentpool=%s' % new_name, (created.get('properties') or {}).get('count') or 0,
+                     drain_timeout(module))
     plan['drained'] = drain_and_delete(module, pool, client)
-    return {'changed': True, 'replaced': plan, 'resource': created, 'differences': [], 'diff': {'before': current, 'after': created}}
+    return result

@@ -12,6 +12,7 @@ from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
 from ansible_collections.aiplatform.aks.plugins.module_utils.aks import replacement
 from ansible_collections.aiplatform.aks.plugins.module_utils.aks.nodepool import POOL_FAMILY_TAG, AgentPool
+from ansible_collections.aiplatform.aks.plugins.module_utils.azure.errors import AzureOperationError
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s import drain
 
 from ..azure.fakes import Doc
@@ -24,6 +25,12 @@ H100 = 'Standard_NC40ads_H100_v5'
 class DonePoller:
     def __init__(self, result=None):
         self._result = result
+
+    def polling_method(self):
+        return self
+
+    def resource(self):
+        return self._result
 
     def wait(self, timeout=None):
         pass
@@ -48,7 +55,8 @@ class FakeAgentPools:
             self._store(name, props)
 
     def _store(self, name, props):
-        pool = {'name': name, 'properties': dict(props, provisioningState='Succeeded', eTag=str(next(self.etags)))}
+        pool = {'name': name, 'properties': dict({'provisioningState': 'Succeeded'}, **props)}
+        pool['properties'].update(eTag=str(next(self.etags)))
         self.pools[name] = pool
         for i in range(props.get('count') or 0):
             self.kube.add({'apiVersion': 'v1', 'kind': 'Node',
@@ -70,7 +78,7 @@ class FakeAgentPools:
         if (match_condition == MatchConditions.IfMissing and existing or
                 match_condition == MatchConditions.IfNotModified and (existing or {}).get('properties', {}).get('eTag') != etag):
             raise HttpResponseError(message='PreconditionFailed')
-        return DonePoller(Doc(self._store(name, model.as_dict()['properties'])))
+        return DonePoller(Doc(self._store(name, dict(model.as_dict()['properties'], provisioningState='Succeeded'))))
 
     def begin_delete(self, resource_group, cluster, name):
         self.calls.append(('delete', name))
@@ -186,3 +194,41 @@ def test_new_nodes_that_never_get_ready_fail_the_module_naming_the_pool_and_keep
         replacement.blue_green(FakeModule(drain_timeout=0), pool, pool.read(), {'properties': {'vmSize': H100}})
     assert client.agent_pools.calls == [('put', 'gpunpb1')], 'the old pool stays until its replacement is ready'
     assert kube.patches == []
+
+
+def test_without_wait_only_the_new_pools_creation_is_started(kube):
+    client = aks(kube, ('gpunp', gpu_pool(A100)))
+    pool = AgentPool(client, 'rg', 'aks', 'gpunp', 600, wait=False)
+    result = replacement.blue_green(FakeModule(), pool, pool.read(), {'properties': {'vmSize': H100}})
+    assert result['replaced'] == {'old': 'gpunp', 'new': 'gpunpb1'}
+    assert client.agent_pools.calls == [('put', 'gpunpb1')] and kube.patches == [], 'the old pool waits for a run that waits'
+
+
+def test_a_started_replacement_is_finished_once_the_new_nodes_are_ready(kube):
+    client = aks(kube, ('gpunp', gpu_pool(A100)), ('gpunpb1', gpu_pool(H100, tags={POOL_FAMILY_TAG: 'gpunp'})))
+    kube.live('Node', 'gpunpb1-0')['status']['conditions'][0]['status'] = 'False'
+    pool = AgentPool(client, 'rg', 'aks', 'gpunp', 600)
+    with pytest.raises(Failed, match='Timed out after 0s waiting for 1 Ready nodes'):
+        replacement.finish_replacement(FakeModule(drain_timeout=0), pool, pool.read(), {'properties': {'vmSize': H100}})
+    assert client.agent_pools.calls == [] and kube.patches == [], 'the old pool is not touched before the new nodes are Ready'
+
+
+def failed_creation(vm_size):
+    return gpu_pool(vm_size, tags={POOL_FAMILY_TAG: 'gpunp'}, provisioningState='Failed',
+                    status={'provisioningError': {'code': 'AllocationFailed', 'message': 'No capacity.'}})
+
+
+def test_a_replacement_whose_creation_failed_is_reported_without_repair_and_keeps_the_old_pool(kube):
+    client = aks(kube, ('gpunp', gpu_pool(A100)), ('gpunpb1', failed_creation(H100)))
+    pool = AgentPool(client, 'rg', 'aks', 'gpunp', 600, repair=False)
+    with pytest.raises(AzureOperationError, match='node pool gpunpb1 of aks failed: AllocationFailed: No capacity'):
+        replacement.finish_replacement(FakeModule(), pool, pool.read(), {'properties': {'vmSize': H100}})
+    assert client.agent_pools.calls == [] and 'gpunp' in client.agent_pools.pools
+
+
+def test_a_replacement_whose_creation_failed_is_sent_again_before_the_old_pool_goes(kube):
+    client = aks(kube, ('gpunp', gpu_pool(A100)), ('gpunpb1', failed_creation(H100)))
+    pool = AgentPool(client, 'rg', 'aks', 'gpunp', 600)
+    kept, current, plan = replacement.finish_replacement(FakeModule(), pool, pool.read(), {'properties': {'vmSize': H100}})
+    assert kept.name == 'gpunpb1' and current['properties']['provisioningState'] == 'Succeeded'
+    assert client.agent_pools.calls == [('put', 'gpunpb1'), ('delete', 'gpunp')] and plan['old'] == 'gpunp'
