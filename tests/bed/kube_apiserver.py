@@ -369,6 +369,17 @@ def _stop_all_at_exit() -> None:
             pass
 
 
+# Audit only what changes something, at the Metadata level (no request bodies: Secrets stay out of the log).
+AUDIT_POLICY = """apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+  - level: Metadata
+    verbs: [create, update, patch, delete, deletecollection]
+  - level: None
+"""
+
+
 class KubeApiServer:
     """etcd + kube-apiserver on random loopback ports, with PKI and a kubeconfig in ``workdir``.
 
@@ -377,7 +388,8 @@ class KubeApiServer:
     ``etcd_url``, ``workdir``, ``data_dir`` (etcd data, removed by ``stop()``), ``processes``.
 
     The kubeconfig's current context ``test-bed`` uses the client certificate; context ``test-bed-token`` uses the
-    bearer token. Logs: ``workdir/etcd.log``, ``workdir/kube-apiserver.log``.
+    bearer token. Logs: ``workdir/etcd.log``, ``workdir/kube-apiserver.log``, and ``workdir/audit.log``: the
+    apiserver's audit log of every write request (``writes(since)`` reads it).
     """
 
     def __init__(self, workdir: Path | str, *, assets: Path | str | None = None, detached: bool = False,
@@ -398,6 +410,8 @@ class KubeApiServer:
         self.kubeconfig = self.workdir / "kubeconfig"
         self.etcd_log = self.workdir / "etcd.log"
         self.apiserver_log = self.workdir / "kube-apiserver.log"
+        self.audit_log = self.workdir / "audit.log"
+        self.audit_policy = self.workdir / "audit-policy.yaml"
         self.ca_path = self.pki_dir / "ca.crt"
         self.client_cert_path = self.pki_dir / "admin.crt"
         self.client_key_path = self.pki_dir / "admin.key"
@@ -436,6 +450,8 @@ class KubeApiServer:
         self.url = f"https://{LOOPBACK}:{secure}"
         self._write_kubeconfig()
         self._write_token_webhook_config()
+        self.audit_policy.write_text(AUDIT_POLICY)
+        self.audit_log.unlink(missing_ok=True)
         if not self.detached:
             with _running_lock:
                 _running.add(self)
@@ -540,9 +556,36 @@ class KubeApiServer:
             f"--service-cluster-ip-range={SERVICE_CLUSTER_IP_RANGE}",
             "--authorization-mode=RBAC", "--allow-privileged=true",
             "--disable-admission-plugins=ServiceAccount", "--endpoint-reconciler-type=none", "--profiling=false",
+            f"--audit-policy-file={self.audit_policy}", f"--audit-log-path={self.audit_log}",
+            "--audit-log-format=json", "--audit-log-mode=blocking",
             *self._token_webhook_args(),
             *self.extra_apiserver_args,
         ]
+
+    def audit_mark(self) -> int:
+        """Where the audit log ends now: pass it to ``writes()`` to see the writes made after this point."""
+        return self.audit_log.stat().st_size if self.audit_log.exists() else 0
+
+    def writes(self, since: int = 0) -> list[dict[str, Any]]:
+        """Write requests the apiserver carried out after ``since`` (an ``audit_mark()``): verb, URI, user agent and
+        status of each. Dry runs and refused requests (status 400 and up) wrote nothing and are left out."""
+        if not self.audit_log.exists():
+            return []
+        with self.audit_log.open("rb") as handle:
+            handle.seek(since)
+            lines = handle.read().decode("utf-8", "replace").splitlines()
+        done = []
+        for line in lines:
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue  # a line still being written
+            code = (event.get("responseStatus") or {}).get("code") or 0
+            if event.get("stage") != "ResponseComplete" or code >= 400 or "dryRun=" in event.get("requestURI", ""):
+                continue
+            done.append({"verb": event.get("verb"), "uri": event.get("requestURI"), "user_agent": event.get("userAgent"),
+                         "user": (event.get("user") or {}).get("username"), "code": code})
+        return done
 
     def _token_webhook_args(self) -> list[str]:
         if not self.token_webhook:

@@ -197,6 +197,25 @@ def test_crd_established_and_custom_object(api_client, namespace):
     assert patched["status"] == {"ready": True}
 
 
+def test_audit_log_lists_the_writes_made_after_a_mark(server, api_client, namespace):
+    core = kubernetes.client.CoreV1Api(api_client)
+    mark = server.audit_mark()
+    core.list_namespaced_config_map(namespace)  # a read is not a write
+    body = kubernetes.client.V1ConfigMap(metadata=kubernetes.client.V1ObjectMeta(name="audited"), data={"k": "secret-value"})
+    core.create_namespaced_config_map(namespace, body, dry_run="All")  # nor is a dry run
+    with pytest.raises(kubernetes.client.ApiException):
+        core.create_namespaced_config_map(namespace, {"metadata": {"name": "Not_Valid"}})  # nor a refused request
+    core.create_namespaced_config_map(namespace, body)
+    core.delete_namespaced_config_map("audited", namespace)
+    writes = server.writes(mark)
+    assert [(w["verb"], w["uri"].split("?")[0]) for w in writes] == [
+        ("create", f"/api/v1/namespaces/{namespace}/configmaps"),
+        ("delete", f"/api/v1/namespaces/{namespace}/configmaps/audited"),
+    ]
+    assert "secret-value" not in server.audit_log.read_text(), "request bodies are not audited"
+    assert server.writes(server.audit_mark()) == []
+
+
 def test_token_auth(server):
     cfg = kubernetes.client.Configuration()
     cfg.host = server.url
