@@ -63,3 +63,24 @@ def azure_env(arm_emulator):
 def arm_writes(emulator):
     """Logged ARM requests that change something (token requests excluded)."""
     return [r for r in emulator.requests if r['method'] in ('PUT', 'PATCH', 'DELETE', 'POST') and '/oauth2/' not in r['path']]
+
+
+@pytest.fixture(scope='session')
+def kaito_admission_standin(k8s_client, tmp_path_factory):
+    """KAITO's Workspace admission webhook (a strict stand-in, tests/integration/kaito_standin.py), serving; the
+    ``kaito_admission`` fixture registers it with the apiserver for one test."""
+    from tests.integration.kaito_standin import AdmissionStandIn
+    standin = AdmissionStandIn(k8s_client, tmp_path_factory.mktemp('kaito-admission')).start()
+    yield standin
+    standin.stop()
+
+
+@pytest.fixture
+def kaito_admission(kaito_admission_standin):
+    """The admission stand-in registered with the apiserver for this test, in AKS mode (node auto-provisioning on;
+    ``with kaito_admission.mode(False):`` plays kind's bring-your-own nodes), its log of reviews emptied."""
+    kaito_admission_standin.node_auto_provisioning = True
+    kaito_admission_standin.reviews.clear()
+    kaito_admission_standin.register()
+    yield kaito_admission_standin
+    kaito_admission_standin.unregister()

@@ -7,6 +7,13 @@ It does what KAITO does to the Workspace objects, and nothing else (no pods, no 
 - ``--ready-after`` seconds after it first sees a generation of a workspace, reports ``ResourceReady``,
   ``InferenceReady`` and ``WorkspaceSucceeded`` True for that generation (``observedGeneration``) and state Ready.
 
+``AdmissionStandIn`` is KAITO's validating admission webhook for Workspaces: an HTTPS server on 127.0.0.1 (its own
+self-signed CA), registered with the apiserver as a ValidatingWebhookConfiguration (CREATE and UPDATE of
+kaito.sh/v1beta1 workspaces, failurePolicy Fail), that refuses what KAITO v0.12 refuses with KAITO's messages
+(rules: tests/integration/kaito_admission.py). Its ``node_auto_provisioning`` setting plays KAITO's feature gate
+``disableNodeAutoProvisioning`` (inverted): True as on AKS with the KAITO add-on, False for bring-your-own nodes
+(kind). Denials read ``admission webhook "kaito-admission-standin.kaito.sh" denied the request: <KAITO's message>``.
+
 ``mark-deployment-ready`` reports a Deployment as rolled out (the KAITO controller Deployment of the ``kaito``
 scenario, which has no pods on the test bed).
 
@@ -189,6 +196,161 @@ def mark_deployment_ready(client, namespace, name):
         'conditions': [{'type': 'Available', 'status': 'True', 'reason': 'MinimumReplicasAvailable', 'message': 'stand-in',
                         'lastUpdateTime': now(), 'lastTransitionTime': now()}]}})
     return api.get(name=name, namespace=namespace).to_dict()['status']
+
+
+WEBHOOK_NAME = 'kaito-admission-standin.kaito.sh'
+WEBHOOK_CONFIGURATION = 'kaito-admission-standin'
+
+
+def self_signed_pki(directory):
+    """A CA and a serving certificate for 127.0.0.1 (paths: ca, cert, key), made with ``cryptography``."""
+    import ipaddress
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    when = datetime.datetime.now(datetime.timezone.utc)
+
+    def build(subject, key, issuer, issuer_key, ca):
+        b = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer).public_key(key.public_key())
+             .serial_number(x509.random_serial_number()).not_valid_before(when - datetime.timedelta(hours=1))
+             .not_valid_after(when + datetime.timedelta(days=7))
+             .add_extension(x509.BasicConstraints(ca=ca, path_length=0 if ca else None), critical=True))
+        if not ca:
+            b = (b.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+                 .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address('127.0.0.1'))]), critical=False))
+        return b.sign(issuer_key, hashes.SHA256())
+
+    ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, 'KAITO admission stand-in CA')])
+    ca = build(ca_name, ca_key, ca_name, ca_key, True)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    cert = build(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, '127.0.0.1')]), key, ca_name, ca_key, False)
+    paths = {'ca': directory / 'ca.crt', 'cert': directory / 'tls.crt', 'key': directory / 'tls.key'}
+    paths['ca'].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    paths['cert'].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    paths['key'].write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+                                               serialization.NoEncryption()))
+    paths['key'].chmod(0o600)
+    return paths
+
+
+class AdmissionStandIn:
+    """KAITO's Workspace admission webhook on the test bed (a stand-in): see the module's docstring."""
+
+    def __init__(self, client, directory, node_auto_provisioning=True):
+        self.client = client
+        self.directory = Path(directory)
+        self.node_auto_provisioning = node_auto_provisioning
+        self.reviews = []  # (operation, namespace/name, denial text or None)
+        self.server = None
+        self.thread = None
+
+    def decide(self, request):
+        from tests.integration import kaito_admission
+        obj = request.get('object') or {}
+        old = request.get('oldObject') if request.get('operation') == 'UPDATE' else None
+        nodes = []
+        if not self.node_auto_provisioning:
+            nodes = self.client.resources.get(api_version='v1', kind='Node').get().to_dict().get('items') or []
+        denial = kaito_admission.review(obj, old=old, node_auto_provisioning=self.node_auto_provisioning, nodes=nodes)
+        meta = obj.get('metadata') or {}
+        self.reviews.append((request.get('operation'), '%s/%s' % (meta.get('namespace') or request.get('namespace'),
+                                                                   meta.get('name')), denial))
+        response = {'uid': request.get('uid'), 'allowed': denial is None}
+        if denial is not None:
+            response['status'] = {'status': 'Failure', 'reason': 'BadRequest', 'code': 400, 'message': denial}
+        return response
+
+    def start(self):
+        import http.server
+        import ssl
+        paths = self_signed_pki(self.directory)
+        standin = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 (http.server's name)
+                body = json.loads(self.rfile.read(int(self.headers.get('Content-Length') or 0)) or b'{}')
+                try:
+                    response = standin.decide(body.get('request') or {})
+                except Exception as exc:  # pylint: disable=broad-except
+                    response = {'uid': (body.get('request') or {}).get('uid'), 'allowed': False,
+                                'status': {'code': 500, 'message': 'KAITO admission stand-in failed: %r' % exc}}
+                data = json.dumps({'apiVersion': 'admission.k8s.io/v1', 'kind': 'AdmissionReview', 'response': response}).encode()
+                self.send_response(200)
+                self.send_header('Content-Type', 'application/json')
+                self.send_header('Content-Length', str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), Handler)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(str(paths['cert']), str(paths['key']))
+        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.ca_pem = paths['ca'].read_bytes()
+        return self
+
+    @property
+    def url(self):
+        return 'https://127.0.0.1:%d/validate-workspace' % self.server.server_address[1]
+
+    def configuration(self, ca_pem):
+        import base64
+        return {
+            'apiVersion': 'admissionregistration.k8s.io/v1', 'kind': 'ValidatingWebhookConfiguration',
+            'metadata': {'name': WEBHOOK_CONFIGURATION, 'labels': {'app.kubernetes.io/part-of': 'test-bed'}},
+            'webhooks': [{
+                'name': WEBHOOK_NAME, 'admissionReviewVersions': ['v1'], 'sideEffects': 'None', 'failurePolicy': 'Fail',
+                'timeoutSeconds': 10,
+                'clientConfig': {'url': self.url, 'caBundle': base64.b64encode(ca_pem).decode()},
+                'rules': [{'apiGroups': ['kaito.sh'], 'apiVersions': ['v1beta1'], 'resources': ['workspaces'],
+                           'operations': ['CREATE', 'UPDATE'], 'scope': 'Namespaced'}],
+            }],
+        }
+
+    def register(self):
+        """Have the apiserver call the stand-in for every CREATE and UPDATE of a Workspace."""
+        from kubernetes.dynamic.exceptions import NotFoundError
+        api = self.client.resources.get(api_version='admissionregistration.k8s.io/v1', kind='ValidatingWebhookConfiguration')
+        body = self.configuration(self.ca_pem)
+        try:
+            live = api.get(name=WEBHOOK_CONFIGURATION).to_dict()
+        except NotFoundError:
+            api.create(body=body)
+        else:
+            body['metadata']['resourceVersion'] = live['metadata']['resourceVersion']
+            api.replace(body=body)
+
+    def unregister(self):
+        from kubernetes.dynamic.exceptions import NotFoundError
+        api = self.client.resources.get(api_version='admissionregistration.k8s.io/v1', kind='ValidatingWebhookConfiguration')
+        with contextlib.suppress(NotFoundError):
+            api.delete(name=WEBHOOK_CONFIGURATION)
+
+    def stop(self):
+        self.unregister()
+        if self.server:
+            self.server.shutdown()
+            self.server.server_close()
+            self.thread.join()
+
+    @contextlib.contextmanager
+    def mode(self, node_auto_provisioning):
+        """Play one provisioning mode for the length of the block (AKS add-on: True; kind, bring-your-own: False)."""
+        before = self.node_auto_provisioning
+        self.node_auto_provisioning = node_auto_provisioning
+        try:
+            yield self
+        finally:
+            self.node_auto_provisioning = before
 
 
 def serve(args):
