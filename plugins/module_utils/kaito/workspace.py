@@ -69,6 +69,17 @@ def validate_params(p):
                         'for example {matchLabels: {apps: gpu}}; got keys %s' % ', '.join(sorted(selector)))
     if p.get('adapters') and not p.get('preset'):
         problems.append('adapters need a preset model')
+    config = p.get('inference_config')
+    if isinstance(config, str) and HAS_YAML:
+        try:
+            parsed = yaml.safe_load(config)
+        except yaml.YAMLError as exc:
+            problems.append('inference_config is not valid YAML: %s' % str(exc).replace('\n', ' '))
+        else:
+            if parsed is not None and not isinstance(parsed, dict):
+                problems.append('inference_config must be a YAML mapping (for example vllm: {...}), got %s' % type(parsed).__name__)
+    elif config is not None and not isinstance(config, (str, dict)):
+        problems.append('inference_config must be a mapping or a YAML string, got %s' % type(config).__name__)
     budget = p.get('pod_disruption_budget') or {}
     if budget.get('max_unavailable') is not None and budget.get('min_available') is not None:
         problems.append('pod_disruption_budget: set max_unavailable or min_available, not both')

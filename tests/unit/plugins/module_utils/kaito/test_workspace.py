@@ -239,3 +239,21 @@ def test_recent_events_of_the_workspace_and_its_pods_oldest_first():
     assert ('Pod', 'ai', 'kaito.sh/workspace=phi') in client.resources.calls
     assert [e['reason'] for e in recent_events(client, 'ai', 'phi', limit=2)] == ['Failed', 'BackOff']
     assert recent_events(client, 'ai', 'phi', limit=0) == []
+
+
+@pytest.mark.parametrize('config, words', [
+    ('vllm: {max-model-len: 4096', ['inference_config is not valid YAML', 'flow mapping']),
+    ('- just\n- a list\n', ['inference_config must be a YAML mapping', 'list']),
+    (42, ['inference_config must be a mapping or a YAML string', 'int']),
+])
+def test_an_inference_config_that_does_not_parse_is_refused_naming_the_option(config, words):
+    p = {'name': 'phi', 'namespace': 'ai', 'preset': {'name': 'phi-4-mini-instruct'},
+         'resource': {'label_selector': {'matchLabels': {'apps': 'gpu'}}}, 'inference_config': config}
+    text = ' '.join(validate_params(p))
+    assert all(word in text for word in words), text
+
+
+def test_a_parsing_inference_config_passes():
+    p = {'name': 'phi', 'namespace': 'ai', 'preset': {'name': 'phi-4-mini-instruct'},
+         'resource': {'label_selector': {'matchLabels': {'apps': 'gpu'}}}, 'inference_config': 'vllm:\n  max-model-len: 4096\n'}
+    assert validate_params(p) == []
