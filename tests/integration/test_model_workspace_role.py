@@ -22,6 +22,12 @@ def crds(k8s_client):
                                            CRDS / 'gateway-api' / 'v1.2.1' / 'gateway.networking.k8s.io_httproutes.yaml.gz'])
 
 
+@pytest.fixture(autouse=True)
+def admission(kaito_admission):
+    """KAITO's admission webhook (strict stand-in) as on AKS with the KAITO add-on: node auto-provisioning on."""
+    return kaito_admission
+
+
 @pytest.fixture
 def standin(k8s_client, crds):
     """The stand-in controller, stepping in a thread: finalizer, and Ready half a second after each generation."""
@@ -59,6 +65,7 @@ def test_defaults_serve_the_cpu_example_exactly_probe_it_and_change_nothing_the_
         '--allow_remote_files --pretrained_model_name_or_path bigscience/bloomz-560m --torch_dtype float32')
     phi = kaito.workspaces(k8s_client).get(name='phi-4-mini', namespace=ns).to_dict()
     assert phi['inference']['preset']['name'] == 'phi-4-mini-instruct' and phi['metadata']['annotations']['kaito.sh/disable-benchmark'] == 'true'
+    assert phi['resource']['instanceType'] == 'Standard_NC24ads_A100_v4'
 
     labels = k8s_client.resources.get(api_version='v1', kind='Namespace').get(name=ns).to_dict()['metadata']['labels']
     assert labels['pod-security.kubernetes.io/enforce'] == 'baseline' and labels['pod-security.kubernetes.io/warn'] == 'restricted'
@@ -123,3 +130,16 @@ def test_without_a_probe_url_the_prompts_go_through_the_api_server(k8s_env, k8s_
     assert '5 of 5 prompts to service %s/bloomz-workspace port 80 via the API server' % ns in msg
     assert 'HTTP 503' in msg and 'no endpoints available' in msg
     assert stub.requests == []
+
+
+def test_the_gpu_example_is_refused_by_kaito_on_bring_your_own_nodes(k8s_env, crds, stub, admission):
+    """kind (KAITO's disableNodeAutoProvisioning): no node carries apps=llm-gpu, so KAITO refuses the GPU example."""
+    ns = 'mw-' + uuid.uuid4().hex[:8]
+    gpu_only = {'model_workspace_models': ['{{ model_workspace_phi4_mini_gpu | combine({"resource": {"instance_type": ""}}, recursive=true) }}'],
+                'model_workspace_wait': False}
+    with admission.mode(node_auto_provisioning=False):
+        run = serve(k8s_env, ns, stub, **gpu_only)
+    assert run.rc != 0
+    messages = '\n'.join(r.get('msg') or '' for r in run.tasks.values() if r.get('failed'))
+    messages += '\n'.join(i.get('msg') or '' for r in run.tasks.values() for i in r.get('results') or [] if i.get('failed'))
+    assert 'kaito-admission-standin.kaito.sh' in messages and 'No nodes found matching the specified label selector' in messages, messages
