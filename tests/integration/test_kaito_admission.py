@@ -116,6 +116,8 @@ BAD = cases(
         preset={'name': 'microsoft/Phi-4-mini-instruct'}),
     row('base-image-as-preset', ('Unsupported inference preset name base', 'inference.presetName'), preset={'name': 'base'}),
     row('deprecated-preset', ('Model phi-2 is deprecated and no longer supported', 'resource.presetName'), preset={'name': 'phi-2'}),
+    row('unknown-preset-with-inference-config', ('Unsupported inference preset name phi-5-mini', 'inference.presetName'),
+        preset={'name': 'phi-5-mini'}, inference_config={'vllm': {'max-model-len': 4096}}),
     row('preset-typo', ('Unsupported inference preset name phi-4-mini-instuct', 'inference.presetName'), preset={'name': 'phi-4-mini-instuct'}),
     row('too-small-a10-transformers', ('Insufficient total GPU memory', 'Standard_NV36ads_A10_v5', 'preset phi-4', 'resource.instanceType'),
         resource={'instance_type': 'Standard_NV36ads_A10_v5'}, preset={'name': 'phi-4'}, runtime='transformers'),
