@@ -391,6 +391,8 @@ class WorkspaceReconciler:
                                  immutable_changes=changes)
         records = []
         if config is not None:
+            if not self.check_mode and not changes:
+                self._admitted(workspace)
             records.append(self.applier.apply_one(config))
         if changes:
             record = self._recreate(workspace, live)
@@ -405,6 +407,11 @@ class WorkspaceReconciler:
             current = self.wait(resource, workspace)
             record['object'] = current
         return records, record, changes
+
+    def _admitted(self, workspace):
+        """Server dry-run of the workspace, so that one KAITO's admission refuses leaves no inference ConfigMap behind."""
+        Applier(self.client, check_mode=True, namespace=self.p['namespace'],
+                force_conflicts=self.p.get('force_conflicts') or False).apply_one(workspace)
 
     def _recreate(self, workspace, live):
         if self.check_mode:
