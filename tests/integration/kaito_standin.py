@@ -258,8 +258,8 @@ class AdmissionStandIn:
             nodes = self.client.resources.get(api_version='v1', kind='Node').get().to_dict().get('items') or []
         denial = kaito_admission.review(obj, old=old, node_auto_provisioning=self.node_auto_provisioning, nodes=nodes)
         meta = obj.get('metadata') or {}
-        self.reviews.append((request.get('operation'), '%s/%s' % (meta.get('namespace') or request.get('namespace'),
-                                                                   meta.get('name')), denial))
+        where = '%s/%s' % (meta.get('namespace') or request.get('namespace'), meta.get('name'))
+        self.reviews.append((request.get('operation'), where, denial))
         response = {'uid': request.get('uid'), 'allowed': denial is None}
         if denial is not None:
             response['status'] = {'status': 'Failure', 'reason': 'BadRequest', 'code': 400, 'message': denial}

@@ -14,8 +14,8 @@ def ws(name='phi-4-mini', resource=None, inference=None, annotations=None, **ext
     return obj
 
 
-GPU_NODE = {'metadata': {'name': 'gpu-0', 'labels': {'apps': 'llm-gpu', 'nvidia.com/gpu.product': 'NVIDIA-A100',
-                                                      'nvidia.com/gpu.count': '1', 'nvidia.com/gpu.memory': '81920'}}}
+GPU_LABELS = {'apps': 'llm-gpu', 'nvidia.com/gpu.product': 'NVIDIA-A100', 'nvidia.com/gpu.count': '1', 'nvidia.com/gpu.memory': '81920'}
+GPU_NODE = {'metadata': {'name': 'gpu-0', 'labels': GPU_LABELS}}
 KIND_NODE = {'metadata': {'name': 'kind-control-plane', 'labels': {'kubernetes.io/os': 'linux'}}}
 
 
