@@ -10,7 +10,7 @@ With a Validator, every object is validated on the client before the first reque
 
 from __future__ import annotations
 
-from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.client import ApiException, K8sError, api_error_message, k8s_call, read_object, served
+from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.client import ApiException, K8sError, api_error_message, apply_patch_body, k8s_call, read_object, served
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.objects import apply_order, comparable, describe, ident, redact
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.wait import is_ready, poll
 from ansible_collections.aiplatform.aks.plugins.module_utils.version import COLLECTION_NAME
@@ -75,7 +75,11 @@ class Applier:
 
     # --- apply ---------------------------------------------------------------------------------
     def _ssa(self, resource, obj, namespace, dry_run):
-        kwargs = dict(body=obj, name=obj['metadata']['name'], namespace=namespace,
+        try:
+            body = apply_patch_body(obj)
+        except K8sError as exc:
+            raise K8sError('cannot apply %s: %s' % (describe(obj), exc))
+        kwargs = dict(body=body, name=obj['metadata']['name'], namespace=namespace,
                       field_manager=self.field_manager, force_conflicts=self.force_conflicts)
         if dry_run:
             kwargs['dry_run'] = 'All'

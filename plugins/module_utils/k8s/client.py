@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import traceback
 
 from ansible.module_utils.basic import env_fallback
+
+from ansible_collections.aiplatform.aks.plugins.module_utils.version import USER_AGENT
 
 try:
     import kubernetes
@@ -94,15 +97,42 @@ def build_configuration(params):
     return config
 
 
+def _named(api_client):
+    """The client sends the collection's user agent, so the apiserver's audit log names the tool."""
+    api_client.user_agent = USER_AGENT
+    return api_client
+
+
 def dynamic_client(params):
-    api_client = kubernetes.client.ApiClient(build_configuration(params))
+    api_client = _named(kubernetes.client.ApiClient(build_configuration(params)))
     return DynamicClient(api_client, cache_file='in-memory', discoverer=MemoryDiscoverer)
 
 
 def dynamic_client_from_dict(kubeconfig):
     """A client for a kubeconfig held in memory (for example fetched from AKS), never written to disk."""
-    api_client = kubernetes.config.new_client_from_config_dict(kubeconfig)
+    api_client = _named(kubernetes.config.new_client_from_config_dict(kubeconfig))
     return DynamicClient(api_client, cache_file='in-memory', discoverer=MemoryDiscoverer)
+
+
+# What YAML (the apiserver reads apply patches with a YAML 1.1 parser) does not keep unescaped: DEL and the C1
+# controls, the byte order mark and the non-characters U+FFFE/U+FFFF (refused), and the line breaks NEL, U+2028 and
+# U+2029 (folded into a space). JSON already escapes the C0 controls.
+_YAML_UNPRINTABLE = re.compile('[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]')
+
+
+def apply_patch_body(obj):
+    """An object as the body of a server-side apply (application/apply-patch+yaml): JSON, which is YAML, in UTF-8.
+
+    The client's own serialiser escapes every non-ASCII character and writes characters outside the Basic
+    Multilingual Plane (emoji) as a JSON surrogate pair, which YAML does not accept ("invalid Unicode character escape
+    code"). Here such characters are sent as UTF-8 and only what YAML cannot hold unescaped is escaped.
+    """
+    text = json.dumps(obj, ensure_ascii=False, separators=(',', ':'))
+    text = _YAML_UNPRINTABLE.sub(lambda m: '\\u%04x' % ord(m.group()), text)
+    try:
+        return text.encode('utf-8')
+    except UnicodeEncodeError as exc:
+        raise K8sError('a string holds a lone surrogate (%r), which is not Unicode text and cannot be sent' % exc.object[exc.start:exc.end])
 
 
 def served(client, api_version, kind):
