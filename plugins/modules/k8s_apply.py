@@ -14,6 +14,9 @@ description:
     manager O(field_manager), in one module call.
   - Each object is first applied as a server dry run; the real apply is sent only when the result differs
     from the live object, so a second run writes nothing and reports C(changed=false).
+  - Every object is dry-run before the first write, so an object the server refuses (schema, admission, a field
+    conflict) stops the call before anything is written. Only objects that need a write of the same call (in a
+    namespace it creates, of a kind whose CRD it creates or changes) are dry-run when their turn comes.
   - Namespaces and CustomResourceDefinitions are applied first, and each CRD is waited for until it is
     Established, so a CRD and objects of its kind can be applied in the same call.
   - Check mode uses server-side dry run; C(--diff) shows each object's before and after without status and

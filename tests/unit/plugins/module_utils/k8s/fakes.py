@@ -103,6 +103,8 @@ class FakeCluster:
         self.patches = []
         self.evictions = []
         self.conflicts = set()  # names whose apply meets another field manager
+        self.invalid = {}  # name -> the message the server refuses its apply with (schema, admission)
+        self.namespaces_enforced = False  # refuse namespaced objects in a namespace that does not exist, as a server does
         self.pdb_blocked = set()  # namespace/name of pods a PodDisruptionBudget protects
         self.refused_eviction_versions = set()
         self.version = 0
@@ -137,6 +139,10 @@ class FakeCluster:
         body = self.apply_patch(body)
         if name in self.conflicts and not force_conflicts:
             raise api_error(409, 'Conflict', 'Apply failed with 1 conflict: conflict with "kubectl" using v1: .data.key')
+        if name in self.invalid:
+            raise api_error(422, 'Invalid', self.invalid[name])
+        if self.namespaces_enforced and resource.namespaced and self.live('Namespace', namespace) is None:
+            raise api_error(404, 'NotFound', 'namespaces "%s" not found' % namespace)
         key = self.key(resource, name, namespace)
         live = self.objects.get(key)
         after = _merged(live or {}, body)
