@@ -10,7 +10,8 @@ With a Validator, every object is validated on the client before the first reque
 
 from __future__ import annotations
 
-from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.client import ApiException, K8sError, api_error_message, apply_patch_body, k8s_call, read_object, served
+from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.client import (
+    ApiException, K8sError, api_error_message, apply_patch_body, k8s_call, read_object, served)
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.objects import apply_order, comparable, describe, ident, redact
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.wait import is_ready, poll
 from ansible_collections.aiplatform.aks.plugins.module_utils.version import COLLECTION_NAME
