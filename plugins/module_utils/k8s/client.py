@@ -68,6 +68,19 @@ def _default_kubeconfig():
     return path if os.path.exists(path) else None
 
 
+def _check_kubeconfig_file(path):
+    """Refuse, naming it, a kubeconfig that is not a YAML mapping (the library fails on it with a bare TypeError)."""
+    import yaml
+    try:
+        with open(path, encoding='utf-8') as handle:
+            content = yaml.safe_load(handle)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise K8sError('cannot read kubeconfig %s: %s' % (path, exc))
+    if not isinstance(content, dict):
+        raise K8sError('kubeconfig %s is not a kubeconfig: expected a YAML mapping with clusters, contexts and users, got %s'
+                       % (path, type(content).__name__))
+
+
 def build_configuration(params):
     """A kubernetes.client.Configuration from explicit host/token, a kubeconfig, or the in-cluster service account."""
     config = kubernetes.client.Configuration()
@@ -80,10 +93,16 @@ def build_configuration(params):
         path = kubeconfig or _default_kubeconfig()
         if not os.path.exists(path):
             raise K8sError('kubeconfig %s does not exist' % path)
+        if not os.path.isfile(path):
+            raise K8sError('kubeconfig %s is not a file (a directory?): give the path of the kubeconfig file itself' % path)
+        _check_kubeconfig_file(path)
         try:
             kubernetes.config.load_kube_config(config_file=path, context=params.get('context'), client_configuration=config)
         except kubernetes.config.ConfigException as exc:
             raise K8sError('cannot use kubeconfig %s: %s' % (path, exc))
+        except Exception as exc:  # pylint: disable=broad-except
+            # not YAML, not a mapping, unreadable: the library raises whatever its parser raised
+            raise K8sError('cannot read kubeconfig %s: %s: %s' % (path, type(exc).__name__, exc))
     else:
         try:
             kubernetes.config.load_incluster_config(client_configuration=config)
@@ -103,8 +122,9 @@ def _named(api_client):
     return api_client
 
 
-def dynamic_client(params):
-    api_client = _named(kubernetes.client.ApiClient(build_configuration(params)))
+def dynamic_client(params, configuration=None):
+    """A DynamicClient for the connection options `params` (or a Configuration already built from them)."""
+    api_client = _named(kubernetes.client.ApiClient(configuration or build_configuration(params)))
     return DynamicClient(api_client, cache_file='in-memory', discoverer=MemoryDiscoverer)
 
 
