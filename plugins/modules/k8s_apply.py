@@ -32,6 +32,8 @@ options:
     description:
       - Objects to manage; a list of mappings, one mapping, or a string of one or more YAML documents.
         C(List) kinds are expanded into their items.
+      - The task result's C(invocation) (printed with C(-v) and more) shows them with the values of Secrets
+        (C(data), C(stringData)) masked.
     type: raw
   src:
     description:
