@@ -1,12 +1,15 @@
 """Any Unicode string, emoji included, round-trips through every module that writes to Kubernetes (k8s_apply, and
-kaito_workspace through the same apply code), against the real test apiserver."""
+kaito_workspace through the same apply code), against the real test apiserver, whose audit log names the tool (the
+collection's user agent)."""
 
+import base64
 import uuid
 from pathlib import Path
 
 import pytest
 import yaml
 
+from ansible_collections.aiplatform.aks.plugins.module_utils.version import USER_AGENT
 from tests.integration import kaito_standin as kaito
 from tests.integration.module_call import call_module
 
@@ -25,20 +28,22 @@ def ns(k8s_client):
     return name
 
 
-def test_k8s_apply_round_trips_any_unicode_and_a_second_run_changes_nothing(k8s_env, k8s_client, ns):
+def test_k8s_apply_round_trips_any_unicode_and_a_second_run_changes_nothing(k8s_env, k8s_client, kube_apiserver, ns):
     definitions = [
         {'apiVersion': 'v1', 'kind': 'ConfigMap', 'metadata': {'name': 'greeting', 'annotations': {'note': TEXT}},
          'data': {'text': TEXT}},
         {'apiVersion': 'v1', 'kind': 'Secret', 'metadata': {'name': 'greeting'}, 'stringData': {'text': TEXT}},
     ]
     args = {'namespace': ns, 'definitions': definitions}
+    mark = kube_apiserver.audit_mark()
     first = call_module('k8s_apply', args, env=k8s_env)
     assert not first.get('failed'), first.get('msg')
     assert [o['action'] for o in first['objects']] == ['created', 'created']
+    writes = [w for w in kube_apiserver.writes(mark) if ns in w['uri']]
+    assert len(writes) == 2 and all(w['user_agent'] == USER_AGENT for w in writes), 'the audit log names the tool: %r' % writes
     cm = k8s_client.resources.get(api_version='v1', kind='ConfigMap').get(name='greeting', namespace=ns).to_dict()
     assert cm['data'] == {'text': TEXT} and cm['metadata']['annotations'] == {'note': TEXT}
     secret = k8s_client.resources.get(api_version='v1', kind='Secret').get(name='greeting', namespace=ns).to_dict()
-    import base64
     assert base64.b64decode(secret['data']['text']).decode('utf-8') == TEXT
     again = call_module('k8s_apply', args, env=k8s_env)
     assert not again.get('failed'), again.get('msg')
