@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Optional, Sequence
 from urllib.parse import parse_qsl, unquote
 
+from .metadata import metadata_response
 from .resource_types import (
     ActionContext,
     ArmError,
@@ -305,6 +306,11 @@ class ArmEngine:
                 return self._control(method, segs[1:], query, body)
             except (ValueError, TypeError, re.error) as exc:
                 return Response(400, {"error": {"code": "BadRequest", "message": str(exc)}})
+        if method == "GET" and [s.lower() for s in segs] == ["metadata", "endpoints"]:
+            try:  # the ARM metadata document needs no token (metadata.py)
+                return metadata_response(self.base_url, query)
+            except ArmError as err:
+                return err.response()
         with self.lock:
             self._advance()
             self._request_path = path
