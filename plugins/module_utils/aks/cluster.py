@@ -42,19 +42,21 @@ IMMUTABLE_CLUSTER_FIELDS = (
 
 # The cluster autoscaler profile (ManagedClusterPropertiesAutoScalerProfile): the kind of value each key takes. The API
 # carries them all as strings; AKS refuses one that does not parse as its kind. Durations are a whole number with a unit
-# (10m, 30s, 1h); AKS documents some keys in minutes or seconds only, which the emulator does not hold us to.
+# (10m, 30s, 1h); "minutes" keys take whole minutes only (AKS refused 0s and 30s for scale-down-delay-after-add and
+# -failure, MicrosoftDocs/azure-docs#123289; the API describes the other scale-down times and max-node-provision-time alike).
 AUTOSCALER_KINDS = {
     'balance-similar-node-groups': 'bool', 'daemonset-eviction-for-empty-nodes': 'bool',
     'daemonset-eviction-for-occupied-nodes': 'bool', 'ignore-daemonsets-utilization': 'bool',
     'expander': ('least-waste', 'most-pods', 'priority', 'random'),
-    'max-empty-bulk-delete': 'int', 'max-graceful-termination-sec': 'int', 'max-node-provision-time': 'duration',
+    'max-empty-bulk-delete': 'int', 'max-graceful-termination-sec': 'int', 'max-node-provision-time': 'minutes',
     'max-total-unready-percentage': 'percent', 'new-pod-scale-up-delay': 'duration', 'ok-total-unready-count': 'int',
-    'scan-interval': 'duration', 'scale-down-delay-after-add': 'duration', 'scale-down-delay-after-delete': 'duration',
-    'scale-down-delay-after-failure': 'duration', 'scale-down-unneeded-time': 'duration', 'scale-down-unready-time': 'duration',
+    'scan-interval': 'duration', 'scale-down-delay-after-add': 'minutes', 'scale-down-delay-after-delete': 'duration',
+    'scale-down-delay-after-failure': 'minutes', 'scale-down-unneeded-time': 'minutes', 'scale-down-unready-time': 'minutes',
     'scale-down-utilization-threshold': 'fraction', 'skip-nodes-with-local-storage': 'bool', 'skip-nodes-with-system-pods': 'bool',
 }
 DURATION = re.compile(r'^[0-9]+(s|m|h)$')
 AUTOSCALER_EXAMPLES = {'bool': 'true or false', 'int': 'a whole number such as 10', 'duration': 'a duration such as 10m or 30s',
+                       'minutes': 'whole minutes such as 10m',
                        'percent': 'a whole number from 0 to 100', 'fraction': 'a number from 0 to 1 such as 0.5'}
 
 
@@ -64,8 +66,8 @@ def autoscaler_value_ok(kind, value):
         return value in kind
     if kind == 'bool':
         return value in ('true', 'false', True, False)
-    if kind == 'duration':
-        return bool(DURATION.match(value))
+    if kind in ('duration', 'minutes'):
+        return bool(DURATION.match(value)) and (kind == 'duration' or value.endswith('m'))
     if kind in ('int', 'percent'):
         return value.isdigit() and (kind == 'int' or int(value) <= 100)
     try:

@@ -29,12 +29,17 @@ MIG_GPUS = ('A100', 'H100', 'H200', 'B200', 'GB200')
 TAINT = re.compile(r'^([A-Za-z0-9]([-A-Za-z0-9_./]*[A-Za-z0-9])?)(=([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?)?:(NoSchedule|PreferNoSchedule|NoExecute)$')
 LABEL_NAME = re.compile(r'^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$')
 LABEL_VALUE = re.compile(r'^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$')
-# Label prefixes a node pool may not set. AKS reserves kubernetes.azure.com/ and kubernetes.io/ for itself (AKS "Use labels":
-# reserved prefixes); Kubernetes reserves the kubernetes.io and k8s.io namespaces, and its NodeRestriction admission lets a
-# kubelet set labels there only under kubelet.kubernetes.io/ and node.kubernetes.io/ (the well-known labels it sets itself).
-# The `search` tool did not return the AKS page's exact list; this is what the AKS and Kubernetes documentation state.
+# Node label keys AKS refuses in a pool's nodeLabels (BadRequest). The kubernetes.azure.com/ prefix is kept for AKS's own
+# labels ("The 'kubernetes.azure.com' prefix is preserved by aks system labels", ams0/aks-nvme-ssd-provisioner#5). In the
+# kubernetes.io and k8s.io namespaces only kubelet.kubernetes.io/, node.kubernetes.io/ and a fixed set of well-known keys
+# are allowed (Azure/AKS#2866, #1937), plus node-role.kubernetes.io/ since AKS allowed custom node roles (Azure/AKS#4628).
 RESERVED_LABEL_DOMAINS = ('kubernetes.azure.com', 'kubernetes.io', 'k8s.io')
-ALLOWED_LABEL_DOMAINS = ('kubelet.kubernetes.io', 'node.kubernetes.io')
+ALLOWED_LABEL_DOMAINS = ('kubelet.kubernetes.io', 'node.kubernetes.io', 'node-role.kubernetes.io')
+ALLOWED_LABEL_KEYS = (
+    'beta.kubernetes.io/arch', 'beta.kubernetes.io/os', 'beta.kubernetes.io/instance-type', 'kubernetes.io/arch',
+    'kubernetes.io/os', 'kubernetes.io/hostname', 'kubernetes.io/instance-type', 'failure-domain.beta.kubernetes.io/zone',
+    'failure-domain.beta.kubernetes.io/region', 'failure-domain.kubernetes.io/zone', 'failure-domain.kubernetes.io/region',
+)
 SURGE = re.compile(r'^([1-9][0-9]*|([1-9][0-9]?|100)%)$')
 
 
@@ -103,7 +108,7 @@ def reserved_label(key):
     if '/' not in key:
         return False
     domain = key.split('/', 1)[0].lower()
-    if domain in ALLOWED_LABEL_DOMAINS:
+    if domain in ALLOWED_LABEL_DOMAINS or key in ALLOWED_LABEL_KEYS:
         return False
     return any(domain == d or domain.endswith('.' + d) for d in RESERVED_LABEL_DOMAINS)
 

@@ -35,6 +35,7 @@ SYSTEM = {'name': 'system', 'vm_size': 'Standard_D2s_v3', 'enable_auto_scaling':
     ({'network_profile': {'service_cidr': '10.0.0.0/16', 'pod_cidr': '10.0.0.0/8'}}, 'network_profile.pod_cidr 10.0.0.0/8 overlaps'),
     ({'autoscaler_profile': {'scan_interval': 'often'}}, "autoscaler_profile scan-interval is 'often'; AKS expects a duration such as 10m"),
     ({'autoscaler_profile': {'scale-down-delay-after-add': '10'}}, 'scale-down-delay-after-add'),
+    ({'autoscaler_profile': {'scale_down_delay_after_failure': '30s'}}, "scale-down-delay-after-failure is '30s'; AKS expects whole minutes"),
     ({'autoscaler_profile': {'max_empty_bulk_delete': 'ten'}}, 'max-empty-bulk-delete'),
     ({'autoscaler_profile': {'max_total_unready_percentage': 101}}, 'a whole number from 0 to 100'),
     ({'autoscaler_profile': {'scale_down_utilization_threshold': '1.5'}}, 'a number from 0 to 1'),

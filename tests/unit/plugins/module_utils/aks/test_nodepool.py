@@ -38,7 +38,7 @@ GPU_POOL = {'name': 'gpunp', 'vm_size': 'Standard_NC24ads_A100_v4', 'enable_auto
     ({'labels': {'kubernetes.azure.com/mode': 'user'}}, "labels key 'kubernetes.azure.com/mode' uses a prefix reserved by AKS"),
     ({'labels': {'kubernetes.io/role': 'gpu'}}, "labels key 'kubernetes.io/role' uses a prefix reserved"),
     ({'labels': {'topology.kubernetes.io/zone': 'x'}}, 'uses a prefix reserved'),
-    ({'labels': {'node-role.kubernetes.io/gpu': ''}}, 'uses a prefix reserved'),
+    ({'labels': {'node-restriction.kubernetes.io/gpu': 'x'}}, 'uses a prefix reserved'),
     ({'labels': {'foo.k8s.io/x': 'y'}}, 'uses a prefix reserved'),
     ({'taints': ['gpu=a:NoSchedule', 'gpu=b:NoSchedule']}, "taints entries 'gpu=a:NoSchedule' and 'gpu=b:NoSchedule' have the same key and effect"),
 ])
@@ -59,7 +59,8 @@ def test_good_pools_pass():
                            labels={'node-type': 'ai', 'accelerator': 'nvidia-gpu'})) == []
     # the same key with another effect is a different taint; kubelet's own label domains are not reserved
     assert check_pool(dict(GPU_POOL, taints=['gpu=a:NoSchedule', 'gpu=a:NoExecute'],
-                           labels={'node.kubernetes.io/exclude-from-external-load-balancers': 'true', 'example.com/kubernetes.io': 'x'})) == []
+                           labels={'node.kubernetes.io/exclude-from-external-load-balancers': 'true', 'example.com/kubernetes.io': 'x',
+                                   'node-role.kubernetes.io/gpu': '', 'kubernetes.io/os': 'linux'})) == []
 
 
 @pytest.mark.parametrize('params, message', [
