@@ -41,7 +41,8 @@ SYSTEM = {'name': 'system', 'vm_size': 'Standard_D2s_v3', 'enable_auto_scaling':
     ({'autoscaler_profile': {'scale_down_utilization_threshold': '1.5'}}, 'a number from 0 to 1'),
     ({'autoscaler_profile': {'expander': 'cheapest'}}, 'expects one of least-waste, most-pods, priority, random'),
     ({'autoscaler_profile': {'balance_similar_node_groups': 'yes'}}, 'true or false'),
-    ({'autoscaler_profile': {'scan_intervall': '10s'}}, "autoscaler_profile key 'scan-intervall' is not a cluster autoscaler setting (did you mean 'scan-interval'?)"),
+    ({'autoscaler_profile': {'scan_intervall': '10s'}},
+     "autoscaler_profile key 'scan-intervall' is not a cluster autoscaler setting (did you mean 'scan-interval'?)"),
     ({'entra': {'admin_group_object_ids': ['platform-admins']}}, "entra.admin_group_object_ids entry 'platform-admins' is not a GUID"),
     ({'entra': {'tenant_id': 'contoso.onmicrosoft.com'}}, 'entra.tenant_id'),
 ])
