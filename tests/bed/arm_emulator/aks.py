@@ -728,7 +728,7 @@ class AksService:
             lbp = net.setdefault("loadBalancerProfile", {})
             if not lbp.get("outboundIPs") and not lbp.get("outboundIPPrefixes"):
                 lbp.setdefault("managedOutboundIPs", {"count": 1})
-            lbp.setdefault("backendPoolType", "nodeIPConfiguration")
+            lbp.setdefault("backendPoolType", "NodeIPConfiguration")  # the description's spelling
 
     def _cluster_done(self, ctx: OperationContext) -> None:
         if ctx.kind == "delete":
