@@ -194,8 +194,8 @@ def prompt_item_problems(index, item):
             problems.append('%s has an unknown key %r%s; valid keys: %s' % (where, key, _nearest(key, list(PROMPT_KEYS)),
                                                                             ', '.join(PROMPT_KEYS)))
         elif value is not None and (not isinstance(value, PROMPT_KEYS[key]) or isinstance(value, bool)):
-            problems.append('%s %s must be of type %s, got %s %r' % (where, key, ' or '.join(t.__name__ for t in PROMPT_KEYS[key]),
-                                                               type(value).__name__, value))
+            wanted = ' or '.join(t.__name__ for t in PROMPT_KEYS[key])
+            problems.append('%s %s must be of type %s, got %s %r' % (where, key, wanted, type(value).__name__, value))
     if isinstance(item.get('expect'), str):
         try:
             re.compile(item['expect'])

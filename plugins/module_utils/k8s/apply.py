@@ -11,7 +11,8 @@ With a Validator, every object is validated on the client before the first reque
 from __future__ import annotations
 
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.client import (
-    ApiException, K8sError, api_error_message, apply_patch_body, k8s_call, read_object, served)
+    CONNECTION_ERRORS, ApiException, K8sError, api_error_message, apply_patch_body, connection_error_message, k8s_call, read_object,
+    served)
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.objects import apply_order, comparable, describe, ident, redact
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.wait import is_ready, poll
 from ansible_collections.aiplatform.aks.plugins.module_utils.version import COLLECTION_NAME
@@ -92,6 +93,8 @@ class Applier:
             if exc.status == 409:
                 hint = ' Another field manager owns these fields; set force_conflicts to take them over.'
             raise K8sError('cannot apply %s: %s.%s' % (describe(obj), api_error_message(exc), hint))
+        except CONNECTION_ERRORS as exc:
+            raise K8sError('cannot apply %s: %s' % (describe(obj), connection_error_message(exc)))
 
     def plan(self, obj):
         """(resource, namespace, live object or None, the server's dry-run result): what applying `obj` would do."""

@@ -15,6 +15,7 @@ from ansible.module_utils.basic import env_fallback
 from ansible_collections.aiplatform.aks.plugins.module_utils.version import USER_AGENT
 
 try:
+    import urllib3
     import kubernetes
     from kubernetes.client.exceptions import ApiException
     from kubernetes.dynamic import DynamicClient
@@ -36,6 +37,8 @@ except ImportError:
 
 # k8s_call's default: "not found" is an error like any other
 _RAISE = object()
+# a connection that fails or drops (after the client library's own retries)
+CONNECTION_ERRORS = (urllib3.exceptions.HTTPError, OSError) if HAS_KUBERNETES else (OSError,)
 
 K8S_AUTH_ARG_SPEC = dict(
     kubeconfig=dict(type='path', fallback=(env_fallback, ['K8S_AUTH_KUBECONFIG'])),
@@ -161,6 +164,8 @@ def served(client, api_version, kind):
         return client.resources.get(api_version=api_version, kind=kind)
     except ResourceNotFoundError:
         return None
+    except CONNECTION_ERRORS as exc:
+        raise K8sError('cannot discover %s %s: %s' % (api_version, kind, connection_error_message(exc)))
 
 
 def k8s_call(action, call, *args, **kwargs):
@@ -176,6 +181,12 @@ def k8s_call(action, call, *args, **kwargs):
         if not_found is not _RAISE and exc.status == 404:
             return not_found
         raise K8sError('cannot %s: %s' % (action, api_error_message(exc)))
+    except CONNECTION_ERRORS as exc:
+        raise K8sError('cannot %s: %s' % (action, connection_error_message(exc)))
+
+
+def connection_error_message(exc):
+    return 'the connection to the Kubernetes API server failed (%s: %s)' % (type(exc).__name__, exc)
 
 
 def read_object(client, resource, name, namespace=None):

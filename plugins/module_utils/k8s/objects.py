@@ -148,8 +148,10 @@ def redact(obj):
 
 
 def _holds_secret(doc):
-    return isinstance(doc, dict) and (doc.get('kind') == 'Secret' or any(_holds_secret(i) for i in doc.get('items') or []
-                                                                          if isinstance(doc.get('items'), list)))
+    if not isinstance(doc, dict):
+        return False
+    items = doc.get('items') if isinstance(doc.get('items'), list) else []
+    return doc.get('kind') == 'Secret' or any(_holds_secret(item) for item in items)
 
 
 def _redact_doc(doc):
@@ -176,4 +178,3 @@ def redact_definitions(value):
         if any(_holds_secret(doc) for doc in docs):
             return yaml.safe_dump_all([_redact_doc(doc) for doc in docs], sort_keys=False, allow_unicode=True)
     return value
-

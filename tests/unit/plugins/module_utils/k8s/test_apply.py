@@ -204,3 +204,19 @@ def test_report_redacts_secrets_and_lists_diffs_of_changes_only():
     assert diffs[0]['after']['data'] == {'token': REDACTED} and 'resourceVersion' not in diffs[0]['after']['metadata']
     assert 'c2VjcmV0' not in repr((objects, diffs))
     assert report(records)[2] is None, 'no diff is built unless Ansible asks for one'
+
+
+def test_a_dropped_connection_is_a_failure_naming_the_object_not_a_crash():
+    import urllib3
+
+    cluster = FakeCluster()
+
+    def dropped(*args, **kwargs):
+        raise urllib3.exceptions.MaxRetryError(None, '/api/v1/namespaces/ai/configmaps/settings',
+                                               urllib3.exceptions.ProtocolError('Connection aborted.'))
+    cluster.server_side_apply = dropped
+    with pytest.raises(K8sError, match='cannot apply ConfigMap ai/settings: the connection to the Kubernetes API server failed'):
+        Applier(cluster).apply([config_map('settings', {'a': '1'})])
+    cluster.get = dropped
+    with pytest.raises(K8sError, match='cannot read ConfigMap settings: the connection to the Kubernetes API server failed'):
+        Applier(cluster).apply([config_map('settings', {'a': '1'})])
