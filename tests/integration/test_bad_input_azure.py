@@ -240,3 +240,14 @@ def test_unquoted_kubernetes_version_is_caught_by_the_role(bed, settled):
     """YAML reads an unquoted 1.40 as the number 1.4; the role says to quote it before any task writes."""
     role_refused_before_writing(bed, 'aks_platform.yml', {'aks_cluster_kubernetes_version': 1.40, 'aks_cluster_resource_group': RG},
                                 ('aks_cluster_kubernetes_version', 'Quote it'))
+
+
+@pytest.mark.parametrize('pools, names', [
+    pytest.param([{'name': 'gpunp', 'vm_size': 'Standard_D4s_v5', 'max_cout': 3}],
+                 ("nodepools_list[0] (gpunp): unknown key 'max_cout'", "did you mean 'max_count'?"), id='typo-key'),
+    pytest.param([{'vm_size': 'Standard_D4s_v5', 'count': 1}], ('nodepools_list[0]: name is required',), id='no-name'),
+])
+def test_nodepools_items_are_checked_by_the_role(bed, settled, pools, names):
+    """A misspelt key was dropped silently, a pool without a name failed in templating: both refused, nothing written."""
+    role_refused_before_writing(bed, 'nodepools_with_credential_options.yml', {'nodepools_list': pools, 'nodepools_cluster': 'aks-' + RUN},
+                                names)
