@@ -42,13 +42,13 @@ def assignment(case_id, names, **args):
 
 
 def cluster(case_id, names, **args):
-    return BadInput(case_id, 'aks_cluster', dict({'name': 'aks-' + RUN, 'resource_group': RG, 'location': 'westeurope',
-                                                   'system_pool': SYSTEM}, **args), names)
+    base = {'name': 'aks-' + RUN, 'resource_group': RG, 'location': 'westeurope', 'system_pool': SYSTEM}
+    return BadInput(case_id, 'aks_cluster', dict(base, **args), names)
 
 
 def pool(case_id, names, **args):
-    return BadInput(case_id, 'aks_nodepool', dict({'name': 'np' + RUN[:4], 'cluster': 'aks-' + RUN, 'resource_group': RG,
-                                                    'vm_size': 'Standard_D4s_v5', 'count': 1}, **args), names)
+    base = {'name': 'np' + RUN[:4], 'cluster': 'aks-' + RUN, 'resource_group': RG, 'vm_size': 'Standard_D4s_v5', 'count': 1}
+    return BadInput(case_id, 'aks_nodepool', dict(base, **args), names)
 
 
 def credentials(case_id, names, **args):
