@@ -122,18 +122,6 @@ from ansible_collections.aiplatform.aks.plugins.module_utils.kaito.controller im
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.wait import wait_spec
 
 
-def input_problems(params):
-    """Sentences about options no read could use."""
-    problems = ['crds item %r is not a CRD name (<plural>.<group>, for example workspaces.kaito.sh)' % name
-                for name in params['crds'] if '.' not in name.strip('.') or ' ' in name or '/' in name]
-    if params['api_version'].count('/') != 1 or not all(params['api_version'].split('/')):
-        problems.append('api_version %r must look like group/version, for example kaito.sh/v1beta1' % params['api_version'])
-    for option in ('namespace', 'deployment'):
-        if not params[option]:
-            problems.append('%s must not be empty' % option)
-    return problems
-
-
 def main():
     spec = wait_spec(sleep=2.0)
     spec.update(
@@ -145,7 +133,6 @@ def main():
     )
     module = K8sModule(argument_spec=spec)
     p = module.params
-    module.fail_on_input(input_problems(p))
     try:
         if p['wait']:
             state = wait_until_ready(module.client, p['namespace'], p['deployment'], p['crds'], p['api_version'], p['wait_timeout'], p['wait_sleep'])
