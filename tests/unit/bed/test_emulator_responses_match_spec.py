@@ -73,7 +73,7 @@ class ResponseWalker:
                 where = join_path(path, key)
                 if key in shape.properties:
                     prop, prop_file = shape.properties[key]
-                    resolved, _ = self.v._deref(prop, prop_file)
+                    resolved = self.v._deref(prop, prop_file)[0]
                     if resolved.get("x-ms-secret") or prop.get("x-ms-secret"):
                         self.problems.append(f"{where}: x-ms-secret property returned")
                     self._walk(prop, prop_file, member, where, read_only)
@@ -119,7 +119,7 @@ def arm(emu):
         return r.json() if r.content else None
 
     def settle(path, api, done=("Succeeded",)):
-        for _ in range(200):
+        for dummy in range(200):
             doc = call("GET", path, api)
             if (doc.get("properties") or {}).get("provisioningState", "Succeeded") in done:
                 return doc
