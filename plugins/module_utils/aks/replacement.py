@@ -45,10 +45,20 @@ def drain_timeout(module):
     return module.params['drain']['timeout'] if module.params['drain'] else 1800
 
 
+def pool_nodes(name):
+    """Label selector of the Nodes of the pool called `name`."""
+    return 'kubernetes.azure.com/agentpool=%s' % name
+
+
+def wait_for_nodes(module, client, name, pool):
+    """Wait until the Nodes of the pool called `name` (its wire form `pool`) are Ready."""
+    wait_nodes_ready(client, pool_nodes(name), (pool.get('properties') or {}).get('count') or 0, drain_timeout(module))
+
+
 def drain_and_delete(module, old_pool, client=None):
     """Cordon and drain the old pool's nodes, then delete the pool."""
     client = client or kubernetes_client(module)
-    drained = cordon_and_drain(client, 'kubernetes.azure.com/agentpool=%s' % old_pool.name, drain_timeout(module))
+    drained = cordon_and_drain(client, pool_nodes(old_pool.name), drain_timeout(module))
     old_pool.remove()
     return drained
 
@@ -70,8 +80,7 @@ def finish_replacement(module, pool, current, desired):
     if not module.check_mode:
         client = kubernetes_client(module)
         if swapped:
-            wait_nodes_ready(client, 'kubernetes.azure.com/agentpool=%s' % pool.name, (current.get('properties') or {}).get('count') or 0,
-                             drain_timeout(module))
+            wait_for_nodes(module, client, pool.name, current)
         plan['drained'] = drain_and_delete(module, other, client)
     return pool, current, plan
 
@@ -95,7 +104,6 @@ def blue_green(module, pool, current, desired):
     if not pool.wait:
         return result  # the new pool is being created: a later run (with wait) finishes the replacement
     client = kubernetes_client(module)
-    wait_nodes_ready(client, 'kubernetes.azure.com/agentpool=%s' % new_name, (created.get('properties') or {}).get('count') or 0,
-                     drain_timeout(module))
+    wait_for_nodes(module, client, new_name, created)
     plan['drained'] = drain_and_delete(module, pool, client)
     return result
