@@ -6,34 +6,13 @@ from ansible_collections.aiplatform.aks.plugins.module_utils.aks import common
 from ansible_collections.aiplatform.aks.plugins.module_utils.aks.common import AksResource, is_gpu_size, supports_mig, vm_family
 from ansible_collections.aiplatform.aks.plugins.module_utils.azure.errors import AzureOperationError
 
+from ..azure.fakes import FakePoller
+
 
 def test_vm_size_families():
     assert vm_family('Standard_NC24ads_A100_v4') == ('NC', 24, 'ads', ['A100', 'v4'])
     assert is_gpu_size('Standard_ND96isr_H100_v5') and not is_gpu_size('Standard_D16s_v5')
     assert supports_mig('Standard_NC24ads_A100_v4') and not supports_mig('Standard_NV36ads_A10_v5')
-
-
-class StartedOperation:
-    """An LRO poller whose operation is under way: its polling method holds the service's first answer."""
-
-    def __init__(self, first_answer):
-        self.first_answer = first_answer
-        self.waited = False
-
-    def polling_method(self):
-        return self
-
-    def resource(self):
-        return self.first_answer
-
-    def wait(self, timeout=None):
-        self.waited = True
-
-    def done(self):
-        return True
-
-    def result(self):
-        return 'finished'
 
 
 class Pool(AksResource):
@@ -57,10 +36,10 @@ def no_sleep(monkeypatch):
 
 
 def test_without_wait_the_operation_is_started_and_the_first_answer_returned():
-    operation = StartedOperation(state('Updating'))
+    operation = FakePoller('finished', first_answer=state('Updating'))
     assert Pool([], wait=False).run('write node pool gpunp', lambda: operation) == state('Updating')
     assert not operation.waited
-    waited = StartedOperation(state('Updating'))
+    waited = FakePoller('finished', first_answer=state('Updating'))
     assert Pool([]).run('write node pool gpunp', lambda: waited) == 'finished' and waited.waited
 
 

@@ -15,31 +15,11 @@ from ansible_collections.aiplatform.aks.plugins.module_utils.aks.nodepool import
 from ansible_collections.aiplatform.aks.plugins.module_utils.azure.errors import AzureOperationError
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s import drain
 
-from ..azure.fakes import Doc
+from ..azure.fakes import Doc, FakePoller
 from ..k8s.fakes import FakeCluster
 
 A100 = 'Standard_NC24ads_A100_v4'
 H100 = 'Standard_NC40ads_H100_v5'
-
-
-class DonePoller:
-    def __init__(self, result=None):
-        self._result = result
-
-    def polling_method(self):
-        return self
-
-    def resource(self):
-        return self._result
-
-    def wait(self, timeout=None):
-        pass
-
-    def done(self):
-        return True
-
-    def result(self):
-        return self._result
 
 
 class FakeAgentPools:
@@ -78,7 +58,7 @@ class FakeAgentPools:
         if (match_condition == MatchConditions.IfMissing and existing or
                 match_condition == MatchConditions.IfNotModified and (existing or {}).get('properties', {}).get('eTag') != etag):
             raise HttpResponseError(message='PreconditionFailed')
-        return DonePoller(Doc(self._store(name, dict(model.as_dict()['properties'], provisioningState='Succeeded'))))
+        return FakePoller(Doc(self._store(name, dict(model.as_dict()['properties'], provisioningState='Succeeded'))))
 
     def begin_delete(self, resource_group, cluster, name):
         self.calls.append(('delete', name))
@@ -86,7 +66,7 @@ class FakeAgentPools:
         for key in [k for k, o in self.kube.objects.items()
                     if k[1] == 'Node' and o['metadata']['labels']['kubernetes.azure.com/agentpool'] == name]:
             del self.kube.objects[key]
-        return DonePoller()
+        return FakePoller()
 
 
 class Failed(Exception):
