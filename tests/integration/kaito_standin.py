@@ -103,22 +103,31 @@ class StandIn:
         self.first_seen = {}  # (uid, generation) -> monotonic time
 
     def step(self):
+        """One round over every workspace; like a controller's per-object reconcile, one that fails (a conflict with the
+        module's write, a workspace the admission webhook now refuses) does not hold up the others."""
+        from kubernetes.client.exceptions import ApiException
         for ws in self.api.get().to_dict().get('items') or []:
-            meta = ws['metadata']
-            finalizers = meta.get('finalizers') or []
-            if meta.get('deletionTimestamp'):
-                if FINALIZER in finalizers:
-                    set_finalizer(self.client, meta['namespace'], meta['name'], present=False)
+            try:
+                self.reconcile(ws)
+            except ApiException:
                 continue
-            if FINALIZER not in finalizers:
-                set_finalizer(self.client, meta['namespace'], meta['name'])
-                continue
-            if is_current(ws):
-                continue
-            key = (meta['uid'], meta['generation'])
-            seen = self.first_seen.setdefault(key, time.monotonic())
-            if time.monotonic() - seen >= self.ready_after:
-                mark_ready(self.client, meta['namespace'], meta['name'], meta['generation'])
+
+    def reconcile(self, ws):
+        meta = ws['metadata']
+        finalizers = meta.get('finalizers') or []
+        if meta.get('deletionTimestamp'):
+            if FINALIZER in finalizers:
+                set_finalizer(self.client, meta['namespace'], meta['name'], present=False)
+            return
+        if FINALIZER not in finalizers:
+            set_finalizer(self.client, meta['namespace'], meta['name'])
+            return
+        if is_current(ws):
+            return
+        key = (meta['uid'], meta['generation'])
+        seen = self.first_seen.setdefault(key, time.monotonic())
+        if time.monotonic() - seen >= self.ready_after:
+            mark_ready(self.client, meta['namespace'], meta['name'], meta['generation'])
 
     @contextlib.contextmanager
     def running(self, interval=0.2):
