@@ -4,7 +4,6 @@ naming the option, without a traceback, before anything is written to ARM (the e
 Kubernetes (the apiserver's audit log). Module calls in process; every check here runs before the module reads
 anything, so no cluster is needed. One real playbook run for the aks_cluster role's unquoted-version check."""
 
-import time
 import uuid
 
 import pytest
@@ -215,28 +214,14 @@ CLUSTER_INFO = cases(
 )
 
 
-@pytest.fixture(scope='module')
-def settled(bed):
-    """The apiserver done with writes of its own start-up or of earlier tests, which its audit log would otherwise
-    count as writes of the first case."""
-    deadline = time.monotonic() + 30
-    mark = bed.apiserver.audit_mark()
-    while time.monotonic() < deadline:
-        time.sleep(1)
-        if not bed.apiserver.writes(mark):
-            return bed
-        mark = bed.apiserver.audit_mark()
-    raise AssertionError('the apiserver kept writing for 30 s')
-
-
 @pytest.mark.parametrize('case', RESOURCE_GROUP + MANAGED_IDENTITY + FEDERATED_CREDENTIAL + ROLE_ASSIGNMENT + CLUSTER + NODEPOOL +
                          CREDENTIALS + CLUSTER_INFO)
-def test_refused_before_writing(bed, settled, case):
+def test_refused_before_writing(bed, case):
     case.args = {k: v for k, v in case.args.items() if v is not None}
     refused_before_writing(bed, case)
 
 
-def test_unquoted_kubernetes_version_is_caught_by_the_role(bed, settled):
+def test_unquoted_kubernetes_version_is_caught_by_the_role(bed):
     """YAML reads an unquoted 1.40 as the number 1.4; the role says to quote it before any task writes."""
     role_refused_before_writing(bed, 'aks_platform.yml', {'aks_cluster_kubernetes_version': 1.40, 'aks_cluster_resource_group': RG},
                                 ('aks_cluster_kubernetes_version', 'Quote it'))
@@ -247,7 +232,7 @@ def test_unquoted_kubernetes_version_is_caught_by_the_role(bed, settled):
                  ("nodepools_list[0] (gpunp): unknown key 'max_cout'", "did you mean 'max_count'?"), id='typo-key'),
     pytest.param([{'vm_size': 'Standard_D4s_v5', 'count': 1}], ('nodepools_list[0]: name is required',), id='no-name'),
 ])
-def test_nodepools_items_are_checked_by_the_role(bed, settled, pools, names):
+def test_nodepools_items_are_checked_by_the_role(bed, pools, names):
     """A misspelt key was dropped silently, a pool without a name failed in templating: both refused, nothing written."""
     role_refused_before_writing(bed, 'nodepools_with_credential_options.yml', {'nodepools_list': pools, 'nodepools_cluster': 'aks-' + RUN},
                                 names)

@@ -2,7 +2,6 @@
 message naming the option or field, without a traceback, and nothing is written to the test apiserver (its audit log)
 or to ARM. Module calls in process, and one real playbook run where k8s_apply's action plugin renders a template."""
 
-import time
 import uuid
 
 import pytest
@@ -163,27 +162,13 @@ INFERENCE_PROBE = cases(
 )
 
 
-@pytest.fixture(scope='module')
-def settled(bed):
-    """The apiserver done with its own start-up writes (the default namespace, the kubernetes Service), which its audit
-    log would otherwise count as writes of the first case."""
-    deadline = time.monotonic() + 30
-    mark = bed.apiserver.audit_mark()
-    while time.monotonic() < deadline:
-        time.sleep(1)
-        if not bed.apiserver.writes(mark):
-            return bed
-        mark = bed.apiserver.audit_mark()
-    raise AssertionError('the apiserver kept writing for 30 s')
-
-
 @pytest.mark.parametrize('case', K8S_APPLY + K8S_INFO + KAITO_INFO + INFERENCE_PROBE)
-def test_refused_before_writing(bed, settled, case):
+def test_refused_before_writing(bed, case):
     case.args = {k: v for k, v in case.args.items() if v is not None}
     refused_before_writing(bed, case)
 
 
-def test_a_template_whose_later_object_the_server_refuses_writes_nothing(bed, settled):
+def test_a_template_whose_later_object_the_server_refuses_writes_nothing(bed):
     """Through the action plugin: the rendered set is dry-run whole before the first write."""
     names = ['ok-%s' % RUN, 'Bad_Name']
     role_refused_before_writing(bed, 'k8s_apply.yml', {
