@@ -337,12 +337,40 @@ class AdmissionStandIn:
         else:
             body['metadata']['resourceVersion'] = live['metadata']['resourceVersion']
             api.replace(body=body)
+        self._settle(called=True)
 
     def unregister(self):
         from kubernetes.dynamic.exceptions import NotFoundError
         api = self.client.resources.get(api_version='admissionregistration.k8s.io/v1', kind='ValidatingWebhookConfiguration')
         with contextlib.suppress(NotFoundError):
             api.delete(name=WEBHOOK_CONFIGURATION)
+        self._settle(called=False)
+
+    def _settle(self, called, timeout=10.0):
+        """The apiserver takes up a webhook configuration change a moment after it is stored: dry-run Workspace creates
+        until the stand-in is (or is no longer) called, so the test that follows sees the change. The probes' reviews
+        are not kept. Without the Workspace CRD there is nothing to wait for."""
+        from kubernetes.client.exceptions import ApiException
+        from kubernetes.dynamic.exceptions import ResourceNotFoundError
+        try:
+            api = workspaces(self.client)
+        except ResourceNotFoundError:
+            return
+        probe = {'apiVersion': 'kaito.sh/v1beta1', 'kind': 'Workspace', 'metadata': {'name': 'admission-settle-probe', 'namespace': 'default'},
+                 'resource': {'instanceType': 'Standard_NC24ads_A100_v4', 'labelSelector': {'matchLabels': {'apps': 'probe'}}},
+                 'inference': {'preset': {'name': 'phi-4-mini-instruct'}}}
+        deadline = time.monotonic() + timeout
+        while True:
+            before = len(self.reviews)
+            with contextlib.suppress(ApiException):
+                api.create(body=probe, namespace='default', dry_run='All')
+            seen = len(self.reviews) > before
+            del self.reviews[before:]
+            if seen == called:
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError('the apiserver did not %s the KAITO admission stand-in within %ss' % ('call' if called else 'stop calling', timeout))
+            time.sleep(0.1)
 
     def stop(self):
         self.unregister()

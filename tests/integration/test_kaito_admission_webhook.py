@@ -57,7 +57,7 @@ def test_the_controller_stand_in_readies_workspaces_beside_one_the_webhook_refus
     kaito_admission.register()
     api.create(body=gpu_workspace(ns, 'Standard_NC24ads_A100_v4'), namespace=ns)
     controller = kaito.StandIn(k8s_client, ready_after=0)
-    for _ in range(3):
+    for _round in range(3):  # finalizer, then Ready
         controller.step()
     assert kaito.is_current(api.get(name='phi-4-mini', namespace=ns).to_dict())
     refused = [r[2] for r in kaito_admission.reviews if r[:2] == ('UPDATE', ns + '/a-byo-workspace')]
