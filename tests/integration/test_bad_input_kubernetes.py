@@ -123,6 +123,7 @@ K8S_INFO = cases(
 KAITO_INFO = cases(
     kaito_info('wait-timeout-negative', ('wait_timeout', '-1'), wait=True, wait_timeout=-1),
     kaito_info('wait-sleep-negative', ('wait_sleep',), wait=True, wait_sleep=-2),
+    kaito_info('absent-timeout-negative', ('absent_timeout must not be negative', '-5'), wait=True, absent_timeout=-5),
     kaito_info('crds-item-not-a-crd-name', ('crds item', "'workspaces'"), crds=['workspaces']),
     kaito_info('api-version-without-version', ('api_version', 'kaito.sh'), api_version='kaito.sh'),
     kaito_info('namespace-empty', ('namespace must not be empty',), namespace=''),
