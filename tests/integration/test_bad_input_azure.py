@@ -88,10 +88,16 @@ MANAGED_IDENTITY = cases(
     identity('negative-timeout', 'timeout', timeout=-30),
     identity('timeout-not-a-number', 'timeout', timeout='soon'),
     identity('name-missing', 'name', name=None),
+    identity('name-with-space', ('name', 'not a valid managed identity name'), name='my identity'),
+    identity('name-starts-with-hyphen', ('name', 'starting with a letter or digit'), name='-id'),
+    identity('name-two-characters', ('name', '3 to 128'), name='id'),
+    identity('name-129-characters', ('name', '3 to 128'), name='i' * 129),
+    identity('name-with-dot', ('name', 'not a valid managed identity name'), name='id.one'),
 )
 FEDERATED_CREDENTIAL = cases(
     federated('name-too-short', ('name', 'not a valid federated credential name'), name='ab'),
     federated('name-with-dot', ('name', 'not a valid federated credential name'), name='fc.one'),
+    federated('identity-with-slash', ('identity', 'not a valid managed identity name'), identity='id/other'),
     federated('audiences-empty', 'audiences must not be empty', audiences=[]),
     federated('resource-group-ends-with-period', ('resource_group', 'period'), resource_group='rg-x.'),
     federated('negative-timeout', 'timeout', timeout=-1),
