@@ -1,6 +1,6 @@
-"""Any Unicode string, emoji included, round-trips through every module that writes to Kubernetes (k8s_apply, and
-kaito_workspace through the same apply code), against the real test apiserver, whose audit log names the tool (the
-collection's user agent)."""
+"""Any Unicode string, emoji included, round-trips through every Kubernetes module: written by k8s_apply and
+kaito_workspace (the same apply code) to the real test apiserver, whose audit log names the tool (the collection's user
+agent), read back by k8s_info, and sent to a model and read from its answer by inference_probe (stub model server)."""
 
 import base64
 import uuid
@@ -11,6 +11,7 @@ import yaml
 
 from ansible_collections.aiplatform.aks.plugins.module_utils.version import USER_AGENT
 from tests.integration import kaito_standin as kaito
+from tests.integration.inference_stub import InferenceStub
 from tests.integration.module_call import call_module
 
 pytestmark = pytest.mark.integration
@@ -48,6 +49,9 @@ def test_k8s_apply_round_trips_any_unicode_and_a_second_run_changes_nothing(k8s_
     again = call_module('k8s_apply', args, env=k8s_env)
     assert not again.get('failed'), again.get('msg')
     assert again['changed'] is False, 'what was stored is what was asked for: %r' % again['objects']
+    read = call_module('k8s_info', {'kind': 'ConfigMap', 'namespace': ns, 'name': 'greeting'}, env=k8s_env)
+    assert not read.get('failed'), read.get('msg')
+    assert [(r['data'], r['metadata']['annotations']) for r in read['resources']] == [({'text': TEXT}, {'note': TEXT})]
 
 
 def test_kaito_workspace_round_trips_any_unicode_in_its_workspace_and_inference_config(k8s_env, k8s_client, ns):
@@ -65,3 +69,14 @@ def test_kaito_workspace_round_trips_any_unicode_in_its_workspace_and_inference_
     again = call_module('kaito_workspace', ws, env=k8s_env)
     assert not again.get('failed'), again.get('msg')
     assert again['changed'] is False
+
+
+@pytest.mark.parametrize('api', ['openai', 'chat'])
+def test_inference_probe_sends_and_reads_any_unicode(api):
+    """The stub model server echoes a prompt it does not know ("You asked: <prompt>"), so the answer holds the text."""
+    with InferenceStub() as stub:
+        result = call_module('inference_probe', {'url': stub.url, 'api': api, 'prompts': [{'prompt': TEXT, 'expect': '\U0001F680'}]})
+    assert not result.get('failed'), result.get('msg')
+    assert [r['answer'] for r in result['results']] == ['You asked: %s' % TEXT.strip()]
+    sent = [r['body'].get('prompt') or r['body']['messages'][0]['content'] for r in stub.requests if r['method'] == 'POST']
+    assert sent == [TEXT]
