@@ -51,7 +51,8 @@ def test_model_workspace_input_is_refused_before_writing(bed, crds, kaito_admiss
 def test_a_model_kaito_refuses_in_a_new_namespace_leaves_nothing_behind(bed, crds, kaito_admission):
     """The CPU example would be admitted, the GPU example without an instance type is not (node auto-provisioning on, as
     on AKS): the namespace does not exist yet, and neither it nor the CPU example's workspace is written."""
-    gpu_without_instance_type = "{{ model_workspace_phi4_mini_gpu | combine({'namespace': test_namespace, 'resource': {'instance_type': ''}}, recursive=true) }}"
+    gpu_without_instance_type = ("{{ model_workspace_phi4_mini_gpu | combine({'namespace': test_namespace, "
+                                 "'resource': {'instance_type': ''}}, recursive=true) }}")
     models(bed, {'model_workspace_models': [BLOOMZ, gpu_without_instance_type]},
            ('phi-4-mini', 'kaito-admission-standin.kaito.sh', 'instanceType is required when node auto-provisioning is enabled'))
 

@@ -202,8 +202,9 @@ def test_check_mode_in_a_namespace_not_made_yet_asks_kaito_in_default(bed, k8s_c
     refused = call_module('kaito_workspace', without_type, env=bed.env(), check=True)
     assert refused.get('failed') and 'phi-check' in refused['msg'] and 'instanceType is required' in refused['msg'], refused.get('msg')
 
-    kaito.workspaces(k8s_client).create(body=dict(body('phi-check', resource={'instanceType': A100, 'labelSelector': {'matchLabels': {'apps': 'llm-gpu'}}}), metadata={'name': 'phi-check', 'namespace': 'default'}),
-                                        namespace='default')
+    namesake_body = body('phi-check', resource={'instanceType': A100, 'labelSelector': {'matchLabels': {'apps': 'llm-gpu'}}})
+    namesake_body['metadata'] = {'name': 'phi-check', 'namespace': 'default'}
+    kaito.workspaces(k8s_client).create(body=namesake_body, namespace='default')
     try:
         watch = WriteWatch(bed)
         namesake = call_module('kaito_workspace', args, env=bed.env(), check=True)  # admitted, then AlreadyExists

@@ -61,8 +61,8 @@ def test_gpu_provisioner_identity_is_created_once_and_then_left_alone(bed, arm, 
 
 def wait_for_kaito(k8s_env, **variables):
     started = time.monotonic()
-    run = run_playbook('kaito_role.yml', dict({'kaito_controller_deployment': 'no-controller-' + uuid.uuid4().hex[:6],
-                                                'kaito_progress_interval': 1}, **variables), env=k8s_env)
+    variables = dict({'kaito_controller_deployment': 'no-controller-' + uuid.uuid4().hex[:6], 'kaito_progress_interval': 1}, **variables)
+    run = run_playbook('kaito_role.yml', variables, env=k8s_env)
     return run, time.monotonic() - started, run.result("Wait until KAITO's CRDs serve kaito.sh/v1beta1 and its controller is rolled out")
 
 

@@ -130,4 +130,3 @@ def test_without_a_probe_url_the_prompts_go_through_the_api_server(k8s_env, k8s_
     assert '5 of 5 prompts to service %s/bloomz-workspace port 80 via the API server' % ns in msg
     assert 'HTTP 503' in msg and 'no endpoints available' in msg
     assert stub.requests == []
-
