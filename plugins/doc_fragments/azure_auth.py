@@ -49,6 +49,8 @@ options:
     description:
       - Seconds to wait for long-running Azure operations before failing. The operation goes on in Azure;
         running the task again resumes waiting.
+      - A negative value is refused. 0 is refused by M(aiplatform.aks.aks_cluster) (it would write and then time out) and
+        by M(aiplatform.aks.aks_nodepool) unless O(aiplatform.aks.aks_nodepool#module:wait=false).
     type: int
     default: 1800
 '''

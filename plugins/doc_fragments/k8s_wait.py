@@ -18,9 +18,11 @@ options:
         (C(observedGeneration)), so a status left from an older generation does not end the wait.
     type: bool
   wait_timeout:
-    description: Seconds to wait before failing, for readiness or, where the module deletes, for the deletion to finish.
+    description:
+      - Seconds to wait before failing, for readiness or, where the module deletes, for the deletion to finish.
+      - 0 checks once; a negative value is refused.
     type: int
   wait_sleep:
-    description: Seconds between two checks while waiting.
+    description: Seconds between two checks while waiting; must be more than 0.
     type: float
 '''

@@ -110,6 +110,9 @@ def main():
     )
     module = AzureModule(argument_spec=spec, required_libs=[AKS_SDK.requirement])
     p = module.params
+    if os.path.isdir(p['path']):
+        module.fail_on_input(['path %s is a directory: give the file to write the kubeconfig to, such as %s'
+                              % (p['path'], os.path.join(p['path'], p['name']))])
     try:
         fetched = fetch_kubeconfig(module.client(AKS_SDK.ContainerServiceClient), p['resource_group'], p['name'], admin=p['admin'])
     except AzureOperationError as exc:

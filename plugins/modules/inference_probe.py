@@ -89,7 +89,10 @@ options:
     type: bool
     default: false
   headers:
-    description: Extra HTTP headers for every request, for example C(Host) for a gateway or a header that selects a variant.
+    description:
+      - Extra HTTP headers for every request, for example C(Host) for a gateway, a header that selects a variant, or an
+        API key.
+      - The task result shows their names but not their values.
     type: dict
   url_token:
     description: Bearer token for O(url).
@@ -217,7 +220,8 @@ import traceback
 from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.aiplatform.aks.plugins.module_utils.inference.probe import (
-    ProbeError, Prober, failure_message, service_proxy_endpoint, summarize, url_endpoint)
+    ProbeError, Prober, failure_message, option_problems, prompt_item_problems, redact_headers, service_proxy_endpoint, summarize,
+    url_endpoint)
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.client import (
     HAS_KUBERNETES, K8S_AUTH_ARG_SPEC, KUBERNETES_IMPORT_ERROR, K8sError, build_configuration)
 from ansible_collections.aiplatform.aks.plugins.module_utils.module import PlatformModule
@@ -271,10 +275,11 @@ def endpoint_for(module):
 
 
 def prompt_items(module):
-    items, problems = [], []
+    items, problems = [], option_problems(module.params)
     for index, item in enumerate(module.params['prompts']):
         if isinstance(item, dict) and item.get('prompt'):
             items.append(item)
+            problems.extend(prompt_item_problems(index + 1, item))
         elif isinstance(item, dict):
             problems.append('prompts item %d has no prompt' % (index + 1))
         elif isinstance(item, str) and item.strip():
@@ -294,6 +299,7 @@ def main():
         required_one_of=[('url', 'service')],
         required_by={'service': 'namespace'},
         supports_check_mode=True,
+        redact_args=redact_headers,
     )
     params = module.params
     items = prompt_items(module)

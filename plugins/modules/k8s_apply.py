@@ -14,6 +14,9 @@ description:
     manager O(field_manager), in one module call.
   - Each object is first applied as a server dry run; the real apply is sent only when the result differs
     from the live object, so a second run writes nothing and reports C(changed=false).
+  - Every object is dry-run before the first write, so an object the server refuses (schema, admission, a field
+    conflict) stops the call before anything is written. Only objects that need a write of the same call (in a
+    namespace it creates, of a kind whose CRD it creates or changes) are dry-run when their turn comes.
   - Namespaces and CustomResourceDefinitions are applied first, and each CRD is waited for until it is
     Established, so a CRD and objects of its kind can be applied in the same call.
   - Check mode uses server-side dry run; C(--diff) shows each object's before and after without status and
@@ -29,6 +32,8 @@ options:
     description:
       - Objects to manage; a list of mappings, one mapping, or a string of one or more YAML documents.
         C(List) kinds are expanded into their items.
+      - The task result's C(invocation) (printed with C(-v) and more) shows them with the values of Secrets
+        (C(data), C(stringData)) masked.
     type: raw
   src:
     description:
@@ -219,13 +224,18 @@ validation:
       sample: must have at most 16 items, has 17
 '''
 
+import re
+
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.apply import Applier, report
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.client import K8sError
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.module import K8sModule
-from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.objects import load_documents
+from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.objects import label_selector_problems, load_documents, redact_definitions
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.validate import VALIDATE_ARG_SPEC, InvalidObjects, validator_for
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.wait import wait_spec
 from ansible_collections.aiplatform.aks.plugins.module_utils.module import STATE_ARG_SPEC, merge_specs
+
+
+DNS_LABEL = re.compile(r'^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$')
 
 
 def collect(module):
@@ -237,8 +247,11 @@ def collect(module):
     items = [] if value is None else value if isinstance(value, list) else [value]
     sources = [('definitions item %d' % (i + 1), item) for i, item in enumerate(items)]
     for path in params['src'] or []:
-        with open(path) as handle:
-            sources.append((path, handle.read()))
+        try:
+            with open(path, encoding='utf-8') as handle:
+                sources.append((path, handle.read()))
+        except (OSError, UnicodeDecodeError) as exc:
+            module.fail_on_input(['cannot read src %s: %s' % (path, getattr(exc, 'strerror', None) or exc)])
     objects = []
     try:
         for origin, value in sources:
@@ -250,6 +263,12 @@ def collect(module):
     if not objects:
         module.fail_on_input(['no objects given (definitions, src or template)'])
     return objects
+
+
+def redact_args(params):
+    """The arguments as the result's invocation shows them: Secret values in definitions masked."""
+    params['definitions'] = redact_definitions(params.get('definitions'))
+    return params
 
 
 def parse_kinds(kinds):
@@ -281,13 +300,21 @@ def main():
             kinds=dict(type='list', elements='str'),
         )),
     )
-    module = K8sModule(argument_spec=spec, required_one_of=[('definitions', 'src', 'template')])
+    module = K8sModule(argument_spec=spec, required_one_of=[('definitions', 'src', 'template')], redact_args=redact_args)
     params = module.params
     objects = collect(module)
     try:
         prune_kinds = parse_kinds((params['prune'] or {}).get('kinds'))
     except ValueError as exc:
-        module.fail_json(msg=str(exc))
+        module.fail_on_input([str(exc)])
+    problems = []
+    if params['prune']:
+        problems.extend(label_selector_problems(params['prune']['label_selector'], 'prune.label_selector'))
+    if params['namespace'] is not None and not DNS_LABEL.match(params['namespace']):
+        problems.append('namespace %r is not a namespace name (lowercase letters, digits and -, at most 63)' % params['namespace'])
+    if not params['field_manager'] or len(params['field_manager']) > 128:
+        problems.append('field_manager must be 1 to 128 characters, got %r' % params['field_manager'])
+    module.fail_on_input(problems)
 
     validator = validator_for(module, module.client) if params['state'] == 'present' else None
     applier = Applier(module.client, check_mode=module.check_mode, namespace=params['namespace'],

@@ -42,6 +42,15 @@ options:
     default: 300
   wait_sleep:
     default: 2.0
+  absent_timeout:
+    description:
+      - With O(wait=true), seconds to go on waiting while nothing of KAITO exists (none of O(crds) and no controller
+        Deployment), after which the module stops waiting. When something exists, O(wait_timeout) applies.
+      - Nothing being there usually means nothing is being installed, so waiting the whole O(wait_timeout) would only
+        delay the failure; give the time an installation takes to create its first object (the AKS add-on, a chart
+        installed by another job).
+      - Default O(wait_timeout). A negative value is refused.
+    type: int
   require_ready:
     description: Fail, listing every problem found, when KAITO is not ready (after waiting with O(wait=true)).
     type: bool
@@ -73,6 +82,10 @@ EXAMPLES = r'''
 RETURN = r'''
 installed:
   description: The CRDs and the controller Deployment exist.
+  returned: always
+  type: bool
+nothing_installed:
+  description: None of the CRDs and no controller Deployment exist.
   returned: always
   type: bool
 ready:
@@ -122,6 +135,20 @@ from ansible_collections.aiplatform.aks.plugins.module_utils.kaito.controller im
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.wait import wait_spec
 
 
+def input_problems(params):
+    """Sentences about options no read could use."""
+    problems = ['crds item %r is not a CRD name (<plural>.<group>, for example workspaces.kaito.sh)' % name
+                for name in params['crds'] if '.' not in name.strip('.') or ' ' in name or '/' in name]
+    if params['api_version'].count('/') != 1 or not all(params['api_version'].split('/')):
+        problems.append('api_version %r must look like group/version, for example kaito.sh/v1beta1' % params['api_version'])
+    if (params['absent_timeout'] or 0) < 0:
+        problems.append('absent_timeout must not be negative, got %s' % params['absent_timeout'])
+    for option in ('namespace', 'deployment'):
+        if not params[option]:
+            problems.append('%s must not be empty' % option)
+    return problems
+
+
 def main():
     spec = wait_spec(sleep=2.0)
     spec.update(
@@ -130,17 +157,22 @@ def main():
         crds=dict(type='list', elements='str', default=['workspaces.kaito.sh']),
         api_version=dict(type='str', default='kaito.sh/v1beta1'),
         require_ready=dict(type='bool', default=False),
+        absent_timeout=dict(type='int'),
     )
     module = K8sModule(argument_spec=spec)
     p = module.params
+    module.fail_on_input(input_problems(p))
     try:
         if p['wait']:
-            state = wait_until_ready(module.client, p['namespace'], p['deployment'], p['crds'], p['api_version'], p['wait_timeout'], p['wait_sleep'])
+            state = wait_until_ready(module.client, p['namespace'], p['deployment'], p['crds'], p['api_version'], p['wait_timeout'], p['wait_sleep'],
+                                     absent_timeout=p['absent_timeout'])
         else:
             state = gather(module.client, p['namespace'], p['deployment'], p['crds'], p['api_version'])
     except K8sError as exc:
         module.fail_json(msg=str(exc))
     if p['require_ready'] and not state['ready']:
+        if state['nothing_installed']:
+            module.fail_json(msg='KAITO is not installed: %s' % '; '.join(state['problems']), changed=False, **state)
         waited = ' after waiting %ss' % p['wait_timeout'] if p['wait'] else ''
         module.fail_json(msg='KAITO is not ready%s: %s' % (waited, '; '.join(state['problems'])), changed=False, **state)
     module.exit_json(changed=False, **state)

@@ -218,7 +218,12 @@ extends_documentation_fragment:
   - aiplatform.aks.attributes
 attributes:
   check_mode:
-    description: Server-side dry run; nothing is written and nothing is waited for. A recreate is reported, not done.
+    description:
+      - Server-side dry run; nothing is written and nothing is waited for. A recreate is reported, not done.
+      - When O(namespace) does not exist yet (a run would create it first), the workspace is dry-run as a create in the
+        namespace C(default), because KAITO's admission rules do not depend on the namespace; where that cannot be tried
+        (no right to create there, no such namespace, a workspace of the same name there) the module warns.
+        Its ConfigMap and PodDisruptionBudget are reported as created.
     support: full
   diff_mode:
     description: Returns the before and after state of the workspace and its ConfigMap and PodDisruptionBudget.
@@ -410,6 +415,8 @@ def main():
     except K8sError as exc:
         module.fail_json(msg=str(exc))
 
+    for warning in reconciler.warnings:
+        module.warn(warning)
     changed, objects, diffs = report(records, module._diff)
     workspace = record['object'] or {}
     result = dict(changed=changed, workspace_action=record['action'], workspace=workspace, objects=objects,

@@ -103,22 +103,31 @@ class StandIn:
         self.first_seen = {}  # (uid, generation) -> monotonic time
 
     def step(self):
+        """One round over every workspace; like a controller's per-object reconcile, one that fails (a conflict with the
+        module's write, a workspace the admission webhook now refuses) does not hold up the others."""
+        from kubernetes.client.exceptions import ApiException
         for ws in self.api.get().to_dict().get('items') or []:
-            meta = ws['metadata']
-            finalizers = meta.get('finalizers') or []
-            if meta.get('deletionTimestamp'):
-                if FINALIZER in finalizers:
-                    set_finalizer(self.client, meta['namespace'], meta['name'], present=False)
+            try:
+                self.reconcile(ws)
+            except ApiException:
                 continue
-            if FINALIZER not in finalizers:
-                set_finalizer(self.client, meta['namespace'], meta['name'])
-                continue
-            if is_current(ws):
-                continue
-            key = (meta['uid'], meta['generation'])
-            seen = self.first_seen.setdefault(key, time.monotonic())
-            if time.monotonic() - seen >= self.ready_after:
-                mark_ready(self.client, meta['namespace'], meta['name'], meta['generation'])
+
+    def reconcile(self, ws):
+        meta = ws['metadata']
+        finalizers = meta.get('finalizers') or []
+        if meta.get('deletionTimestamp'):
+            if FINALIZER in finalizers:
+                set_finalizer(self.client, meta['namespace'], meta['name'], present=False)
+            return
+        if FINALIZER not in finalizers:
+            set_finalizer(self.client, meta['namespace'], meta['name'])
+            return
+        if is_current(ws):
+            return
+        key = (meta['uid'], meta['generation'])
+        seen = self.first_seen.setdefault(key, time.monotonic())
+        if time.monotonic() - seen >= self.ready_after:
+            mark_ready(self.client, meta['namespace'], meta['name'], meta['generation'])
 
     @contextlib.contextmanager
     def running(self, interval=0.2):
@@ -200,6 +209,7 @@ def mark_deployment_ready(client, namespace, name):
 
 WEBHOOK_NAME = 'kaito-admission-standin.kaito.sh'
 WEBHOOK_CONFIGURATION = 'kaito-admission-standin'
+SETTLE_PROBE = 'admission-settle-probe'  # the dry-run Workspace that shows the apiserver calls the stand-in
 
 
 def self_signed_pki(directory):
@@ -241,11 +251,12 @@ def self_signed_pki(directory):
 class AdmissionStandIn:
     """KAITO's Workspace admission webhook on the test bed (a stand-in): see the module's docstring."""
 
-    def __init__(self, client, directory, node_auto_provisioning=True):
+    def __init__(self, client, directory, node_auto_provisioning=True, log=None):
         self.client = client
         self.directory = Path(directory)
         self.node_auto_provisioning = node_auto_provisioning
         self.reviews = []  # (operation, namespace/name, denial text or None)
+        self.log = Path(log) if log else None  # JSON lines of the reviews, for a run in the background
         self.server = None
         self.thread = None
 
@@ -260,6 +271,10 @@ class AdmissionStandIn:
         meta = obj.get('metadata') or {}
         where = '%s/%s' % (meta.get('namespace') or request.get('namespace'), meta.get('name'))
         self.reviews.append((request.get('operation'), where, denial))
+        if self.log and not (meta.get('name') == SETTLE_PROBE and request.get('dryRun')):
+            with self.log.open('a') as out:
+                out.write(json.dumps({'operation': request.get('operation'), 'workspace': where, 'denial': denial,
+                                      'dry_run': bool(request.get('dryRun'))}) + '\n')
         response = {'uid': request.get('uid'), 'allowed': denial is None}
         if denial is not None:
             response['status'] = {'status': 'Failure', 'reason': 'BadRequest', 'code': 400, 'message': denial}
@@ -328,12 +343,40 @@ class AdmissionStandIn:
         else:
             body['metadata']['resourceVersion'] = live['metadata']['resourceVersion']
             api.replace(body=body)
+        self._settle(called=True)
 
     def unregister(self):
         from kubernetes.dynamic.exceptions import NotFoundError
         api = self.client.resources.get(api_version='admissionregistration.k8s.io/v1', kind='ValidatingWebhookConfiguration')
         with contextlib.suppress(NotFoundError):
             api.delete(name=WEBHOOK_CONFIGURATION)
+        self._settle(called=False)
+
+    def _settle(self, called, timeout=10.0):
+        """The apiserver takes up a webhook configuration change a moment after it is stored: dry-run Workspace creates
+        until the stand-in is (or is no longer) called, so the test that follows sees the change. The probes' reviews
+        are not kept. Without the Workspace CRD there is nothing to wait for."""
+        from kubernetes.client.exceptions import ApiException
+        from kubernetes.dynamic.exceptions import ResourceNotFoundError
+        try:
+            api = workspaces(self.client)
+        except ResourceNotFoundError:
+            return
+        probe = {'apiVersion': 'kaito.sh/v1beta1', 'kind': 'Workspace', 'metadata': {'name': SETTLE_PROBE, 'namespace': 'default'},
+                 'resource': {'instanceType': 'Standard_NC24ads_A100_v4', 'labelSelector': {'matchLabels': {'apps': 'probe'}}},
+                 'inference': {'preset': {'name': 'phi-4-mini-instruct'}}}
+        deadline = time.monotonic() + timeout
+        while True:
+            before = len(self.reviews)
+            with contextlib.suppress(ApiException):
+                api.create(body=probe, namespace='default', dry_run='All')
+            seen = len(self.reviews) > before
+            del self.reviews[before:]
+            if seen == called:
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError('the apiserver did not %s the KAITO admission stand-in within %ss' % ('call' if called else 'stop calling', timeout))
+            time.sleep(0.1)
 
     def stop(self):
         self.unregister()
@@ -358,8 +401,29 @@ def serve(args):
     from urllib3.exceptions import HTTPError
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    standin = StandIn(client_for(args.kubeconfig), args.ready_after)
-    background.write_ready(Path(args.state), {'kubeconfig': str(args.kubeconfig), 'ready_after': args.ready_after})
+    client = client_for(args.kubeconfig)
+    standin = StandIn(client, args.ready_after)
+    state = Path(args.state)
+    info = {'kubeconfig': str(args.kubeconfig), 'ready_after': args.ready_after}
+    admission = None
+    if args.admission:
+        # registered before the ready file is written, so what runs next is already judged by it
+        admission = AdmissionStandIn(client, state.with_suffix('.admission'), args.admission == 'node-auto-provisioning',
+                                     log=state.with_suffix('.reviews.jsonl')).start()
+        admission.register()
+        info.update(admission=args.admission, reviews=str(admission.log))
+    background.write_ready(state, info)
+    try:
+        return reconcile_until_told(standin, args)
+    finally:
+        if admission:
+            with contextlib.suppress(ApiException, HTTPError, OSError):
+                admission.stop()
+
+
+def reconcile_until_told(standin, args):
+    from kubernetes.client.exceptions import ApiException
+    from urllib3.exceptions import HTTPError
     failing_since = None
     while not background.should_exit(args.watch):
         try:
@@ -388,6 +452,8 @@ def main(argv=None):
         p.add_argument('--ready-after', type=float, default=2.0)
         p.add_argument('--interval', type=float, default=0.5)
         p.add_argument('--watch', help='exit when this path no longer exists (the test bed is gone)')
+        p.add_argument('--admission', choices=['node-auto-provisioning', 'bring-your-own'],
+                       help="also serve KAITO's admission webhook (stand-in) in this provisioning mode, registered with the apiserver")
     sub.add_parser('stop').add_argument('--state', required=True)
     p = sub.add_parser('install-crds', help='create or replace CRD files, without what a 1.20 apiserver refuses')
     p.add_argument('--kubeconfig', required=True)
@@ -403,6 +469,7 @@ def main(argv=None):
     if args.command == 'start':
         extra = ['--kubeconfig', args.kubeconfig, '--ready-after', str(args.ready_after), '--interval', str(args.interval)]
         extra += ['--watch', args.watch] if args.watch else []
+        extra += ['--admission', args.admission] if args.admission else []
         print(json.dumps(background.start('kaito-standin', 'tests.integration.kaito_standin', extra, Path(args.state))))
         return 0
     if args.command == 'install-crds':

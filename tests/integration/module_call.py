@@ -49,6 +49,11 @@ def call_module(name, args, env=None, check=False, diff=False):
         raise AssertionError('module %s printed no JSON result: %r' % (name, text[-2000:])) from exc
 
 
+def warnings(result):
+    """The warning texts of a module result: plain strings, or the structured summaries newer ansible-core returns."""
+    return [w if isinstance(w, str) else (w.get('event') or {}).get('msg', '') for w in result.get('warnings') or []]
+
+
 def run_task(name, task, args, env=None, check=False, diff=False):
     """`call_module` read as a play of one task named `task`, for tests that read results the way `run_playbook`
     gives them; rc is what ansible-playbook returns when that task fails (2)."""

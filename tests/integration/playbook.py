@@ -35,7 +35,11 @@ class PlaybookRun:
 
     @property
     def failures(self):
-        return dict((name, r.get('msg')) for name, r in self.tasks.items() if r.get('failed'))
+        """Task name -> message of each failed task; a failed loop gives its failed items' messages."""
+        def messages(result):
+            items = [item.get('msg') for item in result.get('results', []) if item.get('failed')]
+            return items or result.get('msg')
+        return dict((name, messages(r)) for name, r in self.tasks.items() if r.get('failed'))
 
 
 def run_playbook(name, extra_vars=None, check=False, diff=False, env=None, verbosity=0, json_output=True, timeout=600, inventory=None):

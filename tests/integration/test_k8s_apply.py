@@ -211,4 +211,8 @@ def test_k8s_info_reads_what_k8s_apply_wrote(k8s_env, ns):
     assert found.rc == 0 and result['api_found'] is True and result['changed'] is False
     assert sorted(o['metadata']['name'] for o in result['resources']) == ['a', 'b']
     missing = run_task('k8s_info', 'Read objects', {'api_version': 'nope.example.com/v1', 'kind': 'Nothing'}, env=k8s_env)
-    assert missing.rc == 0 and missing.result('Read objects')['api_found'] is False
+    assert missing.rc != 0 and 'kind Nothing in api_version nope.example.com/v1' in missing.result('Read objects')['msg']
+    allowed = run_task('k8s_info', 'Read objects', {'api_version': 'nope.example.com/v1', 'kind': 'Nothing', 'allow_missing': True},
+                       env=k8s_env)
+    assert allowed.rc == 0 and allowed.result('Read objects')['api_found'] is False
+    assert allowed.result('Read objects')['resources'] == []

@@ -11,6 +11,7 @@ import yaml
 from kubernetes.dynamic.exceptions import ApiException
 
 from tests.integration import kaito_standin as kaito
+from tests.integration.module_call import call_module, warnings
 from tests.integration.playbook import REPO_ROOT
 from tests.integration.refusals import BadInput, WriteWatch, cases, refused_before_writing
 
@@ -181,3 +182,34 @@ def test_refused_by_kaito_admission_on_bring_your_own_nodes(bed, namespace, kait
     with kaito_admission.mode(node_auto_provisioning=False):
         refused_before_writing(bed, case)
     assert kaito_admission.reviews and kaito_admission.reviews[-1][2] is not None
+
+
+def test_check_mode_in_a_namespace_not_made_yet_asks_kaito_in_default(bed, k8s_client, namespace, kaito_admission):
+    """Check mode cannot dry-run in a namespace that does not exist: the workspace is dry-run as a create in `default`
+    (admitted, refused with KAITO's message), or, with a namesake there, the module warns; nothing is written."""
+    missing = 'not-made-' + uuid.uuid4().hex[:6]
+    args = {'name': 'phi-check', 'namespace': missing, 'wait': False, 'preset': {'name': 'phi-4-mini-instruct'},
+            'resource': {'instance_type': A100, 'label_selector': {'matchLabels': {'apps': 'llm-gpu'}}},
+            'inference_config': 'vllm: {max-model-len: 4096}', 'pod_disruption_budget': {'max_unavailable': 1}}
+    watch = WriteWatch(bed)
+    admitted = call_module('kaito_workspace', args, env=bed.env(), check=True)
+    assert admitted.get('changed') and not admitted.get('failed'), admitted.get('msg')
+    assert [o['action'] for o in admitted['objects']] == ['created'] * 3
+    assert kaito_admission.reviews[-1][:2] == ('CREATE', 'default/phi-check') and kaito_admission.reviews[-1][2] is None
+    assert watch.writes()['kubernetes'] == []
+
+    without_type = dict(args, resource={'label_selector': {'matchLabels': {'apps': 'llm-gpu'}}})
+    refused = call_module('kaito_workspace', without_type, env=bed.env(), check=True)
+    assert refused.get('failed') and 'phi-check' in refused['msg'] and 'instanceType is required' in refused['msg'], refused.get('msg')
+
+    namesake_body = body('phi-check', resource={'instanceType': A100, 'labelSelector': {'matchLabels': {'apps': 'llm-gpu'}}})
+    namesake_body['metadata'] = {'name': 'phi-check', 'namespace': 'default'}
+    kaito.workspaces(k8s_client).create(body=namesake_body, namespace='default')
+    try:
+        watch = WriteWatch(bed)
+        namesake = call_module('kaito_workspace', args, env=bed.env(), check=True)  # admitted, then AlreadyExists
+        assert namesake.get('changed') and not namesake.get('failed'), namesake.get('msg')
+        assert any('does not exist yet' in w and 'checked when the namespace exists' in w for w in warnings(namesake)), namesake
+        assert watch.writes()['kubernetes'] == []
+    finally:
+        kaito.workspaces(k8s_client).delete(name='phi-check', namespace='default')

@@ -42,3 +42,24 @@ def test_the_apiserver_asks_the_stand_in_per_provisioning_mode(k8s_client, kaito
     created = api.create(body=gpu_workspace(ns, 'Standard_NC24ads_A100_v4'), namespace=ns).to_dict()
     assert created['resource']['instanceType'] == 'Standard_NC24ads_A100_v4'
     assert [r[2] is None for r in kaito_admission.reviews] == [False, False, True]
+
+
+def test_the_controller_stand_in_readies_workspaces_beside_one_the_webhook_refuses_to_update(k8s_client, kaito_crds, kaito_admission):
+    """A workspace made with bring-your-own nodes (no instanceType) is refused every update once node auto-provisioning is
+    on; the controller stand-in, like KAITO's per-object reconcile, still readies the workspaces beside it."""
+    ns = 'kadm-' + uuid.uuid4().hex[:8]
+    k8s_client.resources.get(api_version='v1', kind='Namespace').create(body={'metadata': {'name': ns}})
+    api = kaito.workspaces(k8s_client)
+    stuck = gpu_workspace(ns)
+    stuck['metadata']['name'] = 'a-byo-workspace'
+    kaito_admission.unregister()
+    api.create(body=stuck, namespace=ns)
+    kaito_admission.register()
+    api.create(body=gpu_workspace(ns, 'Standard_NC24ads_A100_v4'), namespace=ns)
+    controller = kaito.StandIn(k8s_client, ready_after=0)
+    for _round in range(3):  # finalizer, then Ready
+        controller.step()
+    assert kaito.is_current(api.get(name='phi-4-mini', namespace=ns).to_dict())
+    refused = [r[2] for r in kaito_admission.reviews if r[:2] == ('UPDATE', ns + '/a-byo-workspace')]
+    assert refused and 'instanceType is required when node auto-provisioning is enabled' in refused[0]
+    api.delete(name='a-byo-workspace', namespace=ns)

@@ -130,16 +130,3 @@ def test_without_a_probe_url_the_prompts_go_through_the_api_server(k8s_env, k8s_
     assert '5 of 5 prompts to service %s/bloomz-workspace port 80 via the API server' % ns in msg
     assert 'HTTP 503' in msg and 'no endpoints available' in msg
     assert stub.requests == []
-
-
-def test_the_gpu_example_is_refused_by_kaito_on_bring_your_own_nodes(k8s_env, crds, stub, admission):
-    """kind (KAITO's disableNodeAutoProvisioning): no node carries apps=llm-gpu, so KAITO refuses the GPU example."""
-    ns = 'mw-' + uuid.uuid4().hex[:8]
-    gpu_only = {'model_workspace_models': ['{{ model_workspace_phi4_mini_gpu | combine({"resource": {"instance_type": ""}}, recursive=true) }}'],
-                'model_workspace_wait': False}
-    with admission.mode(node_auto_provisioning=False):
-        run = serve(k8s_env, ns, stub, **gpu_only)
-    assert run.rc != 0
-    messages = '\n'.join(r.get('msg') or '' for r in run.tasks.values() if r.get('failed'))
-    messages += '\n'.join(i.get('msg') or '' for r in run.tasks.values() for i in r.get('results') or [] if i.get('failed'))
-    assert 'kaito-admission-standin.kaito.sh' in messages and 'No nodes found matching the specified label selector' in messages, messages

@@ -5,11 +5,14 @@
 
 from __future__ import annotations
 
+import difflib
+import ipaddress
 import re
 
 from ansible_collections.aiplatform.aks.plugins.module_utils.aks.common import (
     AKS_SDK, AksResource, check_cidrs, check_kubernetes_version, parse_version)
 from ansible_collections.aiplatform.aks.plugins.module_utils.aks.nodepool import IMMUTABLE_POOL_FIELDS, autoscaled_count, check_pool, pool_properties
+from ansible_collections.aiplatform.aks.plugins.module_utils.azure.checks import check_guids, check_timeout
 from ansible_collections.aiplatform.aks.plugins.module_utils.azure.errors import AzureOperationError, arm_call, wire
 
 DNS_PREFIX = re.compile(r'^[a-zA-Z0-9]$|^[a-zA-Z0-9][-a-zA-Z0-9]{0,52}[a-zA-Z0-9]$')
@@ -36,6 +39,82 @@ IMMUTABLE_CLUSTER_FIELDS = (
     'properties.networkProfile.podCidr', 'properties.networkProfile.serviceCidr', 'properties.networkProfile.dnsServiceIP',
     'properties.networkProfile.outboundType',
 ) + tuple('properties.agentPoolProfiles.*.' + f for f in IMMUTABLE_POOL_FIELDS)
+
+# The cluster autoscaler profile (ManagedClusterPropertiesAutoScalerProfile): the kind of value each key takes. The API
+# carries them all as strings; AKS refuses one that does not parse as its kind. Durations are a whole number with a unit
+# (10m, 30s, 1h); "minutes" keys take whole minutes only (AKS refused 0s and 30s for scale-down-delay-after-add and
+# -failure, MicrosoftDocs/azure-docs#123289; the API describes the other scale-down times and max-node-provision-time alike).
+AUTOSCALER_KINDS = {
+    'balance-similar-node-groups': 'bool', 'daemonset-eviction-for-empty-nodes': 'bool',
+    'daemonset-eviction-for-occupied-nodes': 'bool', 'ignore-daemonsets-utilization': 'bool',
+    'expander': ('least-waste', 'most-pods', 'priority', 'random'),
+    'max-empty-bulk-delete': 'int', 'max-graceful-termination-sec': 'int', 'max-node-provision-time': 'minutes',
+    'max-total-unready-percentage': 'percent', 'new-pod-scale-up-delay': 'duration', 'ok-total-unready-count': 'int',
+    'scan-interval': 'duration', 'scale-down-delay-after-add': 'minutes', 'scale-down-delay-after-delete': 'duration',
+    'scale-down-delay-after-failure': 'minutes', 'scale-down-unneeded-time': 'minutes', 'scale-down-unready-time': 'minutes',
+    'scale-down-utilization-threshold': 'fraction', 'skip-nodes-with-local-storage': 'bool', 'skip-nodes-with-system-pods': 'bool',
+}
+DURATION = re.compile(r'^[0-9]+(s|m|h)$')
+AUTOSCALER_EXAMPLES = {'bool': 'true or false', 'int': 'a whole number such as 10', 'duration': 'a duration such as 10m or 30s',
+                       'minutes': 'whole minutes such as 10m',
+                       'percent': 'a whole number from 0 to 100', 'fraction': 'a number from 0 to 1 such as 0.5'}
+
+
+def autoscaler_value_ok(kind, value):
+    """True when `value` (the wire string) is a value of `kind` (see AUTOSCALER_KINDS)."""
+    if isinstance(kind, tuple):
+        return value in kind
+    if kind == 'bool':
+        return value in ('true', 'false', True, False)
+    if kind in ('duration', 'minutes'):
+        return bool(DURATION.match(value)) and (kind == 'duration' or value.endswith('m'))
+    if kind in ('int', 'percent'):
+        return value.isdigit() and (kind == 'int' or int(value) <= 100)
+    try:
+        return 0 <= float(value) <= 1
+    except ValueError:
+        return False
+
+
+def check_autoscaler_profile(profile, field='autoscaler_profile'):
+    problems = []
+    for key, value in (autoscaler_keys(profile) or {}).items():
+        kind = AUTOSCALER_KINDS.get(key)
+        if kind is None:
+            near = difflib.get_close_matches(key, list(AUTOSCALER_KINDS), n=1)
+            problems.append('%s key %r is not a cluster autoscaler setting%s' % (field, key, ' (did you mean %r?)' % near[0] if near else ''))
+        elif not autoscaler_value_ok(kind, value):
+            expected = 'one of %s' % ', '.join(kind) if isinstance(kind, tuple) else AUTOSCALER_EXAMPLES[kind]
+            problems.append('%s %s is %r; AKS expects %s' % (field, key, value, expected))
+    return problems
+
+
+def check_network(network, field='network_profile'):
+    network = network or {}
+    problems = []
+    ranges = {}
+    for key in ('pod_cidr', 'service_cidr'):
+        if network.get(key) is not None:
+            try:
+                ranges[key] = ipaddress.ip_network(network[key], strict=False)
+            except ValueError:
+                problems.append('%s.%s %r is not a CIDR range such as 10.0.0.0/16' % (field, key, network[key]))
+    dns = network.get('dns_service_ip')
+    if dns is not None:
+        try:
+            address = ipaddress.ip_address(dns)
+        except ValueError:
+            problems.append('%s.dns_service_ip %r is not an IPv4 address' % (field, dns))
+        else:
+            service = ranges.get('service_cidr')
+            if service is not None and address not in service:
+                problems.append('%s.dns_service_ip %s is outside %s.service_cidr %s' % (field, dns, field, network['service_cidr']))
+            elif service is not None and address == service.network_address:
+                problems.append('%s.dns_service_ip %s is the network address of %s.service_cidr' % (field, dns, field))
+    if 'pod_cidr' in ranges and 'service_cidr' in ranges and ranges['pod_cidr'].overlaps(ranges['service_cidr']):
+        problems.append('%s.pod_cidr %s overlaps %s.service_cidr %s' % (field, network['pod_cidr'], field, network['service_cidr']))
+    return problems
+
 
 NETWORK_KEYS = {'network_plugin': 'networkPlugin', 'network_plugin_mode': 'networkPluginMode', 'network_dataplane': 'networkDataplane',
                 'network_policy': 'networkPolicy', 'outbound_type': 'outboundType', 'pod_cidr': 'podCidr',
@@ -151,6 +230,12 @@ def check_cluster(p):
     if len(modes) != len(set(modes)):
         problems.append('istio.ingress_gateways allows at most one External and one Internal gateway')
     problems.extend(check_cidrs(p.get('api_server_authorized_ip_ranges'), 'api_server_authorized_ip_ranges'))
+    problems.extend(check_autoscaler_profile(p.get('autoscaler_profile')))
+    problems.extend(check_network(p.get('network_profile')))
+    entra = p.get('entra') or {}
+    problems.extend(check_guids(entra.get('admin_group_object_ids'), 'entra.admin_group_object_ids'))
+    if entra.get('tenant_id') is not None:
+        problems.extend(check_guids([entra['tenant_id']], 'entra.tenant_id'))
     identity = p.get('identity') or {}
     if identity.get('type') == 'UserAssigned' and not identity.get('user_assigned_identity'):
         problems.append('identity.type UserAssigned needs identity.user_assigned_identity (the identity resource id)')
@@ -181,7 +266,9 @@ class ManagedCluster(AksResource):
 
     @staticmethod
     def check_input(params):
-        return check_cluster(params) if params['state'] == 'present' else []
+        # timeout 0 would start the write and report a timeout at once: refused, whatever the state
+        problems = check_timeout(params.get('timeout'), zero_ok=False)
+        return problems + (check_cluster(params) if params['state'] == 'present' else [])
 
     def desired(self, params):
         return cluster_body(params)

@@ -29,6 +29,17 @@ MIG_GPUS = ('A100', 'H100', 'H200', 'B200', 'GB200')
 TAINT = re.compile(r'^([A-Za-z0-9]([-A-Za-z0-9_./]*[A-Za-z0-9])?)(=([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?)?:(NoSchedule|PreferNoSchedule|NoExecute)$')
 LABEL_NAME = re.compile(r'^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$')
 LABEL_VALUE = re.compile(r'^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$')
+# Node label keys AKS refuses in a pool's nodeLabels (BadRequest). The kubernetes.azure.com/ prefix is kept for AKS's own
+# labels ("The 'kubernetes.azure.com' prefix is preserved by aks system labels", ams0/aks-nvme-ssd-provisioner#5). In the
+# kubernetes.io and k8s.io namespaces only kubelet.kubernetes.io/, node.kubernetes.io/ and a fixed set of well-known keys
+# are allowed (Azure/AKS#2866, #1937), plus node-role.kubernetes.io/ since AKS allowed custom node roles (Azure/AKS#4628).
+RESERVED_LABEL_DOMAINS = ('kubernetes.azure.com', 'kubernetes.io', 'k8s.io')
+ALLOWED_LABEL_DOMAINS = ('kubelet.kubernetes.io', 'node.kubernetes.io', 'node-role.kubernetes.io')
+ALLOWED_LABEL_KEYS = (
+    'beta.kubernetes.io/arch', 'beta.kubernetes.io/os', 'beta.kubernetes.io/instance-type', 'kubernetes.io/arch',
+    'kubernetes.io/os', 'kubernetes.io/hostname', 'kubernetes.io/instance-type', 'failure-domain.beta.kubernetes.io/zone',
+    'failure-domain.beta.kubernetes.io/region', 'failure-domain.kubernetes.io/zone', 'failure-domain.kubernetes.io/region',
+)
 SURGE = re.compile(r'^([1-9][0-9]*|([1-9][0-9]?|100)%)$')
 
 
@@ -75,8 +86,31 @@ def check_vm_size(vm_size, field='vm_size'):
 
 
 def check_taints(taints, field='taints'):
-    return ['%s entry %r must look like key=value:NoSchedule (effects: NoSchedule, PreferNoSchedule, NoExecute)' % (field, t)
-            for t in taints or [] if not TAINT.match(t)]
+    problems, seen = [], {}
+    for taint in taints or []:
+        match = TAINT.match(taint)
+        if not match:
+            problems.append('%s entry %r must look like key=value:NoSchedule (effects: NoSchedule, PreferNoSchedule, NoExecute)'
+                            % (field, taint))
+            continue
+        key_effect = (match.group(1), match.group(6))
+        if key_effect in seen:
+            # Kubernetes refuses a Node with two taints of the same key and effect, so the pool's nodes would never register
+            problems.append('%s entries %r and %r have the same key and effect (%s:%s); a node takes one taint per key and effect'
+                            % (field, seen[key_effect], taint, key_effect[0], key_effect[1]))
+        else:
+            seen[key_effect] = taint
+    return problems
+
+
+def reserved_label(key):
+    """True when a label key lies in a namespace AKS or Kubernetes keeps for itself."""
+    if '/' not in key:
+        return False
+    domain = key.split('/', 1)[0].lower()
+    if domain in ALLOWED_LABEL_DOMAINS or key in ALLOWED_LABEL_KEYS:
+        return False
+    return any(domain == d or domain.endswith('.' + d) for d in RESERVED_LABEL_DOMAINS)
 
 
 def check_labels(labels, field='labels'):
@@ -84,6 +118,9 @@ def check_labels(labels, field='labels'):
     for key, value in (labels or {}).items():
         if not LABEL_NAME.match(key) or len(key.split('/')[-1]) > 63:
             problems.append('%s key %r is not a valid Kubernetes label name' % (field, key))
+        elif reserved_label(key):
+            problems.append('%s key %r uses a prefix reserved by AKS and Kubernetes (%s/); choose your own prefix, such as example.com/'
+                            % (field, key, key.split('/', 1)[0]))
         if not LABEL_VALUE.match(str(value)):
             problems.append('%s value %r of %s is not a valid Kubernetes label value' % (field, value, key))
     return problems

@@ -9,6 +9,7 @@ from __future__ import annotations
 from ansible_collections.aiplatform.aks.plugins.module_utils.aks.common import (
     AKS_SDK, MIG_GPUS, POOL_NAME, SURGE, AksResource, check_kubernetes_version, check_labels, check_taints,
     check_vm_size, is_gpu_size, supports_mig)
+from ansible_collections.aiplatform.aks.plugins.module_utils.azure.checks import check_timeout
 from ansible_collections.aiplatform.aks.plugins.module_utils.azure.errors import AzureOperationError, arm_call, wire
 from ansible_collections.aiplatform.aks.plugins.module_utils.azure.reconcile import prune_none
 
@@ -171,7 +172,10 @@ class AgentPool(AksResource):
 
     @staticmethod
     def check_input(params):
-        return check_pool(params) if params['state'] == 'present' else []
+        # with wait on, timeout 0 would start the write and report a timeout at once
+        problems = check_timeout(params.get('timeout'), zero_ok=not params.get('wait', True))
+        problems.extend(check_timeout((params.get('drain') or {}).get('timeout'), 'drain.timeout'))
+        return problems + (check_pool(params) if params['state'] == 'present' else [])
 
     def desired(self, params):
         return prune_none({'properties': pool_properties(params)})

@@ -14,6 +14,16 @@ from ansible_collections.aiplatform.aks.plugins.module_utils.azure.sdk import Op
 MSI_SDK = OptionalSdk('azure-mgmt-msi', 'azure.mgmt.msi', 'azure.mgmt.msi.models')
 DEFAULT_AUDIENCES = ['api://AzureADTokenExchange']
 FEDERATED_CREDENTIAL_NAME = re.compile(r'^[a-zA-Z0-9][a-zA-Z0-9_-]{2,119}$')
+# Microsoft.ManagedIdentity/userAssignedIdentities: 3 to 128 letters, digits, hyphens and underscores, starting with a
+# letter or digit.
+IDENTITY_NAME = re.compile(r'^[a-zA-Z0-9][a-zA-Z0-9_-]{2,127}$')
+
+
+def identity_name_problems(name, field):
+    if IDENTITY_NAME.match(name or ''):
+        return []
+    return ['%s %r is not a valid managed identity name: 3 to 128 letters, digits, - or _, starting with a letter or digit'
+            % (field, name)]
 
 
 class ManagedIdentity(TrackedResource):
@@ -25,6 +35,10 @@ class ManagedIdentity(TrackedResource):
     def __init__(self, client, resource_group, name, check_mode=False, purge_tags=False):
         super(ManagedIdentity, self).__init__(client, name, check_mode, purge_tags)
         self.resource_group = resource_group
+
+    @staticmethod
+    def check_input(params):
+        return identity_name_problems(params['name'], 'name')
 
     def outputs(self, resource):
         return dict((key, (resource or {}).get(key)) for key in ('id', 'principal_id', 'client_id'))
@@ -61,7 +75,7 @@ class FederatedCredential(ArmResource):
 
     @staticmethod
     def check_input(params):
-        problems = []
+        problems = identity_name_problems(params['identity'], 'identity')
         if not FEDERATED_CREDENTIAL_NAME.match(params['name']):
             problems.append('name %r is not a valid federated credential name: 3 to 120 letters, digits, - or _, '
                             'starting with a letter or digit' % params['name'])

@@ -9,6 +9,7 @@ from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.aiplatform.aks.plugins.module_utils.azure.auth import (
     AZURE_AUTH_ARG_SPEC, AZURE_IDENTITY_IMPORT_ERROR, HAS_AZURE_IDENTITY, AzureAuthError, resolve_credential)
+from ansible_collections.aiplatform.aks.plugins.module_utils.azure.checks import common_problems
 from ansible_collections.aiplatform.aks.plugins.module_utils.azure.errors import AzureOperationError
 from ansible_collections.aiplatform.aks.plugins.module_utils.module import PlatformModule
 from ansible_collections.aiplatform.aks.plugins.module_utils.version import USER_AGENT
@@ -33,6 +34,8 @@ class AzureModule(PlatformModule):
             if not present:
                 self.fail_json(msg=missing_required_lib(name), exception=error)
         self._auth = None
+        # what ARM refuses whatever the resource (negative timeout, resource group names, tags), before any request
+        self.fail_on_input(common_problems(self.params))
 
     @property
     def auth(self):

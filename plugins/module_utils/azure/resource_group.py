@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from ansible_collections.aiplatform.aks.plugins.module_utils.azure.checks import check_resource_group_name
 from ansible_collections.aiplatform.aks.plugins.module_utils.azure.errors import arm_call, wire
 from ansible_collections.aiplatform.aks.plugins.module_utils.azure.lro import wait_for
 from ansible_collections.aiplatform.aks.plugins.module_utils.azure.reconcile import TrackedResource
@@ -23,6 +24,10 @@ class ResourceGroup(TrackedResource):
     def __init__(self, client, name, timeout, check_mode=False, purge_tags=False):
         super(ResourceGroup, self).__init__(client, name, check_mode, purge_tags)
         self.timeout = timeout
+
+    @staticmethod
+    def check_input(params):
+        return check_resource_group_name(params['name'], 'name')
 
     def read(self):
         return wire(arm_call('read ' + self.label, self.client.resource_groups.get, self.name, not_found=None))

@@ -98,6 +98,17 @@ class RoleAssignment(ArmResource):
         super(RoleAssignment, self).__init__(client, role_assignment_name(self.scope, role_definition_id, self.principal_id), check_mode)
         self.current_name = None
 
+    @staticmethod
+    def check_input(params):
+        problems = []
+        if not _GUID.match((params.get('principal_id') or '').strip()):
+            problems.append('principal_id %r is not a GUID: give the object (principal) id of the identity, user or group'
+                            % params.get('principal_id'))
+        scope = (params.get('scope') or '').strip()
+        if not scope.startswith('/subscriptions/') and not scope.startswith('/providers/'):
+            problems.append('scope %r must be a resource id such as /subscriptions/<id>/resourceGroups/<group>' % scope)
+        return problems
+
     @classmethod
     def from_module(cls, module):
         params = module.params

@@ -15,7 +15,9 @@ byte of each answer.
 
 from __future__ import annotations
 
+import difflib
 import json
+import os
 import re
 import socket
 import ssl
@@ -26,6 +28,13 @@ from urllib.parse import quote, urlsplit
 
 RETRY_STATUSES = (502, 503, 504)
 BODY_SNIPPET = 300
+REDACTED = '********'
+# the keys a prompts item may have, and their types
+PROMPT_KEYS = {'prompt': (str,), 'expect': (str,), 'max_tokens': (int,), 'temperature': (int, float), 'system_prompt': (str,),
+               'generate_kwargs': (dict,)}
+# RFC 9110 token characters, the only ones a header name may have
+HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+PORT_NAME = re.compile(r'^[a-z0-9]([-a-z0-9]*[a-z0-9])?$')
 
 
 class ProbeError(Exception):
@@ -126,13 +135,19 @@ class Endpoint:
             conn.close()
 
 
-def ssl_context_for(ca_cert=None, validate_certs=True, cert_file=None, key_file=None):
-    context = ssl.create_default_context(cafile=ca_cert) if ca_cert else ssl.create_default_context()
+def ssl_context_for(ca_cert=None, validate_certs=True, cert_file=None, key_file=None, ca_option='url_ca_cert'):
+    try:
+        context = ssl.create_default_context(cafile=ca_cert) if ca_cert else ssl.create_default_context()
+    except (OSError, ssl.SSLError, ValueError) as exc:
+        raise ProbeError('cannot use the CA certificate %s (%s): %s' % (ca_cert, ca_option, exc))
     if not validate_certs:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
     if cert_file:
-        context.load_cert_chain(cert_file, key_file)
+        try:
+            context.load_cert_chain(cert_file, key_file)
+        except (OSError, ssl.SSLError, ValueError) as exc:
+            raise ProbeError('cannot use the client certificate %s: %s' % (cert_file, exc))
     return context
 
 
@@ -156,10 +171,87 @@ def service_proxy_endpoint(configuration, namespace, service, port=80, scheme='h
         all_headers['Authorization'] = auth['value']
     context = None
     if host.startswith('https://'):
-        context = ssl_context_for(configuration.ssl_ca_cert, configuration.verify_ssl, configuration.cert_file, configuration.key_file)
+        context = ssl_context_for(configuration.ssl_ca_cert, configuration.verify_ssl, configuration.cert_file, configuration.key_file,
+                                  ca_option='ca_cert or the kubeconfig')
     path = service_proxy_path(namespace, service, port, scheme)
     return Endpoint(host + path, all_headers, context,
                     display='service %s/%s port %s via the API server %s' % (namespace, service, port, host))
+
+
+# --- input ----------------------------------------------------------------------------------------
+
+def _nearest(key, valid):
+    close = difflib.get_close_matches(str(key), valid, n=1)
+    return ' (did you mean %s?)' % close[0] if close else ''
+
+
+def prompt_item_problems(index, item):
+    """Sentences about one prompts item (a mapping): unknown keys, wrong types, an expect that is not a regex."""
+    problems = []
+    where = 'prompts item %d' % index
+    for key, value in item.items():
+        if key not in PROMPT_KEYS:
+            problems.append('%s has an unknown key %r%s; valid keys: %s' % (where, key, _nearest(key, list(PROMPT_KEYS)),
+                                                                            ', '.join(PROMPT_KEYS)))
+        elif value is not None and (not isinstance(value, PROMPT_KEYS[key]) or isinstance(value, bool)):
+            wanted = ' or '.join(t.__name__ for t in PROMPT_KEYS[key])
+            problems.append('%s %s must be of type %s, got %s %r' % (where, key, wanted, type(value).__name__, value))
+    if isinstance(item.get('expect'), str):
+        try:
+            re.compile(item['expect'])
+        except re.error as exc:
+            problems.append('%s expect %r is not a regular expression: %s' % (where, item['expect'], exc))
+    if isinstance(item.get('max_tokens'), int) and not isinstance(item['max_tokens'], bool) and item['max_tokens'] < 1:
+        problems.append('%s max_tokens must be 1 or more, got %s' % (where, item['max_tokens']))
+    if isinstance(item.get('temperature'), (int, float)) and not isinstance(item['temperature'], bool) and item['temperature'] < 0:
+        problems.append('%s temperature must be 0 or more, got %s' % (where, item['temperature']))
+    return problems
+
+
+def option_problems(params):
+    """Sentences about inference_probe options that no request could use, each naming the option."""
+    problems = []
+    for option, minimum, unit in (('timeout', None, 'seconds'), ('retries', 0, ''), ('retry_delay', 0, 'seconds'),
+                                  ('max_tokens', 1, '')):
+        value = params.get(option)
+        if value is None:
+            continue
+        if minimum is None and not value > 0:
+            problems.append('%s must be more than 0 %s, got %s' % (option, unit, value))
+        elif minimum is not None and value < minimum:
+            problems.append('%s must be %s or more%s, got %s' % (option, minimum, ' ' + unit if unit else '', value))
+    if params.get('temperature') is not None and params['temperature'] < 0:
+        problems.append('temperature must be 0 or more, got %s' % params['temperature'])
+    for name, value in (params.get('headers') or {}).items():
+        if not HEADER_NAME.match(str(name)):
+            problems.append('headers name %r is not an HTTP header name (letters, digits and !#$%%&\'*+.^_`|~- only)' % name)
+        if isinstance(value, (dict, list)) or value is None:
+            problems.append('headers %s must be a string, got %s' % (name, type(value).__name__))
+        elif re.search(r'[\r\n\x00]', str(value)):
+            problems.append('headers %s has a line break or NUL in its value' % name)
+        elif not all(ord(ch) < 256 for ch in str(value)):
+            problems.append('headers %s has characters HTTP headers cannot carry (only ISO-8859-1)' % name)
+    port = params.get('service_port')
+    if params.get('service') and port is not None:
+        if port.isdigit():
+            if not 1 <= int(port) <= 65535:
+                problems.append('service_port %s is not a port number (1 to 65535)' % port)
+        elif not PORT_NAME.match(port) or len(port) > 15:
+            problems.append('service_port %r must be a port number or a port name (lowercase letters, digits and -, at most 15)'
+                            % port)
+    if params.get('chat_path') is not None and not params['chat_path'].startswith('/'):
+        problems.append('chat_path must start with /, got %r' % params['chat_path'])
+    for option in ('url_ca_cert', 'ca_cert'):
+        if params.get(option) and not os.path.isfile(params[option]):
+            problems.append('%s %s is not a file' % (option, params[option]))
+    return problems
+
+
+def redact_headers(params):
+    """The arguments as a result's invocation shows them: the header names, not their values."""
+    if isinstance(params.get('headers'), dict):
+        params['headers'] = dict((name, REDACTED) for name in params['headers'])
+    return params
 
 
 # --- answers ----------------------------------------------------------------------------------------

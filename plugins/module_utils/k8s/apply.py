@@ -10,7 +10,9 @@ With a Validator, every object is validated on the client before the first reque
 
 from __future__ import annotations
 
-from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.client import ApiException, K8sError, api_error_message, k8s_call, read_object, served
+from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.client import (
+    CONNECTION_ERRORS, ApiException, K8sError, api_error_message, apply_patch_body, connection_error_message, k8s_call, read_object,
+    served)
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.objects import apply_order, comparable, describe, ident, redact
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.wait import is_ready, poll
 from ansible_collections.aiplatform.aks.plugins.module_utils.version import COLLECTION_NAME
@@ -30,6 +32,7 @@ class Applier:
         self.field_manager = field_manager
         self.force_conflicts = force_conflicts
         self._pending_crds = set()  # kinds whose CRD exists only as a check-mode plan
+        self._new_namespaces = set()  # namespaces this run creates
         self.validator = validator
         self.validation = []  # problems the validator reported without failing
 
@@ -75,7 +78,11 @@ class Applier:
 
     # --- apply ---------------------------------------------------------------------------------
     def _ssa(self, resource, obj, namespace, dry_run):
-        kwargs = dict(body=obj, name=obj['metadata']['name'], namespace=namespace,
+        try:
+            body = apply_patch_body(obj)
+        except K8sError as exc:
+            raise K8sError('cannot apply %s: %s' % (describe(obj), exc))
+        kwargs = dict(body=body, name=obj['metadata']['name'], namespace=namespace,
                       field_manager=self.field_manager, force_conflicts=self.force_conflicts)
         if dry_run:
             kwargs['dry_run'] = 'All'
@@ -86,15 +93,22 @@ class Applier:
             if exc.status == 409:
                 hint = ' Another field manager owns these fields; set force_conflicts to take them over.'
             raise K8sError('cannot apply %s: %s.%s' % (describe(obj), api_error_message(exc), hint))
+        except CONNECTION_ERRORS as exc:
+            raise K8sError('cannot apply %s: %s' % (describe(obj), connection_error_message(exc)))
 
-    def apply_one(self, obj):
-        if self.check_mode and obj['kind'] in self._pending_crds:
-            # the CRD would be created by this run, so the server cannot dry-run its objects yet
-            return self._record(obj, 'created', None, obj)
+    def plan(self, obj):
+        """(resource, namespace, live object or None, the server's dry-run result): what applying `obj` would do."""
         resource = self.resource(obj)
         namespace = self._place(obj, resource)
         before = self.read(resource, obj['metadata']['name'], namespace)
-        planned = self._ssa(resource, obj, namespace, dry_run=True)
+        return resource, namespace, before, self._ssa(resource, obj, namespace, dry_run=True)
+
+    def apply_one(self, obj, plan=None):
+        """Apply one object; `plan` is its plan() made earlier in this run, else it is made now."""
+        if self.check_mode and obj['kind'] in self._pending_crds:
+            # the CRD would be created by this run, so the server cannot dry-run its objects yet
+            return self._record(obj, 'created', None, obj)
+        resource, namespace, before, planned = plan or self.plan(obj)
         if before is not None and comparable(before) == comparable(planned):
             return self._record(obj, 'unchanged', before, before)
         after = planned if self.check_mode else self._ssa(resource, obj, namespace, dry_run=False)
@@ -114,14 +128,48 @@ class Applier:
             if obj['kind'] not in defined_here:
                 self._place(obj, self.resource(obj))
 
+    def _namespace_of(self, obj):
+        """The namespace an object goes to if its kind is namespaced (placement may not have run yet)."""
+        return obj.get('metadata', {}).get('namespace') or self.namespace
+
+    def plan_all(self, objects):
+        """Every object's plan, in apply order, made before anything is written, so that an object the server refuses
+        (its schema, admission, a field conflict) stops the run before the first write.
+
+        An object that depends on a write of this run cannot be dry-run yet: one in a namespace this run creates, or of a
+        kind whose CRD this run creates or changes. Its plan is None; it is dry-run when its turn comes (in check mode it
+        is reported as it would be created).
+        """
+        plans, changing_kinds = {}, set()
+        new_namespaces = self._new_namespaces = set()
+        for obj in apply_order(objects):
+            if obj['kind'] in changing_kinds or self._namespace_of(obj) in new_namespaces:
+                plans[id(obj)] = None
+                continue
+            plans[id(obj)] = plan = self.plan(obj)
+            before, planned = plan[2], plan[3]
+            changes = before is None or comparable(before) != comparable(planned)
+            if obj['kind'] == 'Namespace' and before is None:
+                new_namespaces.add(obj['metadata']['name'])
+            elif obj['kind'] == 'CustomResourceDefinition' and changes:
+                kind = ((obj.get('spec') or {}).get('names') or {}).get('kind')
+                changing_kinds.add(kind)
+        return plans
+
     def apply(self, objects, wait=False, wait_timeout=300, wait_condition=None, wait_sleep=1.0):
         """Apply objects in dependency order; CRDs are waited for before the objects they define."""
         if self.validator:
             self.validation = self.validator.validate(objects, self.served_crd, self.live)
         self.check(objects)
+        plans = self.plan_all(objects)
         results = []
         for obj in apply_order(objects):
-            record = self.apply_one(obj)
+            plan = plans[id(obj)]
+            if plan is None and self.check_mode and self._namespace_of(obj) in self._new_namespaces:
+                # its namespace would be created by this run: the server cannot dry-run it yet
+                record = self._record(obj, 'created', None, obj)
+            else:
+                record = self.apply_one(obj, plan)
             if not self.check_mode and (wait or obj['kind'] == 'CustomResourceDefinition'):
                 condition = None if obj['kind'] in ('CustomResourceDefinition', 'Namespace') else wait_condition
                 record['object'] = self.wait_ready(obj, condition, wait_timeout, wait_sleep)

@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import traceback
 
 from ansible.module_utils.basic import env_fallback
 
+from ansible_collections.aiplatform.aks.plugins.module_utils.version import USER_AGENT
+
 try:
+    import urllib3
     import kubernetes
     from kubernetes.client.exceptions import ApiException
     from kubernetes.dynamic import DynamicClient
@@ -33,6 +37,8 @@ except ImportError:
 
 # k8s_call's default: "not found" is an error like any other
 _RAISE = object()
+# a connection that fails or drops (after the client library's own retries)
+CONNECTION_ERRORS = (urllib3.exceptions.HTTPError, OSError) if HAS_KUBERNETES else (OSError,)
 
 K8S_AUTH_ARG_SPEC = dict(
     kubeconfig=dict(type='path', fallback=(env_fallback, ['K8S_AUTH_KUBECONFIG'])),
@@ -65,6 +71,19 @@ def _default_kubeconfig():
     return path if os.path.exists(path) else None
 
 
+def _check_kubeconfig_file(path):
+    """Refuse, naming it, a kubeconfig that is not a YAML mapping (the library fails on it with a bare TypeError)."""
+    import yaml
+    try:
+        with open(path, encoding='utf-8') as handle:
+            content = yaml.safe_load(handle)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise K8sError('cannot read kubeconfig %s: %s' % (path, exc))
+    if not isinstance(content, dict):
+        raise K8sError('kubeconfig %s is not a kubeconfig: expected a YAML mapping with clusters, contexts and users, got %s'
+                       % (path, type(content).__name__))
+
+
 def build_configuration(params):
     """A kubernetes.client.Configuration from explicit host/token, a kubeconfig, or the in-cluster service account."""
     config = kubernetes.client.Configuration()
@@ -77,10 +96,16 @@ def build_configuration(params):
         path = kubeconfig or _default_kubeconfig()
         if not os.path.exists(path):
             raise K8sError('kubeconfig %s does not exist' % path)
+        if not os.path.isfile(path):
+            raise K8sError('kubeconfig %s is not a file (a directory?): give the path of the kubeconfig file itself' % path)
+        _check_kubeconfig_file(path)
         try:
             kubernetes.config.load_kube_config(config_file=path, context=params.get('context'), client_configuration=config)
         except kubernetes.config.ConfigException as exc:
             raise K8sError('cannot use kubeconfig %s: %s' % (path, exc))
+        except Exception as exc:  # pylint: disable=broad-except
+            # not YAML, not a mapping, unreadable: the library raises whatever its parser raised
+            raise K8sError('cannot read kubeconfig %s: %s: %s' % (path, type(exc).__name__, exc))
     else:
         try:
             kubernetes.config.load_incluster_config(client_configuration=config)
@@ -94,15 +119,43 @@ def build_configuration(params):
     return config
 
 
-def dynamic_client(params):
-    api_client = kubernetes.client.ApiClient(build_configuration(params))
+def _named(api_client):
+    """The client sends the collection's user agent, so the apiserver's audit log names the tool."""
+    api_client.user_agent = USER_AGENT
+    return api_client
+
+
+def dynamic_client(params, configuration=None):
+    """A DynamicClient for the connection options `params` (or a Configuration already built from them)."""
+    api_client = _named(kubernetes.client.ApiClient(configuration or build_configuration(params)))
     return DynamicClient(api_client, cache_file='in-memory', discoverer=MemoryDiscoverer)
 
 
 def dynamic_client_from_dict(kubeconfig):
     """A client for a kubeconfig held in memory (for example fetched from AKS), never written to disk."""
-    api_client = kubernetes.config.new_client_from_config_dict(kubeconfig)
+    api_client = _named(kubernetes.config.new_client_from_config_dict(kubeconfig))
     return DynamicClient(api_client, cache_file='in-memory', discoverer=MemoryDiscoverer)
+
+
+# What YAML (the apiserver reads apply patches with a YAML 1.1 parser) does not keep unescaped: DEL and the C1
+# controls, the byte order mark and the non-characters U+FFFE/U+FFFF (refused), and the line breaks NEL, U+2028 and
+# U+2029 (folded into a space). JSON already escapes the C0 controls.
+_YAML_UNPRINTABLE = re.compile('[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]')
+
+
+def apply_patch_body(obj):
+    """An object as the body of a server-side apply (application/apply-patch+yaml): JSON, which is YAML, in UTF-8.
+
+    The client's own serialiser escapes every non-ASCII character and writes characters outside the Basic
+    Multilingual Plane (emoji) as a JSON surrogate pair, which YAML does not accept ("invalid Unicode character escape
+    code"). Here such characters are sent as UTF-8 and only what YAML cannot hold unescaped is escaped.
+    """
+    text = json.dumps(obj, ensure_ascii=False, separators=(',', ':'))
+    text = _YAML_UNPRINTABLE.sub(lambda m: '\\u%04x' % ord(m.group()), text)
+    try:
+        return text.encode('utf-8')
+    except UnicodeEncodeError as exc:
+        raise K8sError('a string holds a lone surrogate (%r), which is not Unicode text and cannot be sent' % exc.object[exc.start:exc.end])
 
 
 def served(client, api_version, kind):
@@ -111,6 +164,8 @@ def served(client, api_version, kind):
         return client.resources.get(api_version=api_version, kind=kind)
     except ResourceNotFoundError:
         return None
+    except CONNECTION_ERRORS as exc:
+        raise K8sError('cannot discover %s %s: %s' % (api_version, kind, connection_error_message(exc)))
 
 
 def k8s_call(action, call, *args, **kwargs):
@@ -126,6 +181,12 @@ def k8s_call(action, call, *args, **kwargs):
         if not_found is not _RAISE and exc.status == 404:
             return not_found
         raise K8sError('cannot %s: %s' % (action, api_error_message(exc)))
+    except CONNECTION_ERRORS as exc:
+        raise K8sError('cannot %s: %s' % (action, connection_error_message(exc)))
+
+
+def connection_error_message(exc):
+    return 'the connection to the Kubernetes API server failed (%s: %s)' % (type(exc).__name__, exc)
 
 
 def read_object(client, resource, name, namespace=None):

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import time
 
-from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.client import ApiException, K8sError, api_error_message
+from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.client import (
+    CONNECTION_ERRORS, ApiException, K8sError, api_error_message, connection_error_message, k8s_call)
 
 EVICTION_VERSIONS = ('policy/v1', 'policy/v1beta1')  # v1beta1 for servers older than 1.22
 
@@ -60,21 +61,25 @@ def _evict(client, pod):
             last = exc
             if exc.status not in (400, 415, 422):
                 break
+        except CONNECTION_ERRORS as exc:
+            raise K8sError('cannot evict pod %s/%s: %s' % (meta['namespace'], meta['name'], connection_error_message(exc)))
     raise K8sError('cannot evict pod %s/%s: %s' % (meta['namespace'], meta['name'], api_error_message(last)))
 
 
 def cordon_and_drain(client, label_selector, timeout, sleep=2.0):
     """Cordon the nodes matching `label_selector` and evict their pods; returns the node and pod names handled."""
     nodes_api, pods_api = _api(client, 'Node'), _api(client, 'Pod')
-    nodes = [n['metadata']['name'] for n in nodes_api.get(label_selector=label_selector).to_dict()['items']]
+    nodes = [n['metadata']['name'] for n in k8s_call('list the nodes %s' % label_selector,
+                                                     lambda: nodes_api.get(label_selector=label_selector).to_dict()['items'])]
     for name in nodes:
-        nodes_api.patch(name=name, body={'spec': {'unschedulable': True}}, content_type='application/merge-patch+json')
+        k8s_call('cordon node %s' % name, nodes_api.patch, name=name, body={'spec': {'unschedulable': True}},
+                 content_type='application/merge-patch+json')
     deadline = time.monotonic() + timeout
     evicted = set()
     while True:
         remaining = []
         for name in nodes:
-            pods = pods_api.get(field_selector='spec.nodeName=%s' % name).to_dict()['items']
+            pods = k8s_call('list the pods of node %s' % name, lambda: pods_api.get(field_selector='spec.nodeName=%s' % name).to_dict()['items'])
             remaining.extend(p for p in pods if _evictable(p))
         blocked = []
         for pod in remaining:

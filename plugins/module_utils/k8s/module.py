@@ -8,7 +8,8 @@ from __future__ import annotations
 from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.client import (
-    HAS_KUBERNETES, K8S_AUTH_ARG_SPEC, KUBERNETES_IMPORT_ERROR, K8sError, dynamic_client)
+    HAS_KUBERNETES, K8S_AUTH_ARG_SPEC, KUBERNETES_IMPORT_ERROR, K8sError, build_configuration, dynamic_client)
+from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.wait import wait_problems
 from ansible_collections.aiplatform.aks.plugins.module_utils.module import PlatformModule
 
 
@@ -21,16 +22,22 @@ class K8sModule(PlatformModule):
         super(K8sModule, self).__init__(argument_spec=spec, **kwargs)
         if not HAS_KUBERNETES:
             self.fail_json(msg=missing_required_lib('kubernetes'), exception=KUBERNETES_IMPORT_ERROR)
+        self.fail_on_input(wait_problems(self.params))
         self._client = None
 
     @property
     def client(self):
         if self._client is None:
             try:
-                self._client = dynamic_client(self.params)
+                configuration = build_configuration(self.params)
+            except K8sError as exc:
+                self.fail_json(msg=str(exc))
+            try:
+                self._client = dynamic_client(self.params, configuration)
             except K8sError as exc:
                 self.fail_json(msg=str(exc))
             except Exception as exc:  # pylint: disable=broad-except
                 # discovery happens at construction: an unreachable server surfaces here
-                self.fail_json(msg='cannot reach the Kubernetes API server: %s' % exc)
+                self.fail_json(msg='cannot reach the Kubernetes API server %s (host, or the server of the kubeconfig): %s'
+                               % (configuration.host, exc))
         return self._client

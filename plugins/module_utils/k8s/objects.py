@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import copy
+import re
 
 try:
     import yaml
@@ -30,9 +31,14 @@ def load_documents(value, origin='definitions'):
         value = [doc for doc in yaml.load_all(value, Loader=SAFE_LOADER) if doc is not None]
     elif isinstance(value, dict):
         value = [value]
+    elif not isinstance(value, list):
+        raise ValueError('%s must be a mapping, a list of mappings or a string of YAML documents, got %s %r'
+                         % (origin, type(value).__name__, value))
     objects = []
     for doc in value:
-        if isinstance(doc, dict) and doc.get('kind', '').endswith('List') and 'items' in doc:
+        if isinstance(doc, dict) and isinstance(doc.get('kind'), str) and doc['kind'].endswith('List') and 'items' in doc:
+            if not isinstance(doc['items'] or [], list):
+                raise ValueError('%s: items of the %s must be a list' % (origin, doc['kind']))
             objects.extend(doc['items'] or [])
         else:
             objects.append(doc)
@@ -44,11 +50,58 @@ def load_documents(value, origin='definitions'):
 
 
 def validate_object(obj):
+    """What every object needs before it can be sent: apiVersion, kind and metadata.name, as strings."""
     if not isinstance(obj, dict):
         return ['must be a mapping, got %s' % type(obj).__name__]
-    problems = ['%s is required' % f for f in ('apiVersion', 'kind') if not obj.get(f)]
-    if not isinstance(obj.get('metadata'), dict) or not obj['metadata'].get('name'):
+    problems = []
+    for field in ('apiVersion', 'kind'):
+        if not obj.get(field):
+            problems.append('%s is required' % field)
+        elif not isinstance(obj[field], str):
+            problems.append('%s must be a string, got %s %r' % (field, type(obj[field]).__name__, obj[field]))
+    meta = obj.get('metadata')
+    if meta is not None and not isinstance(meta, dict):
+        problems.append('metadata must be a mapping, got %s' % type(meta).__name__)
+        return problems
+    meta = meta or {}
+    if not meta.get('name'):
         problems.append('metadata.name is required')
+    for field in ('name', 'namespace'):
+        if meta.get(field) and not isinstance(meta[field], str):
+            problems.append('metadata.%s must be a string, got %s %r' % (field, type(meta[field]).__name__, meta[field]))
+    return problems
+
+
+_NAME = r'[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?'
+_KEY = re.compile(r'^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?/)?%s$' % _NAME)
+_VALUE = re.compile(r'^(%s)?$' % _NAME)
+_REQUIREMENT = re.compile(r'^\s*(?P<not>!)?\s*(?P<key>[^\s!=,()]+)\s*(?:(?P<op>==|=|!=)\s*(?P<value>[^\s!=,()]*)'
+                          r'|\s+(?P<set>in|notin)\s*\((?P<values>[^()]*)\))?\s*$')
+
+
+def label_selector_problems(selector, option='label_selector'):
+    """Sentences about a label selector the apiserver would refuse (its syntax, its keys and values)."""
+    problems = []
+    requirements, depth, current = [], 0, ''
+    for ch in selector:
+        depth += {'(': 1, ')': -1}.get(ch, 0)
+        if ch == ',' and depth == 0:
+            requirements.append(current)
+            current = ''
+        else:
+            current += ch
+    requirements.append(current)
+    for requirement in requirements:
+        match = _REQUIREMENT.match(requirement)
+        if not requirement.strip() or not match or (match.group('not') and (match.group('op') or match.group('set'))):
+            problems.append('%s %r: %r is not a requirement (key, !key, key=value, key!=value, key in (a,b), key notin (a,b))'
+                            % (option, selector, requirement.strip()))
+            continue
+        if not _KEY.match(match.group('key')):
+            problems.append('%s %r: %r is not a label key' % (option, selector, match.group('key')))
+        values = [match.group('value')] if match.group('op') else [v.strip() for v in (match.group('values') or '').split(',')]
+        problems.extend('%s %r: %r is not a label value' % (option, selector, v) for v in values
+                        if v is not None and not _VALUE.match(v))
     return problems
 
 
@@ -92,3 +145,36 @@ def redact(obj):
     annotations = obj.get('metadata', {}).get('annotations') or {}
     annotations.pop('kubectl.kubernetes.io/last-applied-configuration', None)
     return obj
+
+
+def _holds_secret(doc):
+    if not isinstance(doc, dict):
+        return False
+    items = doc.get('items') if isinstance(doc.get('items'), list) else []
+    return doc.get('kind') == 'Secret' or any(_holds_secret(item) for item in items)
+
+
+def _redact_doc(doc):
+    if isinstance(doc, dict) and isinstance(doc.get('items'), list):
+        return dict(doc, items=[_redact_doc(item) for item in doc['items']])
+    return redact(doc) if isinstance(doc, dict) else doc
+
+
+def redact_definitions(value):
+    """Definitions (a mapping, a list, YAML text) as they may be shown: the values of Secrets masked, all else as given.
+
+    YAML text that holds a Secret is shown as the YAML of its redacted documents; text that does not parse is not
+    shown at all (it may hold a Secret the parser could not find).
+    """
+    if isinstance(value, list):
+        return [redact_definitions(item) for item in value]
+    if isinstance(value, dict):
+        return _redact_doc(value)
+    if isinstance(value, str):
+        try:
+            docs = list(yaml.load_all(value, Loader=SAFE_LOADER))
+        except Exception:  # pylint: disable=broad-except
+            return '(YAML that does not parse, %d characters, not shown)' % len(value)
+        if any(_holds_secret(doc) for doc in docs):
+            return yaml.safe_dump_all([_redact_doc(doc) for doc in docs], sort_keys=False, allow_unicode=True)
+    return value

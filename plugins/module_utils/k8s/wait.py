@@ -19,6 +19,16 @@ def wait_spec(wait=False, timeout=300, sleep=1.0):
     )
 
 
+def wait_problems(params):
+    """Sentences about wait options no wait can use: a negative timeout, a sleep that is not positive."""
+    problems = []
+    if params.get('wait_timeout') is not None and params['wait_timeout'] < 0:
+        problems.append('wait_timeout must be 0 or more seconds, got %s' % params['wait_timeout'])
+    if params.get('wait_sleep') is not None and not params['wait_sleep'] > 0:
+        problems.append('wait_sleep must be more than 0 seconds, got %s' % params['wait_sleep'])
+    return problems
+
+
 def _conditions(obj):
     return dict((c.get('type'), c) for c in (obj.get('status') or {}).get('conditions') or [])
 

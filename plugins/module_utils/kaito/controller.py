@@ -103,13 +103,20 @@ def gather(client, namespace, deployment, crds, api_version):
     if problem:
         problems.append(problem)
     return {'installed': all(c['exists'] for c in crd_states) and controller['exists'], 'ready': not problems,
+            'nothing_installed': not controller['exists'] and not any(c['exists'] for c in crd_states),
             'crds': crd_states, 'controller': controller, 'gpu_operator': gpu_operator_info(client), 'problems': problems}
 
 
-def wait_until_ready(client, namespace, deployment, crds, api_version, timeout, sleep=2.0, clock=time.monotonic, pause=time.sleep):
-    deadline = clock() + timeout
+def wait_until_ready(client, namespace, deployment, crds, api_version, timeout, sleep=2.0, clock=time.monotonic, pause=time.sleep,
+                     absent_timeout=None):
+    """Gather until KAITO is ready or `timeout` seconds have passed; while nothing of KAITO exists (no CRD, no
+    controller) only `absent_timeout` seconds (default `timeout`), because then nothing is on its way."""
+    start = clock()
+    deadline = start + timeout
+    absent_deadline = start + (timeout if absent_timeout is None else min(absent_timeout, timeout))
     while True:
         state = gather(client, namespace, deployment, crds, api_version)
-        if state['ready'] or clock() >= deadline:
+        now = clock()
+        if state['ready'] or now >= deadline or (state['nothing_installed'] and now >= absent_deadline):
             return state
-        pause(min(sleep, max(deadline - clock(), 0.05)))
+        pause(min(sleep, max(deadline - now, 0.05)))

@@ -11,11 +11,13 @@ to be deleted (KAITO's finalizer runs first) and created again.
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.apply import Applier
-from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.client import ApiException, K8sError, ResourceNotFoundError, k8s_call, served
+from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.client import (
+    ApiException, K8sError, ResourceNotFoundError, api_error_message, k8s_call, read_object, served)
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.objects import describe, ident
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.wait import condition_met, generation_observed, poll
 from ansible_collections.aiplatform.aks.plugins.module_utils.version import COLLECTION_NAME
@@ -39,6 +41,8 @@ SERVICE_PORT = 80
 PENDING_REASONS = ('WorkspaceInferenceStatusPending', 'workspacePending')
 DNS_LABEL = re.compile(r'^[a-z0-9]([-a-z0-9]*[a-z0-9])?$')
 SELECTOR_KEYS = ('matchLabels', 'matchExpressions')
+# Where check mode dry-runs a workspace whose namespace does not exist yet; KAITO's rules do not look at the namespace.
+ADMISSION_CHECK_NAMESPACE = 'default'
 
 
 class WorkspaceError(K8sError):
@@ -356,6 +360,7 @@ class WorkspaceReconciler:
                                force_conflicts=params.get('force_conflicts') or False)
         self.timeout = params.get('wait_timeout', 1800)
         self.sleep = params.get('wait_sleep', 5.0)
+        self.warnings = []
 
     def _resource(self, obj):
         try:
@@ -383,6 +388,9 @@ class WorkspaceReconciler:
             else:
                 self._wait_gone(resource, workspace)  # a deletion in progress finishes before we create it again
                 live = None
+        if live is None and self.check_mode and self._namespace_missing():
+            records = self._plan_in_new_namespace(workspace, config)
+            return records, next(r for r in records if r['object'] is workspace), []
         changes = immutable_changes(live, workspace) if live is not None else []
         if changes and not p.get('recreate'):
             raise WorkspaceError('%s: KAITO cannot change %s in place (%s). Nothing was changed; set recreate: true to delete '
@@ -412,6 +420,27 @@ class WorkspaceReconciler:
         """Server dry-run of the workspace, so that one KAITO's admission refuses leaves no inference ConfigMap behind."""
         Applier(self.client, check_mode=True, namespace=self.p['namespace'],
                 force_conflicts=self.p.get('force_conflicts') or False).apply_one(workspace)
+
+    def _namespace_missing(self):
+        return read_object(self.client, served(self.client, 'v1', 'Namespace'), self.p['namespace']) is None
+
+    def _plan_in_new_namespace(self, workspace, config):
+        """Check mode for a namespace a run would create first: the server cannot dry-run objects in it, so the workspace is
+        dry-run as a create in the namespace `default`, which KAITO's admission judges the same. Returns the records."""
+        trial = copy.deepcopy(workspace)
+        trial['metadata']['namespace'] = ADMISSION_CHECK_NAMESPACE
+        resource = self._resource(trial)
+        try:
+            self.client.create(resource, body=trial, namespace=ADMISSION_CHECK_NAMESPACE, dry_run='All')
+        except ApiException as exc:
+            if exc.status not in (403, 404, 409):  # forbidden there, no such namespace, or a namesake: no verdict
+                raise WorkspaceError('%s would be refused: %s' % (describe(workspace), api_error_message(exc)))
+            self.warnings.append('%s: namespace %s does not exist yet and the admission of the workspace could not be tried in '
+                                 'namespace %s (%s); it is checked when the namespace exists'
+                                 % (describe(workspace), self.p['namespace'], ADMISSION_CHECK_NAMESPACE, api_error_message(exc)))
+        pdb = render_pdb(self.p, pdb_api_version(self.client)) if self.p.get('pod_disruption_budget') is not None else None
+        return [{'action': 'created', 'object': obj, 'before': None, 'id': ident(obj), 'name': describe(obj)}
+                for obj in (config, workspace, pdb) if obj is not None]
 
     def _recreate(self, workspace, live):
         if self.check_mode:

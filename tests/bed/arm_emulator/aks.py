@@ -55,7 +55,11 @@ anything else below                                    400  InvalidParameter / B
 (oidcIssuerProfile.enabled true -> false; workload identity or the AI toolchain operator without OIDC; spot pool in
 System mode; System pool with count/minCount 0 or a VM size under 2 vCPU / 4 GiB; enableAutoScaling without
 min/max, min > max, count outside min..max; enableAutoScaling with nodeProvisioningProfile.mode Auto; MIG profile on a
-VM size without MIG-capable GPUs; unknown VM size; duplicate pool names; malformed nodeTaints / nodeLabels.)
+VM size without MIG-capable GPUs; unknown VM size; duplicate pool names; malformed nodeTaints / nodeLabels; two
+nodeTaints with the same key and effect; networkProfile.dnsServiceIP outside serviceCidr; autoScalerProfile values of
+the wrong kind; aadProfile group or tenant ids that are not GUIDs; an Istio revision not in ISTIO_REVISIONS.)
+Node labels under kubernetes.azure.com/ or outside the allowed kubernetes.io / k8s.io keys: 400 BadRequest, real
+wording (see ``_check_reserved_label``). Unknown locations and tags: ``rules.py``.
 """
 
 from __future__ import annotations
@@ -63,6 +67,7 @@ from __future__ import annotations
 import base64
 import copy
 import hashlib
+import ipaddress
 import json
 import logging
 import re
@@ -137,6 +142,34 @@ _LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$")
 _TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 SPOT_LABEL = "kubernetes.azure.com/scalesetpriority"
 SPOT_TAINT = f"{SPOT_LABEL}=spot:NoSchedule"
+#: Node label keys AKS allows in the kubernetes.io / k8s.io namespaces (its BadRequest lists them, Azure/AKS#1937);
+#: node-role.kubernetes.io/ since AKS allowed custom node roles (Azure/AKS#4628).
+_K8S_LABEL_PREFIXES = ("kubelet.kubernetes.io", "node.kubernetes.io", "node-role.kubernetes.io")
+_K8S_LABEL_KEYS = (
+    "beta.kubernetes.io/arch", "failure-domain.beta.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/region",
+    "failure-domain.kubernetes.io/region", "kubernetes.io/os", "kubernetes.io/arch", "beta.kubernetes.io/os",
+    "failure-domain.kubernetes.io/zone", "kubernetes.io/hostname", "kubernetes.io/instance-type",
+    "beta.kubernetes.io/instance-type",
+)
+#: Istio revisions of the AKS service mesh add-on the emulated region offers (``az aks mesh get-revisions``).
+ISTIO_REVISIONS = ("asm-1-26", "asm-1-27", "asm-1-28")
+#: The kind of value each cluster autoscaler profile key takes (the API carries them all as strings). "minutes": a whole
+#: number of minutes such as 10m (AKS refused 0s and 30s for scale-down-delay-after-add/-failure,
+#: MicrosoftDocs/azure-docs#123289; the API describes the other scale-down times and max-node-provision-time alike).
+#: tests/unit/bed/test_aks_emulator.py holds the module's table (aks/cluster.py AUTOSCALER_KINDS) to this one.
+AUTOSCALER_KINDS: dict[str, Any] = {
+    "balance-similar-node-groups": "bool", "daemonset-eviction-for-empty-nodes": "bool",
+    "daemonset-eviction-for-occupied-nodes": "bool", "ignore-daemonsets-utilization": "bool",
+    "expander": ("least-waste", "most-pods", "priority", "random"), "max-empty-bulk-delete": "int",
+    "max-graceful-termination-sec": "int", "max-node-provision-time": "minutes", "max-total-unready-percentage": "percent",
+    "new-pod-scale-up-delay": "duration", "ok-total-unready-count": "int", "scan-interval": "duration",
+    "scale-down-delay-after-add": "minutes", "scale-down-delay-after-delete": "duration",
+    "scale-down-delay-after-failure": "minutes", "scale-down-unneeded-time": "minutes",
+    "scale-down-unready-time": "minutes", "scale-down-utilization-threshold": "fraction",
+    "skip-nodes-with-local-storage": "bool", "skip-nodes-with-system-pods": "bool",
+}
+_DURATION = re.compile(r"^[0-9]+(s|m|h)$")
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -496,6 +529,8 @@ class AksService:
             raise _bad("The AI toolchain operator requires the OIDC issuer: set properties.oidcIssuerProfile.enabled "
                        "to true.", "properties.aiToolchainOperatorProfile.enabled", "BadRequest")
 
+        _check_cluster_settings(props)
+
         # Kubernetes version
         target_spec = props.get("kubernetesVersion") or self.versions.default_full()
         target = self.versions.resolve(target_spec)
@@ -693,7 +728,7 @@ class AksService:
             lbp = net.setdefault("loadBalancerProfile", {})
             if not lbp.get("outboundIPs") and not lbp.get("outboundIPPrefixes"):
                 lbp.setdefault("managedOutboundIPs", {"count": 1})
-            lbp.setdefault("backendPoolType", "nodeIPConfiguration")
+            lbp.setdefault("backendPoolType", "NodeIPConfiguration")  # the description's spelling
 
     def _cluster_done(self, ctx: OperationContext) -> None:
         if ctx.kind == "delete":
@@ -875,6 +910,10 @@ class AksService:
         for key, value in (props.get("nodeLabels") or {}).items():
             if not _valid_label_key(key) or not isinstance(value, str) or not _LABEL_VALUE.match(value):
                 raise _bad(f"Invalid node label {key}={value!r}.", f"{where}.nodeLabels")
+            if spot and key == SPOT_LABEL and value == "spot":
+                continue  # AKS's own label, sent back as it returned it
+            _check_reserved_label(key, value)
+        seen_taints: dict[tuple[str, str], str] = {}
         for spec in props.get("nodeTaints") or []:
             try:
                 taint = parse_taint(spec)
@@ -883,6 +922,12 @@ class AksService:
             if taint is None or taint["effect"] not in _TAINT_EFFECTS or not _valid_label_key(taint["key"]):
                 raise _bad(f"Invalid node taint {spec!r}: expected key[=value]:NoSchedule|PreferNoSchedule|NoExecute.",
                            f"{where}.nodeTaints")
+            pair = (taint["key"], taint["effect"])
+            if pair in seen_taints:
+                # AKS's wording not found; Kubernetes refuses such a Node with this message (Node validation)
+                raise _bad(f"Invalid node taints {seen_taints[pair]!r} and {spec!r}: taints must be unique by key and "
+                           "effect pair.", f"{where}.nodeTaints")
+            seen_taints[pair] = spec
 
         # versions
         props.setdefault("orchestratorVersion", cprops.get("kubernetesVersion") or cp_version)
@@ -1181,6 +1226,77 @@ class AksService:
                                        "user": (status.get("user") or {}).get("username")})
             del self.token_reviews[:-200]
         return Response(200, {"apiVersion": api_version, "kind": "TokenReview", "status": status})
+
+
+def _check_reserved_label(key: str, value: str) -> None:
+    """AKS's BadRequest for a node label under a prefix it or Kubernetes keeps (wording as AKS answered)."""
+    domain = key.split("/", 1)[0].lower() if "/" in key else ""
+    if domain == "kubernetes.azure.com" or domain.endswith(".kubernetes.azure.com"):
+        # ams0/aks-nvme-ssd-provisioner#5
+        raise _bad(f"Invalid node label key {key}. The 'kubernetes.azure.com' prefix is preserved by aks system labels",
+                   key, "BadRequest")
+    kube = any(domain == d or domain.endswith("." + d) for d in ("kubernetes.io", "k8s.io"))
+    if kube and domain not in _K8S_LABEL_PREFIXES and key not in _K8S_LABEL_KEYS:
+        # Azure/AKS#1937, #2866
+        raise _bad("For Kubernetes version greater than or equal to 1.16, node label keys in the 'kubernetes.io' or "
+                   "'k8s.io' namespace must begin with an allowed prefix (kubelet.kubernetes.io, node.kubernetes.io) "
+                   f"or be in the specifically allowed set ({', '.join(_K8S_LABEL_KEYS)}). For more information, "
+                   "please check https://aka.ms/aks-node-labels-116.", f"{key}={value}", "BadRequest")
+
+
+def _autoscaler_value_ok(kind: Any, value: Any) -> bool:
+    if isinstance(kind, tuple):
+        return value in kind
+    if kind == "bool":
+        return value in (True, False, "true", "false")
+    if not isinstance(value, str):
+        return False
+    if kind in ("duration", "minutes"):
+        return bool(_DURATION.match(value)) and (kind == "duration" or value.endswith("m"))
+    if kind in ("int", "percent"):
+        return value.isdigit() and (kind == "int" or int(value) <= 100)
+    try:
+        return 0 <= float(value) <= 1
+    except ValueError:
+        return False
+
+
+def _check_cluster_settings(props: Mapping[str, Any]) -> None:
+    """Cluster settings AKS refuses. The autoscaler and Istio wording is AKS's; for dnsServiceIP and the Entra ids
+    AKS's own wording was not found: the "The value of parameter X is invalid" shape is AKS's, the detail ours."""
+    net = props.get("networkProfile") or {}
+    dns, cidr = net.get("dnsServiceIP"), net.get("serviceCidr") or "10.0.0.0/16"
+    if dns is not None:
+        try:
+            inside = ipaddress.ip_address(dns) in ipaddress.ip_network(cidr, strict=False)
+            network = ipaddress.ip_address(dns) == ipaddress.ip_network(cidr, strict=False).network_address
+        except ValueError:
+            inside, network = False, False
+        if not inside or network:
+            raise _bad(f"The value of parameter networkProfile.dnsServiceIP is invalid: {dns} must be an address "
+                       f"inside networkProfile.serviceCidr {cidr}, other than its network address.",
+                       "networkProfile.dnsServiceIP")
+    for key, value in (props.get("autoScalerProfile") or {}).items():
+        kind = AUTOSCALER_KINDS.get(key)
+        if kind is not None and not _autoscaler_value_ok(kind, value):  # unknown keys: refused by the schema
+            # code and wording as AKS answers (MicrosoftDocs/azure-docs#123289)
+            raise _bad(f"Invalid value specified for the cluster-autoscaler parameter '{key}'. Please refer to "
+                       "https://aka.ms/cluster-autoscaler for more details.", f"properties.autoScalerProfile.{key}")
+    aad = props.get("aadProfile") or {}
+    for group in aad.get("adminGroupObjectIDs") or []:
+        if not isinstance(group, str) or not _GUID.match(group):
+            raise _bad(f"The value of parameter aadProfile.adminGroupObjectIDs is invalid: {group!r} is not a GUID.",
+                       "aadProfile.adminGroupObjectIDs")
+    tenant = aad.get("tenantID")
+    if tenant is not None and (not isinstance(tenant, str) or not _GUID.match(tenant)):
+        raise _bad(f"The value of parameter aadProfile.tenantID is invalid: {tenant!r} is not a GUID.",
+                   "aadProfile.tenantID")
+    mesh = props.get("serviceMeshProfile") or {}
+    for revision in _dig(mesh, "istio", "revisions") or []:
+        if revision not in ISTIO_REVISIONS:
+            # code and wording as AKS answers (MicrosoftDocs/azure-docs#120606)
+            raise _bad(f"Requested change in revisions is not allowed. Reason: Revision {revision} is not supported by "
+                       "the service mesh add-on.", "properties.serviceMeshProfile.istio.revisions", "BadRequest")
 
 
 def _pool_cmp(props: Mapping[str, Any]) -> Any:

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Optional, Sequence
 from urllib.parse import parse_qsl, unquote
 
+from . import rules
+from .metadata import metadata_response
 from .resource_types import (
     ActionContext,
     ArmError,
@@ -305,6 +307,11 @@ class ArmEngine:
                 return self._control(method, segs[1:], query, body)
             except (ValueError, TypeError, re.error) as exc:
                 return Response(400, {"error": {"code": "BadRequest", "message": str(exc)}})
+        if method == "GET" and [s.lower() for s in segs] == ["metadata", "endpoints"]:
+            try:  # the ARM metadata document needs no token (metadata.py)
+                return metadata_response(self.base_url, query)
+            except ArmError as err:
+                return err.response()
         with self.lock:
             self._advance()
             self._request_path = path
@@ -843,6 +850,7 @@ class ArmEngine:
                 self._validate_body(rtype, rtype.patch_definition, data, None)
             else:
                 _check_tags_only(data)
+            rules.check_tags(data.get("tags"))
             doc = copy.deepcopy(rec.doc)
             ctx = PutContext(self, rtype, rid, dict(rec.names), doc, data, copy.deepcopy(rec.doc),
                              ancestors[-1].doc if ancestors else None, api_version)
@@ -904,6 +912,9 @@ class ArmEngine:
         if isinstance(data.get("location"), str):
             data["location"] = normalise_location(data["location"])
         self._validate_body(rtype, rtype.definition, data, rec.doc if rec else None)
+        if "location" in data:
+            rules.check_location(data["location"], rtype.type_name)
+        rules.check_tags(data.get("tags"))
 
         is_create = rec is None
         # ids keep the casing of the resource's first PUT; names keep the casing the caller gave

@@ -5,11 +5,13 @@
   the group shows provisioningState ``Deleting`` meanwhile, then it and everything under its id disappear.
   Deleting a missing group is 404 ResourceGroupNotFound; deleting a group already being deleted answers 202 again.
 * PATCH replaces ``tags`` (and ``managedBy``) when given.
+* A name ending with a period is 400 InvalidResourceGroup; unknown locations and tags ARM refuses: see ``rules.py``.
 """
 
 from __future__ import annotations
 
 from .resource_types import ArmError, PutContext, ResourceType
+from .rules import check_resource_group_name
 
 __all__ = ["RESOURCE_GROUPS", "RESOURCE_GROUP_API_VERSIONS", "RESOURCE_GROUP_DEFAULT_API_VERSION"]
 
@@ -23,6 +25,8 @@ RESOURCE_GROUP_API_VERSIONS = (
 
 def _compute(ctx: PutContext) -> None:
     doc = ctx.doc
+    if ctx.previous is None:
+        check_resource_group_name(ctx.names["resourceGroupName"])
     if ctx.previous is not None:
         old, new = ctx.previous.get("location"), doc.get("location")
         if old and new and old != new:

@@ -369,6 +369,28 @@ def test_cluster_immutable_and_one_way_fields(bed, aks, rg):
     ("System pool on a 1-core size", {"vmSize": "Standard_DS1_v2"}, {}, "InvalidParameter", "System node pool"),
     ("bad taint", {"nodeTaints": ["sku=gpu:Sometimes"]}, {}, "InvalidParameter", "taint"),
     ("duplicate pool", "dup", {}, "InvalidParameter", "more than once"),
+    ("kubernetes.azure.com label", {"nodeLabels": {"kubernetes.azure.com/mode": "user"}}, {}, "BadRequest",
+     "The 'kubernetes.azure.com' prefix is preserved by aks system labels"),
+    ("kubernetes.io label", {"nodeLabels": {"kubernetes.io/role": "gpu"}}, {}, "BadRequest",
+     "must begin with an allowed prefix (kubelet.kubernetes.io, node.kubernetes.io)"),
+    ("k8s.io label", {"nodeLabels": {"x.k8s.io/y": "z"}}, {}, "BadRequest", "'k8s.io' namespace"),
+    ("duplicate taint", {"nodeTaints": ["gpu=a:NoSchedule", "gpu=b:NoSchedule"]}, {}, "InvalidParameter",
+     "unique by key and effect"),
+    ("DNS IP outside the service range", None, {"networkProfile": {"serviceCidr": "10.0.0.0/16",
+                                                                   "dnsServiceIP": "10.1.0.10"}},
+     "InvalidParameter", "networkProfile.dnsServiceIP is invalid: 10.1.0.10 must be an address inside"),
+    ("DNS IP outside the default service range", None, {"networkProfile": {"dnsServiceIP": "172.16.0.10"}},
+     "InvalidParameter", "10.0.0.0/16"),
+    ("autoscaler duration", None, {"autoScalerProfile": {"scan-interval": "often"}}, "InvalidParameter",
+     "Invalid value specified for the cluster-autoscaler parameter 'scan-interval'"),
+    ("autoscaler minutes", None, {"autoScalerProfile": {"scale-down-delay-after-add": "30s"}}, "InvalidParameter",
+     "'scale-down-delay-after-add'"),
+    ("autoscaler fraction", None, {"autoScalerProfile": {"scale-down-utilization-threshold": "2"}},
+     "InvalidParameter", "scale-down-utilization-threshold"),
+    ("Entra group id", None, {"aadProfile": {"managed": True, "adminGroupObjectIDs": ["admins"]}}, "InvalidParameter",
+     "aadProfile.adminGroupObjectIDs is invalid"),
+    ("Istio revision", None, {"serviceMeshProfile": {"mode": "Istio", "istio": {"revisions": ["asm-1-20"]}}},
+     "BadRequest", "Reason: Revision asm-1-20 is not supported by the service mesh add-on"),
 ])
 def test_service_validation_errors(bed, aks, rg, what, pool, cluster_props, code, needle):
     body = small_cluster(**cluster_props)
@@ -741,3 +763,33 @@ def test_emulator_and_module_agree_on_immutable_pool_fields():
     emulator = set(POOL_IMMUTABLE) | {".".join(path) for path in POOL_IMMUTABLE_NESTED}
     assert len(IMMUTABLE_POOL_FIELDS) == len(set(IMMUTABLE_POOL_FIELDS))
     assert set(IMMUTABLE_POOL_FIELDS) - {"osSKU"} == emulator
+
+
+def test_allowed_labels_the_spot_label_and_good_settings_pass(bed, aks, rg):
+    body = small_cluster(networkProfile={"serviceCidr": "10.2.0.0/16", "dnsServiceIP": "10.2.0.10"},
+                         autoScalerProfile={"scan-interval": "20s", "expander": "least-waste",
+                                            "scale-down-utilization-threshold": "0.5", "max-empty-bulk-delete": "10",
+                                            "daemonset-eviction-for-empty-nodes": True},
+                         aadProfile={"managed": True, "adminGroupObjectIDs": ["6f1c2a2e-9d7b-4b8e-a7a4-0c1d2e3f4a5b"]},
+                         serviceMeshProfile={"mode": "Istio", "istio": {"revisions": ["asm-1-28"]}})
+    body["properties"]["agentPoolProfiles"][0]["nodeLabels"] = {"node.kubernetes.io/pool": "sys", "kubernetes.io/os": "linux",
+                                                                "node-role.kubernetes.io/system": ""}
+    body["properties"]["agentPoolProfiles"][0]["nodeTaints"] = ["a=1:NoSchedule", "a=1:NoExecute"]
+    cluster = aks.managed_clusters.begin_create_or_update(rg, "ok", body, **POLL).result()
+    # the label AKS puts on spot pools comes back in nodeLabels; sending it back is accepted
+    spot = {"mode": "User", "count": 1, "vmSize": "Standard_D4s_v5", "scaleSetPriority": "Spot"}
+    pool = aks.agent_pools.begin_create_or_update(rg, "ok", "spot", {"properties": spot}, **POLL).result()
+    assert pool.node_labels == {"kubernetes.azure.com/scalesetpriority": "spot"}
+    again = aks.agent_pools.begin_create_or_update(rg, "ok", "spot", {"properties": dict(spot, nodeLabels=pool.node_labels)},
+                                                   **POLL).result()
+    assert again.node_labels == pool.node_labels and cluster.network_profile.dns_service_ip == "10.2.0.10"
+
+
+def test_emulator_and_module_agree_on_autoscaler_settings():
+    from ansible_collections.aiplatform.aks.plugins.module_utils.aks import cluster
+    from tests.bed.arm_emulator import aks
+
+    assert cluster.AUTOSCALER_KINDS == aks.AUTOSCALER_KINDS
+    for kind in set(v for v in aks.AUTOSCALER_KINDS.values() if isinstance(v, str)):
+        for value in ("10", "10m", "30s", "0.5", "true", "often", "101", "1.5"):
+            assert cluster.autoscaler_value_ok(kind, value) == aks._autoscaler_value_ok(kind, value), (kind, value)

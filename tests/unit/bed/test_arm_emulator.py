@@ -290,6 +290,35 @@ def test_validation_errors_name_every_path(raw):
     assert r.status_code == 400 and r.json()["error"]["target"] == "tags.n"
 
 
+@pytest.mark.parametrize("name, body, code, needle", [
+    ("rg1", {"location": "westeurop"}, "LocationNotAvailableForResourceGroup",
+     "The provided location 'westeurop' is not available for resource group. List of available regions is '"),
+    ("rg-ends-with-dot.", {"location": "eastus"}, "InvalidResourceGroup", "cannot end with a period"),
+    ("a" * 91, {"location": "eastus"}, "InvalidResourceName", "path parameter 'resourceGroupName'"),
+    ("rg1", {"location": "eastus", "tags": {"a/b": "x"}}, "InvalidTagNameCharacters",
+     "The tag names 'a/b' have reserved characters"),
+    ("rg1", {"location": "eastus", "tags": {"a" * 513: "x"}}, "InvalidTagNameLength", "512"),
+    ("rg1", {"location": "eastus", "tags": {"a": "x" * 257}}, "InvalidTagValueLength", "256"),
+    ("rg1", {"location": "eastus", "tags": {f"t{i}": "x" for i in range(51)}}, "InvalidTagCount", "50"),
+])
+def test_arm_refuses_locations_tags_and_group_names(raw, name, body, code, needle):
+    r = raw("PUT", raw.rg(name), body=body)
+    assert r.status_code == 400 and r.json()["error"]["code"] == code and needle in r.json()["error"]["message"]
+    assert raw("GET", raw.rg("rg1")).status_code == 404  # nothing was stored
+
+
+def test_tags_patch_and_other_resources_follow_the_same_rules(emu, raw):
+    from tests.bed.arm_emulator.identity import MSI_API_VERSION, USER_ASSIGNED_IDENTITIES
+    ensure_registered(emu, USER_ASSIGNED_IDENTITIES)
+    assert raw("PUT", raw.rg("rg1"), body={"location": "West Europe", "tags": {"a" * 512: "v" * 256}}).status_code == 201
+    r = raw("PATCH", raw.rg("rg1"), body={"tags": {"a?b": "x"}})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "InvalidTagNameCharacters"
+    uai = raw.rg("rg1") + "/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id1"
+    r = raw("PUT", uai, body={"location": "mars"}, api=MSI_API_VERSION)
+    assert r.status_code == 400 and r.json()["error"]["code"] == "LocationNotAvailableForResourceType"
+    assert "'Microsoft.ManagedIdentity/userAssignedIdentities'" in r.json()["error"]["message"]
+
+
 def test_validator_on_project_aks_spec():
     assert AKS_SPEC.is_file() and REPO in AKS_SPEC.parents
     v = SchemaValidator(AKS_SPEC)

@@ -35,6 +35,12 @@ GPU_POOL = {'name': 'gpunp', 'vm_size': 'Standard_NC24ads_A100_v4', 'enable_auto
     ({'os_disk_size_gb': 4096}, 'os_disk_size_gb 4096 must be between 30 and 2048'),
     ({'upgrade_settings': {'max_surge': 'lots'}}, 'max_surge'),
     ({'kubernetes_version': '1.33'}, 'is too old'),
+    ({'labels': {'kubernetes.azure.com/mode': 'user'}}, "labels key 'kubernetes.azure.com/mode' uses a prefix reserved by AKS"),
+    ({'labels': {'kubernetes.io/role': 'gpu'}}, "labels key 'kubernetes.io/role' uses a prefix reserved"),
+    ({'labels': {'topology.kubernetes.io/zone': 'x'}}, 'uses a prefix reserved'),
+    ({'labels': {'node-restriction.kubernetes.io/gpu': 'x'}}, 'uses a prefix reserved'),
+    ({'labels': {'foo.k8s.io/x': 'y'}}, 'uses a prefix reserved'),
+    ({'taints': ['gpu=a:NoSchedule', 'gpu=b:NoSchedule']}, "taints entries 'gpu=a:NoSchedule' and 'gpu=b:NoSchedule' have the same key and effect"),
 ])
 def test_bad_pool_options(changes, message):
     problems = check_pool(dict(GPU_POOL, **changes))
@@ -51,6 +57,23 @@ def test_good_pools_pass():
     assert check_pool(dict(GPU_POOL, mig_profile='MIG1g', gpu_driver='None', spot=True, spot_max_price=-1.0,
                            spot_eviction_policy='Delete', taints=['nvidia.com/gpu=true:NoSchedule'],
                            labels={'node-type': 'ai', 'accelerator': 'nvidia-gpu'})) == []
+    # the same key with another effect is a different taint; kubelet's own label domains are not reserved
+    assert check_pool(dict(GPU_POOL, taints=['gpu=a:NoSchedule', 'gpu=a:NoExecute'],
+                           labels={'node.kubernetes.io/exclude-from-external-load-balancers': 'true', 'example.com/kubernetes.io': 'x',
+                                   'node-role.kubernetes.io/gpu': '', 'kubernetes.io/os': 'linux'})) == []
+
+
+@pytest.mark.parametrize('params, message', [
+    ({'timeout': 0, 'wait': True}, 'timeout must be a positive number of seconds, got 0'),
+    ({'timeout': -1, 'wait': False}, 'timeout must be zero or more seconds, got -1'),
+    ({'timeout': 60, 'drain': {'timeout': -5}}, 'drain.timeout must be zero or more seconds, got -5'),
+])
+def test_pool_timeouts(params, message):
+    assert message in AgentPool.check_input(dict(params, state='absent'))
+
+
+def test_timeout_zero_without_waiting_is_fine():
+    assert AgentPool.check_input({'timeout': 0, 'wait': False, 'state': 'absent'}) == []
 
 
 def test_pool_properties_and_replacement_body():

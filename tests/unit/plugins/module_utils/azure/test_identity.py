@@ -17,6 +17,17 @@ def test_federated_credential_name_pattern():
         assert not mod.FEDERATED_CREDENTIAL_NAME.match(bad)
 
 
+def test_managed_identity_names_follow_arms_rule_and_are_named_by_option():
+    for good in ('kaito-gpu-provisioner', 'id_1', 'a1b', 'A' * 128):
+        assert mod.identity_name_problems(good, 'name') == []
+        assert mod.ManagedIdentity.check_input({'name': good}) == []
+    for bad in ('id', '-id', '_id', 'a' * 129, 'my identity', 'id.one', 'id/x', ''):
+        assert mod.ManagedIdentity.check_input({'name': bad}) == [
+            "name %r is not a valid managed identity name: 3 to 128 letters, digits, - or _, starting with a letter or digit" % bad]
+    problems = mod.FederatedCredential.check_input({'identity': 'id x', 'name': 'fc-1', 'state': 'present', 'audiences': ['a']})
+    assert problems and problems[0].startswith("identity 'id x' is not a valid managed identity name")
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # reconcile against fake clients
 

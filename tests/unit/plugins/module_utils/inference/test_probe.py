@@ -8,8 +8,8 @@ import kubernetes
 import pytest
 
 from ansible_collections.aiplatform.aks.plugins.module_utils.inference.probe import (
-    Endpoint, ProbeError, Prober, Response, StreamCollector, chat_answer, openai_answer, service_proxy_endpoint,
-    service_proxy_path, summarize)
+    REDACTED, Endpoint, ProbeError, Prober, Response, StreamCollector, chat_answer, openai_answer, option_problems, prompt_item_problems,
+    redact_headers, service_proxy_endpoint, service_proxy_path, ssl_context_for, summarize)
 
 
 def test_openai_answers():
@@ -206,3 +206,66 @@ def test_rbac_refusal_through_the_proxy_is_reported(apiserver):
 def test_bad_url():
     with pytest.raises(ProbeError, match='http:// or https://'):
         Endpoint('model.example:80')
+
+
+# --- input (issue 11) ----------------------------------------------------------------------------------------------
+
+OPTIONS = {'timeout': 60.0, 'retries': 0, 'retry_delay': 5.0, 'max_tokens': 64, 'temperature': 0.0, 'headers': None,
+           'service': None, 'service_port': '80', 'chat_path': '/chat', 'url_ca_cert': None, 'ca_cert': None}
+
+
+def test_the_defaults_have_no_problems():
+    assert option_problems(OPTIONS) == []
+    assert option_problems(dict(OPTIONS, service='chat', service_port='http', headers={'X-Api-Key': 'k', 'X-Retries': 3})) == []
+
+
+@pytest.mark.parametrize('change, problem', [
+    ({'timeout': 0.0}, 'timeout must be more than 0 seconds, got 0.0'),
+    ({'retries': -1}, 'retries must be 0 or more, got -1'),
+    ({'retry_delay': -1.0}, 'retry_delay must be 0 or more seconds, got -1.0'),
+    ({'max_tokens': 0}, 'max_tokens must be 1 or more, got 0'),
+    ({'temperature': -0.1}, 'temperature must be 0 or more, got -0.1'),
+    ({'headers': {'Bad Name': 'v'}}, "headers name 'Bad Name' is not an HTTP header name"),
+    ({'headers': {'X-A': 'a\r\nX-B: b'}}, 'headers X-A has a line break or NUL in its value'),
+    ({'headers': {'X-A': ['v']}}, 'headers X-A must be a string, got list'),
+    ({'headers': {'X-A': 'caf\u00e9 \u2615'}}, 'headers X-A has characters HTTP headers cannot carry'),
+    ({'service': 'chat', 'service_port': '0'}, 'service_port 0 is not a port number (1 to 65535)'),
+    ({'service': 'chat', 'service_port': 'a-very-long-port-name'}, "service_port 'a-very-long-port-name' must be a port number"),
+    ({'chat_path': 'chat'}, "chat_path must start with /, got 'chat'"),
+    ({'url_ca_cert': '/nonexistent/ca.pem'}, 'url_ca_cert /nonexistent/ca.pem is not a file'),
+])
+def test_options_no_request_could_use_are_named(change, problem):
+    problems = option_problems(dict(OPTIONS, **change))
+    assert len(problems) == 1 and problems[0].startswith(problem), problems
+
+
+@pytest.mark.parametrize('item, problem', [
+    ({'prompt': 'hi', 'expect': '(('}, "prompts item 3 expect '((' is not a regular expression"),
+    ({'prompt': 'hi', 'expected': 'x'}, "prompts item 3 has an unknown key 'expected' (did you mean expect?)"),
+    ({'prompt': 'hi', 'max_tokens': '5'}, "prompts item 3 max_tokens must be of type int, got str '5'"),
+    ({'prompt': 'hi', 'max_tokens': True}, 'prompts item 3 max_tokens must be of type int, got bool True'),
+    ({'prompt': 'hi', 'max_tokens': 0}, 'prompts item 3 max_tokens must be 1 or more, got 0'),
+    ({'prompt': 'hi', 'temperature': -1}, 'prompts item 3 temperature must be 0 or more, got -1'),
+    ({'prompt': 'hi', 'generate_kwargs': 'x'}, 'prompts item 3 generate_kwargs must be of type dict'),
+])
+def test_prompt_items_are_checked_key_by_key(item, problem):
+    problems = prompt_item_problems(3, item)
+    assert len(problems) == 1 and problems[0].startswith(problem), problems
+
+
+def test_a_full_prompt_item_passes():
+    assert prompt_item_problems(1, {'prompt': 'hi', 'expect': '^4$', 'max_tokens': 8, 'temperature': 0.5, 'system_prompt': 's',
+                                    'generate_kwargs': {'do_sample': False}}) == []
+
+
+def test_the_invocation_shows_header_names_not_values():
+    shown = redact_headers({'headers': {'X-Api-Key': 'sk-secret', 'Host': 'chat.example'}, 'url': 'http://127.0.0.1:1'})
+    assert shown == {'headers': {'X-Api-Key': REDACTED, 'Host': REDACTED}, 'url': 'http://127.0.0.1:1'}
+    assert redact_headers({'headers': None}) == {'headers': None}
+
+
+def test_a_ca_certificate_that_is_not_pem_is_a_probe_error_naming_the_option(tmp_path):
+    bad = tmp_path / 'ca.pem'
+    bad.write_text('not a certificate')
+    with pytest.raises(ProbeError, match='cannot use the CA certificate .*ca.pem \\(url_ca_cert\\)'):
+        ssl_context_for(str(bad))

@@ -9,6 +9,8 @@ import copy
 import json
 import re
 
+import yaml
+
 from kubernetes.client.exceptions import ApiException
 from kubernetes.dynamic.exceptions import ResourceNotFoundError
 
@@ -101,6 +103,8 @@ class FakeCluster:
         self.patches = []
         self.evictions = []
         self.conflicts = set()  # names whose apply meets another field manager
+        self.invalid = {}  # name -> the message the server refuses its apply with (schema, admission)
+        self.namespaces_enforced = False  # refuse namespaced objects in a namespace that does not exist, as a server does
         self.pdb_blocked = set()  # namespace/name of pods a PodDisruptionBudget protects
         self.refused_eviction_versions = set()
         self.version = 0
@@ -132,8 +136,13 @@ class FakeCluster:
 
     def server_side_apply(self, resource, body, name, namespace, field_manager, force_conflicts, dry_run=None):
         self.applies.append((name, dry_run))
+        body = self.apply_patch(body)
         if name in self.conflicts and not force_conflicts:
             raise api_error(409, 'Conflict', 'Apply failed with 1 conflict: conflict with "kubectl" using v1: .data.key')
+        if name in self.invalid:
+            raise api_error(422, 'Invalid', self.invalid[name])
+        if self.namespaces_enforced and resource.namespaced and self.live('Namespace', namespace) is None:
+            raise api_error(404, 'NotFound', 'namespaces "%s" not found' % namespace)
         key = self.key(resource, name, namespace)
         live = self.objects.get(key)
         after = _merged(live or {}, body)
@@ -143,6 +152,15 @@ class FakeCluster:
         if not dry_run:
             self.objects[key] = after
         return Result(after)
+
+    @staticmethod
+    def apply_patch(body):
+        """The object of an application/apply-patch+yaml body, read as the apiserver reads it (YAML 1.1, which has no
+        surrogate pairs: an escaped one is refused with the apiserver's message)."""
+        assert isinstance(body, bytes), 'an apply patch is sent as bytes, got %s' % type(body).__name__
+        if re.search(rb'\\u[dD][89abAB][0-9a-fA-F]{2}', body):
+            raise api_error(400, 'BadRequest', 'error decoding YAML: error converting YAML to JSON: yaml: found invalid Unicode character escape code')
+        return yaml.safe_load(body.decode('utf-8'))
 
     def delete(self, resource, name, namespace):
         self.deletes.append(name)

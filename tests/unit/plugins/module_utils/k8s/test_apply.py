@@ -84,6 +84,53 @@ def test_a_misplaced_or_unserved_object_fails_before_anything_is_written(bad, me
     assert cluster.applies == [] and cluster.objects == {}
 
 
+def test_an_object_the_server_refuses_stops_the_run_before_the_first_write():
+    cluster = FakeCluster(config_map('kept', {'a': '1'}))
+    cluster.invalid['bad'] = 'ConfigMap "bad" is invalid: data[k y]: Invalid value: "k y"'
+    objects = [config_map('kept', {'a': '2'}), config_map('new', {'b': '1'}), config_map('bad', {'k y': '1'})]
+    with pytest.raises(K8sError, match=re.escape('cannot apply ConfigMap ai/bad: ConfigMap "bad" is invalid')):
+        Applier(cluster).apply(objects)
+    assert all(dry_run == 'All' for _name, dry_run in cluster.applies), 'only dry runs: %r' % cluster.applies
+    assert cluster.live('ConfigMap', 'kept', 'ai')['data'] == {'a': '1'} and cluster.live('ConfigMap', 'new', 'ai') is None
+
+
+def test_objects_in_a_namespace_the_run_creates_are_dry_run_once_it_exists():
+    cluster = FakeCluster()
+    cluster.namespaces_enforced = True
+    namespace = {'apiVersion': 'v1', 'kind': 'Namespace', 'metadata': {'name': 'ai'}}
+    checked = Applier(cluster, check_mode=True).apply([config_map('settings', {'a': '1'}), namespace])
+    assert [(r['id'][1], r['action']) for r in checked] == [('Namespace', 'created'), ('ConfigMap', 'created')]
+    assert cluster.applies == [('ai', 'All')] and cluster.objects == {}
+    records = Applier(cluster).apply([config_map('settings', {'a': '1'}), namespace])
+    assert [r['action'] for r in records] == ['created', 'created']
+    assert cluster.applies[1:] == [('ai', 'All'), ('ai', None), ('settings', 'All'), ('settings', None)]
+
+
+def test_objects_of_a_served_crd_in_a_namespace_the_run_creates_are_dry_run_once_it_exists():
+    cluster = FakeCluster(crd())
+    cluster.kinds[('kaito.sh/v1beta1', 'Workspace')] = ('workspaces', True)
+    cluster.namespaces_enforced = True
+    namespace = {'apiVersion': 'v1', 'kind': 'Namespace', 'metadata': {'name': 'ai'}}
+    workspace = {'apiVersion': 'kaito.sh/v1beta1', 'kind': 'Workspace', 'metadata': {'name': 'phi'}}
+    applier = Applier(cluster, namespace='ai')
+    applier.wait_ready = lambda obj, *args: obj
+    records = applier.apply([workspace, crd(), namespace])
+    assert [r['action'] for r in records] == ['created', 'unchanged', 'created']
+
+
+def test_objects_of_a_crd_the_run_changes_are_dry_run_after_the_crd_is_applied():
+    cluster = FakeCluster(crd())
+    cluster.kinds[('kaito.sh/v1beta1', 'Workspace')] = ('workspaces', True)
+    changed = crd()
+    changed['spec']['names']['shortNames'] = ['ws']
+    workspace = {'apiVersion': 'kaito.sh/v1beta1', 'kind': 'Workspace', 'metadata': {'name': 'phi', 'namespace': 'ai'}}
+    applier = Applier(cluster)
+    applier.wait_ready = lambda obj, *args: obj
+    applier.apply([workspace, config_map('settings', {'a': '1'}), changed])
+    assert cluster.applies == [('workspaces.kaito.sh', 'All'), ('settings', 'All'), ('workspaces.kaito.sh', None),
+                               ('phi', 'All'), ('phi', None), ('settings', None)]
+
+
 def test_a_field_owned_by_another_manager_names_force_conflicts():
     cluster = FakeCluster(config_map('settings', {'key': 'theirs'}))
     cluster.conflicts.add('settings')
@@ -157,3 +204,19 @@ def test_report_redacts_secrets_and_lists_diffs_of_changes_only():
     assert diffs[0]['after']['data'] == {'token': REDACTED} and 'resourceVersion' not in diffs[0]['after']['metadata']
     assert 'c2VjcmV0' not in repr((objects, diffs))
     assert report(records)[2] is None, 'no diff is built unless Ansible asks for one'
+
+
+def test_a_dropped_connection_is_a_failure_naming_the_object_not_a_crash():
+    import urllib3
+
+    cluster = FakeCluster()
+
+    def dropped(*args, **kwargs):
+        raise urllib3.exceptions.MaxRetryError(None, '/api/v1/namespaces/ai/configmaps/settings',
+                                               urllib3.exceptions.ProtocolError('Connection aborted.'))
+    cluster.server_side_apply = dropped
+    with pytest.raises(K8sError, match='cannot apply ConfigMap ai/settings: the connection to the Kubernetes API server failed'):
+        Applier(cluster).apply([config_map('settings', {'a': '1'})])
+    cluster.get = dropped
+    with pytest.raises(K8sError, match='cannot read ConfigMap settings: the connection to the Kubernetes API server failed'):
+        Applier(cluster).apply([config_map('settings', {'a': '1'})])

@@ -89,3 +89,23 @@ def test_an_eviction_the_server_refuses_fails_with_its_message():
     cluster.refused_eviction_versions.update(['policy/v1', 'policy/v1beta1'])
     with pytest.raises(K8sError, match='cannot evict pod ai/model-0: no kind "Eviction" is registered for version "policy/v1beta1"'):
         cordon_and_drain(cluster, POOL, timeout=0, sleep=0)
+
+
+def test_a_dropped_connection_or_a_refused_cordon_is_a_failure_naming_the_step(monkeypatch):
+    import urllib3
+
+    from .fakes import FakeResource, api_error
+
+    cluster = FakeCluster(node('n1'), pod('p1', 'n1', owner='ReplicaSet'))
+
+    def dropped(*args, **kwargs):
+        raise urllib3.exceptions.ProtocolError('Connection aborted.')
+    cluster.request = dropped
+    with pytest.raises(K8sError, match='cannot evict pod ai/p1: the connection to the Kubernetes API server failed'):
+        cordon_and_drain(cluster, POOL, timeout=1, sleep=0.01)
+
+    def forbidden(*args, **kwargs):
+        raise api_error(403, 'Forbidden', 'nodes "n1" is forbidden: cannot patch')
+    monkeypatch.setattr(FakeResource, 'patch', forbidden)
+    with pytest.raises(K8sError, match='cannot cordon node n1: nodes "n1" is forbidden'):
+        cordon_and_drain(cluster, POOL, timeout=1, sleep=0.01)

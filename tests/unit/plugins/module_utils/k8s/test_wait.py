@@ -3,7 +3,7 @@
 import pytest
 
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.client import K8sError
-from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.wait import is_ready, poll
+from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.wait import is_ready, poll, wait_problems
 
 
 def obj(kind='Workspace', generation=2, conditions=None, **status):
@@ -63,3 +63,17 @@ def test_poll_returns_when_ready_and_times_out_with_reason():
     assert poll(lambda: next(states), lambda o: is_ready(o, {'type': 'Ready'}), 5, 'x', sleep=0.01)['status']['conditions']
     with pytest.raises(K8sError, match='Timed out after 0.05s waiting for Workspace x: condition Ready is for an older generation'):
         poll(lambda: obj(conditions=[dict(READY, observedGeneration=1)]), lambda o: is_ready(o, {'type': 'Ready'}), 0.05, 'Workspace x', sleep=0.01)
+
+
+@pytest.mark.parametrize('params, problem', [
+    ({'wait_timeout': -1, 'wait_sleep': 1.0}, 'wait_timeout must be 0 or more seconds, got -1'),
+    ({'wait_timeout': 10, 'wait_sleep': 0.0}, 'wait_sleep must be more than 0 seconds, got 0.0'),
+    ({'wait_timeout': 10, 'wait_sleep': -2.0}, 'wait_sleep must be more than 0 seconds, got -2.0'),
+])
+def test_wait_options_no_wait_can_use_are_named(params, problem):
+    assert wait_problems(params) == [problem]
+
+
+def test_a_zero_timeout_and_modules_without_wait_options_pass():
+    assert wait_problems({'wait_timeout': 0, 'wait_sleep': 0.5}) == []
+    assert wait_problems({'kind': 'Node'}) == []

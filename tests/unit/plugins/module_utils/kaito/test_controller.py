@@ -65,7 +65,7 @@ def test_controller_ready_only_when_rolled_out_for_its_generation(monkeypatch):
 
 
 def test_wait_until_ready_gives_up_at_the_deadline(monkeypatch):
-    states = iter([{'ready': False}, {'ready': False}, {'ready': True}])
+    states = iter([{'ready': False, 'nothing_installed': False}, {'ready': False, 'nothing_installed': False}, {'ready': True}])
     monkeypatch.setattr(controller, 'gather', lambda *args: next(states))
     now = [0.0]
     pauses = []
@@ -75,6 +75,28 @@ def test_wait_until_ready_gives_up_at_the_deadline(monkeypatch):
         now[0] += seconds
     assert controller.wait_until_ready(None, 'ns', 'd', [], 'v', timeout=10, sleep=4, clock=lambda: now[0], pause=pause) == {'ready': True}
     assert pauses == [4, 4]
-    states = iter([{'ready': False}] * 10)
+    states = iter([{'ready': False, 'nothing_installed': False}] * 10)
     now[0] = 0.0
-    assert controller.wait_until_ready(None, 'ns', 'd', [], 'v', timeout=5, sleep=4, clock=lambda: now[0], pause=pause) == {'ready': False}
+    assert controller.wait_until_ready(None, 'ns', 'd', [], 'v', timeout=5, sleep=4, clock=lambda: now[0], pause=pause)['ready'] is False
+
+
+def test_while_nothing_of_kaito_exists_the_wait_ends_after_absent_timeout(monkeypatch):
+    nothing = {'ready': False, 'nothing_installed': True}
+    installing = {'ready': False, 'nothing_installed': False}
+    now = [0.0]
+
+    def pause(seconds):
+        now[0] += seconds
+
+    def wait(states, absent_timeout):
+        monkeypatch.setattr(controller, 'gather', lambda *args: next(states))
+        now[0] = 0.0
+        state = controller.wait_until_ready(None, 'ns', 'd', [], 'v', timeout=600, sleep=2, clock=lambda: now[0], pause=pause,
+                                            absent_timeout=absent_timeout)
+        return state, now[0]
+    assert wait(iter([nothing] * 1000), 0) == (nothing, 0.0), 'nothing there: one look'
+    assert wait(iter([nothing] * 1000), 10) == (nothing, 10.0)
+    # the add-on's first object appears: from then on the whole timeout applies
+    assert wait(iter([nothing] + [installing] * 1000), 2) == (installing, 600.0)
+    assert wait(iter([nothing] + [installing] * 5 + [{'ready': True}]), 2) == ({'ready': True}, 12.0)
+    assert wait(iter([nothing] * 1000), None) == (nothing, 600.0), 'default: the whole timeout'
