@@ -100,7 +100,9 @@ clusters:
       type: dict
       returned: always
     pools:
-      description: Node pools with name, mode, vmSize, count, autoscaling bounds, version and state.
+      description:
+        - Node pools with name, mode, vmSize, count, autoscaling bounds, version, state, labels, taints, GPU profile
+          (C(gpuProfile) driver and NVIDIA management mode) and MIG profile (C(gpuInstanceProfile)).
       type: list
       returned: always
       elements: dict

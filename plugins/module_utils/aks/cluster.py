@@ -371,7 +371,8 @@ def summarize(cluster):
             'azure_rbac': bool((props.get('aadProfile') or {}).get('enableAzureRBAC')),
         },
         'pools': [dict((k, p.get(k)) for k in ('name', 'mode', 'vmSize', 'count', 'enableAutoScaling', 'minCount', 'maxCount',
-                                               'orchestratorVersion', 'provisioningState', 'nodeLabels', 'nodeTaints'))
+                                               'orchestratorVersion', 'provisioningState', 'nodeLabels', 'nodeTaints',
+                                               'gpuProfile', 'gpuInstanceProfile'))
                   for p in props.get('agentPoolProfiles') or []],
         'resource': cluster,
     }

@@ -3,7 +3,7 @@
 import pytest
 
 from ansible_collections.aiplatform.aks.plugins.module_utils.aks.cluster import (
-    AUTOSCALER_KINDS, ManagedCluster, autoscaler_keys, check_cluster, cluster_body)
+    AUTOSCALER_KINDS, ManagedCluster, autoscaler_keys, check_cluster, cluster_body, summarize)
 
 SYSTEM = {'name': 'system', 'vm_size': 'Standard_D2s_v3', 'enable_auto_scaling': True, 'min_count': 2, 'max_count': 5,
           'zones': ['1', '2', '3'], 'only_critical_addons': True}
@@ -99,3 +99,10 @@ def test_every_autoscaler_key_of_the_api_has_a_kind():
 ])
 def test_timeout_zero_is_refused_before_writing(timeout, state, message):
     assert message in ManagedCluster.check_input({'timeout': timeout, 'state': state, 'kubernetes_version': '1.34', 'system_pool': SYSTEM})
+
+
+def test_the_summary_of_a_pool_has_its_gpu_and_mig_profiles():
+    gpu = {'name': 'gpunp', 'vmSize': 'Standard_NC24ads_A100_v4', 'gpuProfile': {'driver': 'None'}, 'gpuInstanceProfile': 'MIG1g'}
+    pools = summarize({'name': 'aks', 'properties': {'agentPoolProfiles': [gpu, {'name': 'system', 'vmSize': 'Standard_D4ds_v5'}]}})['pools']
+    assert [(p['name'], p['gpuProfile'], p['gpuInstanceProfile']) for p in pools] == [('gpunp', {'driver': 'None'}, 'MIG1g'),
+                                                                                       ('system', None, None)]

@@ -1,0 +1,173 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, aiplatform.aks contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""How the gpu_operator role advertises GPUs: the mode, who owns each pool's driver, the MIG strategy and what cannot
+work together (gpu_operator_plan), and the NVIDIA GPU Operator chart's values for that plan (gpu_operator_values).
+Documented in gpu_operator_plan.yml and gpu_operator_values.yml."""
+
+from __future__ import annotations
+
+import copy
+
+import yaml
+from ansible.errors import AnsibleFilterError
+from ansible.utils.vars import merge_hash
+
+from ansible_collections.aiplatform.aks.plugins.module_utils.aks.common import is_gpu_size
+
+MODES = ('auto', 'aks_managed', 'gpu_operator', 'device_plugin', 'none')
+MIG_STRATEGIES = ('auto', 'none', 'single', 'mixed')
+# The runtime class NVIDIA documents for AKS nodes whose driver and container toolkit AKS installed.
+AKS_RUNTIME_CLASS = 'nvidia-container-runtime'
+TIME_SLICING_CONFIG = 'time-slicing-config'
+TIME_SLICING_KEY = 'any'
+
+
+def _driver(pool):
+    return ((pool.get('gpuProfile') or {}).get('driver')) or 'Install'
+
+
+def _managed(pool):
+    return (((pool.get('gpuProfile') or {}).get('nvidia') or {}).get('managementMode')) == 'Managed'
+
+
+def _names(pools):
+    return ', '.join(p['name'] for p in pools)
+
+
+def _input_problems(mode, mig_strategy, operator_driver, time_slicing):
+    problems = []
+    if mode not in MODES:
+        problems.append('gpu_operator_mode must be one of %s, got %r' % (', '.join(MODES), mode))
+    if mig_strategy not in MIG_STRATEGIES:
+        problems.append('gpu_operator_mig_strategy must be one of %s, got %r' % (', '.join(MIG_STRATEGIES), mig_strategy))
+    if operator_driver not in ('auto', True, False):
+        problems.append('gpu_operator_driver must be auto, true or false, got %r' % (operator_driver,))
+    if time_slicing:
+        replicas = time_slicing.get('replicas')
+        if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 1:
+            problems.append('gpu_operator_time_slicing.replicas must be a whole number of 1 or more, got %r' % (replicas,))
+        unknown = sorted(set(time_slicing) - {'replicas', 'rename_by_default'})
+        if unknown:
+            problems.append('gpu_operator_time_slicing has unknown keys %s (known: replicas, rename_by_default)' % ', '.join(unknown))
+    return problems
+
+
+def _choose(mode, pools, gpu, managed):
+    """(mode, why) for `auto`; the chosen mode with the reason otherwise."""
+    if mode != 'auto':
+        return mode, 'gpu_operator_mode is %s' % mode
+    if pools is None:
+        return 'gpu_operator', 'no AKS node pools were given (kind or bring-your-own nodes): the GPU Operator advertises the GPUs'
+    if not gpu:
+        return 'none', 'no node pool has a GPU VM size: nothing to advertise, the role only reports'
+    if len(managed) == len(gpu):
+        return 'aks_managed', ('every GPU pool (%s) has the AKS managed GPU experience (gpuProfile.nvidia.managementMode Managed): '
+                               'AKS runs the driver, device plugin and DCGM exporter' % _names(gpu))
+    return 'gpu_operator', 'GPU pools %s do not have the AKS managed GPU experience: the GPU Operator advertises their GPUs' % _names(gpu)
+
+
+def gpu_operator_plan(pools, mode='auto', mig_strategy='auto', operator_driver='auto', time_slicing=None, dra=False, dra_served=True):
+    """The plan for `pools` (AKS agent pools as aks_cluster_info returns them; None where there are none, as on kind):
+    mode, why, whether the operator installs the driver, the MIG strategy, the GPU pools, and problems (sentences naming
+    the variable or pool; empty when the plan can be carried out)."""
+    problems = _input_problems(mode, mig_strategy, operator_driver, time_slicing)
+    if problems:
+        return {'mode': mode, 'why': '', 'problems': problems, 'install': False, 'operator_driver': False,
+                'mig_strategy': 'none', 'gpu_pools': [], 'dra': bool(dra), 'time_slicing': time_slicing or {}}
+    gpu = [p for p in pools or [] if is_gpu_size(p.get('vmSize'))]
+    managed = [p for p in gpu if _managed(p)]
+    unmanaged = [p for p in gpu if not _managed(p)]
+    no_driver = [p for p in unmanaged if _driver(p) == 'None']
+    aks_driver = [p for p in unmanaged if _driver(p) != 'None']
+    chosen, why = _choose(mode, pools, gpu, managed)
+
+    driver = False
+    if chosen == 'gpu_operator':
+        driver = (pools is None or bool(no_driver)) if operator_driver == 'auto' else operator_driver
+        if managed:
+            problems.append('gpu_operator_mode gpu_operator would run a second device plugin and DCGM exporter on pools with the AKS '
+                            'managed GPU experience (%s); use aks_managed, or pools without it' % _names(managed))
+        if driver and aks_driver:
+            problems.append('the operator would install a second GPU driver on pools %s, where AKS installs it (gpuProfile.driver '
+                            'Install); set gpu_operator_driver: false, or create those pools with gpu_driver: None' % _names(aks_driver))
+        if not driver and no_driver:
+            problems.append('pools %s have no GPU driver (gpuProfile.driver None) and gpu_operator_driver is false: nothing would '
+                            'install one; set gpu_operator_driver: true (or auto)' % _names(no_driver))
+    elif chosen == 'aks_managed' and unmanaged:
+        problems.append('gpu_operator_mode aks_managed leaves pools %s without a device plugin: they do not have the AKS managed GPU '
+                        'experience (gpuProfile.nvidia.managementMode Managed)' % _names(unmanaged))
+    elif chosen == 'device_plugin' and no_driver:
+        problems.append('gpu_operator_mode device_plugin installs no driver, and pools %s have none (gpuProfile.driver None); use '
+                        'gpu_operator' % _names(no_driver))
+
+    mig_pools = [p for p in gpu if p.get('gpuInstanceProfile')]
+    strategy = mig_strategy
+    if strategy == 'auto':
+        strategy = 'single' if mig_pools else 'none'
+    elif strategy == 'mixed' and pools is not None and not mig_pools:
+        problems.append('gpu_operator_mig_strategy mixed needs a GPU pool with a MIG profile (gpuInstanceProfile); none of %s has one'
+                        % (_names(gpu) or 'the pools'))
+
+    if dra:
+        if not dra_served:
+            problems.append('gpu_operator_dra needs the resource.k8s.io API (Kubernetes 1.34 serves resource.k8s.io/v1), which this '
+                            'apiserver does not serve')
+        if chosen != 'gpu_operator':
+            problems.append('gpu_operator_dra needs gpu_operator_mode gpu_operator (the device plugin must be off on DRA nodes), '
+                            'not %s' % chosen)
+        elif aks_driver:
+            problems.append('gpu_operator_dra needs pools whose driver the operator installs (gpuProfile.driver None); %s have the '
+                            'AKS driver' % _names(aks_driver))
+        if time_slicing:
+            problems.append('gpu_operator_time_slicing configures the device plugin, which does not run on DRA nodes '
+                            '(gpu_operator_dra); share GPUs through the DRA driver instead')
+    if time_slicing and chosen in ('aks_managed', 'none'):
+        problems.append('gpu_operator_time_slicing needs a device plugin the role installs; with gpu_operator_mode %s it installs none'
+                        % chosen)
+    return {'mode': chosen, 'why': why, 'problems': problems, 'install': chosen in ('gpu_operator', 'device_plugin'),
+            'operator_driver': bool(driver), 'mig_strategy': strategy, 'gpu_pools': [p['name'] for p in gpu], 'dra': bool(dra),
+            'time_slicing': time_slicing or {}}
+
+
+def time_slicing_config(time_slicing, mig_strategy='none'):
+    """The device plugin's configuration text for time-slicing: each GPU advertised `replicas` times."""
+    sharing = {'resources': [{'name': 'nvidia.com/gpu', 'replicas': time_slicing['replicas']}]}
+    if time_slicing.get('rename_by_default'):
+        sharing['renameByDefault'] = True
+    config = {'version': 'v1', 'flags': {'migStrategy': mig_strategy}, 'sharing': {'timeSlicing': sharing}}
+    return yaml.safe_dump(config, default_flow_style=False, sort_keys=False)
+
+
+def gpu_operator_values(plan, base=None, tolerations=None, service_monitor=False, overrides=None):
+    """The GPU Operator chart's values for `plan`: `base` (the role's values file), then what the plan decides, then
+    `overrides` merged in last, key by key."""
+    if not isinstance(plan, dict) or 'operator_driver' not in plan:
+        raise AnsibleFilterError('gpu_operator_values: the input must be a plan from gpu_operator_plan, got %r' % (plan,))
+    driver = plan['operator_driver']
+    values = copy.deepcopy(base or {})
+    computed = {
+        'driver': {'enabled': driver},
+        'toolkit': {'enabled': driver},
+        'devicePlugin': {'enabled': not plan['dra']},
+        'mig': {'strategy': plan['mig_strategy'] if plan['mig_strategy'] != 'none' else 'single'},
+        'dcgmExporter': {'enabled': True, 'serviceMonitor': {'enabled': bool(service_monitor)}},
+    }
+    if not driver:
+        computed['operator'] = {'runtimeClass': AKS_RUNTIME_CLASS}
+    if tolerations:
+        # the chart's own toleration of nvidia.com/gpu stays; the pools' taints are added to it
+        own = list((values.get('daemonsets') or {}).get('tolerations') or [{'key': 'nvidia.com/gpu', 'operator': 'Exists', 'effect': 'NoSchedule'}])
+        computed['daemonsets'] = {'tolerations': own + [t for t in tolerations if t not in own]}
+    if plan['time_slicing']:
+        computed['devicePlugin']['config'] = {
+            'create': True, 'name': TIME_SLICING_CONFIG, 'default': TIME_SLICING_KEY,
+            'data': {TIME_SLICING_KEY: time_slicing_config(plan['time_slicing'], plan['mig_strategy'])}}
+    values = merge_hash(values, computed)
+    return merge_hash(values, copy.deepcopy(overrides or {}))
+
+
+class FilterModule(object):
+
+    def filters(self):
+        return {'gpu_operator_plan': gpu_operator_plan, 'gpu_operator_values': gpu_operator_values}

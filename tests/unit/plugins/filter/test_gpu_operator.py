@@ -1,0 +1,157 @@
+"""gpu_operator_plan and gpu_operator_values: the mode per pool set, driver ownership, MIG, DRA and time-slicing rules,
+and the chart values of every mode checked key by key against the GPU Operator chart's own values (v26.7.0)."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ansible_collections.aiplatform.aks.plugins.filter.gpu_operator import gpu_operator_plan as plan
+from ansible_collections.aiplatform.aks.plugins.filter.gpu_operator import gpu_operator_values as values
+
+ROOT = Path(__file__).resolve().parents[4]
+CHART_VALUES = yaml.safe_load((ROOT / 'tests' / 'charts' / 'gpu-operator' / 'values-v26.7.0.yaml').read_text())
+ROLE_VALUES = yaml.safe_load((ROOT / 'roles' / 'gpu_operator' / 'files' / 'gpu-operator-values.yml').read_text())
+# maps whose keys are the user's (labels, ConfigMap data), so the chart's defaults cannot list them
+FREE_FORM = {('devicePlugin', 'config', 'data'), ('daemonsets', 'labels'), ('daemonsets', 'annotations'),
+             ('dcgmExporter', 'serviceMonitor', 'additionalLabels')}
+
+SYSTEM = {'name': 'system', 'vmSize': 'Standard_D4ds_v5', 'mode': 'System'}
+
+
+def gpu(name='gpunp', driver=None, managed=False, mig=None, size='Standard_NC24ads_A100_v4'):
+    pool = {'name': name, 'vmSize': size, 'mode': 'User'}
+    if driver or managed:
+        pool['gpuProfile'] = dict({'driver': driver} if driver else {}, **({'nvidia': {'managementMode': 'Managed'}} if managed else {}))
+    if mig:
+        pool['gpuInstanceProfile'] = mig
+    return pool
+
+
+def unknown_keys(rendered, reference, path=()):
+    """Key paths of `rendered` that the chart's values do not have."""
+    if path in FREE_FORM or not isinstance(rendered, dict):
+        return []
+    if not isinstance(reference, dict):
+        return ['.'.join(path) + ' (the chart has a %s here)' % type(reference).__name__]
+    found = []
+    for key, value in rendered.items():
+        if key not in reference:
+            found.append('.'.join(path + (key,)))
+        else:
+            found.extend(unknown_keys(value, reference[key], path + (key,)))
+    return found
+
+
+@pytest.mark.parametrize('pools, mode, why', [
+    (None, 'gpu_operator', 'no AKS node pools'),
+    ([SYSTEM], 'none', 'no node pool has a GPU VM size'),
+    ([SYSTEM, gpu(managed=True)], 'aks_managed', 'every GPU pool (gpunp) has the AKS managed GPU experience'),
+    ([SYSTEM, gpu()], 'gpu_operator', 'GPU pools gpunp do not have the AKS managed GPU experience'),
+    ([SYSTEM, gpu(driver='None')], 'gpu_operator', 'GPU pools gpunp'),
+])
+def test_auto_picks_the_mode_from_the_pools_and_says_why(pools, mode, why):
+    chosen = plan(pools)
+    assert chosen['mode'] == mode and why in chosen['why'] and chosen['problems'] == []
+
+
+def test_exactly_one_owner_of_the_driver_per_pool():
+    assert plan([SYSTEM, gpu()])['operator_driver'] is False, 'AKS installs the driver (gpuProfile.driver Install, the default)'
+    assert plan([SYSTEM, gpu(driver='None')])['operator_driver'] is True
+    assert plan(None)['operator_driver'] is True, 'bring-your-own nodes: the operator installs it'
+    two = plan([SYSTEM, gpu()], operator_driver=True)['problems']
+    assert two == ['the operator would install a second GPU driver on pools gpunp, where AKS installs it (gpuProfile.driver Install); '
+                   'set gpu_operator_driver: false, or create those pools with gpu_driver: None']
+    none = plan([SYSTEM, gpu(driver='None')], operator_driver=False)['problems']
+    assert len(none) == 1 and none[0].startswith('pools gpunp have no GPU driver (gpuProfile.driver None) and gpu_operator_driver is false')
+    mixed = plan([gpu('a100', driver='None'), gpu('t4', size='Standard_NC4as_T4_v3')])['problems']
+    assert len(mixed) == 1 and 'second GPU driver on pools t4' in mixed[0]
+
+
+def test_modes_that_leave_pools_without_what_they_need_are_refused_naming_the_pools():
+    assert 'leaves pools gpunp without a device plugin' in plan([gpu()], mode='aks_managed')['problems'][0]
+    assert 'second device plugin and DCGM exporter on pools with the AKS managed GPU experience (gpunp)' in \
+        plan([gpu(managed=True)], mode='gpu_operator')['problems'][0]
+    assert 'device_plugin installs no driver, and pools gpunp have none' in plan([gpu(driver='None')], mode='device_plugin')['problems'][0]
+    assert plan([gpu()], mode='device_plugin')['problems'] == []
+
+
+@pytest.mark.parametrize('kwargs, message', [
+    ({'mode': 'operator'}, "gpu_operator_mode must be one of auto, aks_managed, gpu_operator, device_plugin, none, got 'operator'"),
+    ({'mig_strategy': 'multi'}, "gpu_operator_mig_strategy must be one of auto, none, single, mixed, got 'multi'"),
+    ({'operator_driver': 'yes please'}, "gpu_operator_driver must be auto, true or false, got 'yes please'"),
+    ({'time_slicing': {'replicas': 0}}, 'gpu_operator_time_slicing.replicas must be a whole number of 1 or more, got 0'),
+    ({'time_slicing': {'replicas': '4'}}, "gpu_operator_time_slicing.replicas must be a whole number of 1 or more, got '4'"),
+    ({'time_slicing': {'replicas': 4, 'rename': True}}, 'gpu_operator_time_slicing has unknown keys rename'),
+    ({'mig_strategy': 'mixed'}, 'gpu_operator_mig_strategy mixed needs a GPU pool with a MIG profile (gpuInstanceProfile); none of gpunp'),
+    ({'dra': True, 'dra_served': False}, 'gpu_operator_dra needs the resource.k8s.io API'),
+    ({'dra': True}, 'gpu_operator_dra needs pools whose driver the operator installs (gpuProfile.driver None); gpunp have the AKS driver'),
+    ({'dra': True, 'mode': 'device_plugin'}, 'gpu_operator_dra needs gpu_operator_mode gpu_operator'),
+    ({'time_slicing': {'replicas': 2}, 'mode': 'aks_managed'}, 'gpu_operator_time_slicing needs a device plugin the role installs'),
+])
+def test_bad_input_is_a_problem_naming_the_variable(kwargs, message):
+    problems = plan([SYSTEM, gpu()], **kwargs)['problems']
+    assert any(message in p for p in problems), problems
+
+
+def test_mig_strategy_follows_the_pools_mig_profile():
+    assert plan([gpu(mig='MIG1g')])['mig_strategy'] == 'single'
+    assert plan([gpu()])['mig_strategy'] == 'none'
+    assert plan([gpu(mig='MIG3g')], mig_strategy='mixed')['problems'] == []
+    assert plan(None, mig_strategy='mixed')['problems'] == [], 'on kind the role cannot see MIG profiles'
+
+
+def test_dra_with_the_operators_driver_turns_the_device_plugin_off():
+    dra = plan([gpu(driver='None')], dra=True)
+    assert dra['problems'] == []
+    assert values(dra, ROLE_VALUES)['devicePlugin']['enabled'] is False
+
+
+RENDERED = {
+    'aks-driver': values(plan([SYSTEM, gpu()]), ROLE_VALUES, tolerations=[{'key': 'sku', 'value': 'gpu', 'effect': 'NoSchedule'}]),
+    'operator-driver': values(plan([SYSTEM, gpu(driver='None')]), ROLE_VALUES),
+    'kind': values(plan(None), ROLE_VALUES, service_monitor=True),
+    'mig-mixed': values(plan([gpu(mig='MIG2g')], mig_strategy='mixed'), ROLE_VALUES),
+    'time-slicing': values(plan([gpu()], time_slicing={'replicas': 4, 'rename_by_default': True}), ROLE_VALUES),
+    'dra': values(plan([gpu(driver='None')], dra=True), ROLE_VALUES),
+    'device-plugin': values(plan([gpu()], mode='device_plugin'), ROLE_VALUES),
+}
+
+
+@pytest.mark.parametrize('case', sorted(RENDERED))
+def test_every_key_of_every_modes_values_is_a_key_of_the_chart(case):
+    assert unknown_keys(RENDERED[case], CHART_VALUES) == []
+
+
+def test_a_typo_is_caught_by_the_key_check():
+    assert unknown_keys({'devicePlugin': {'enable': False}, 'dcgmExporter': {'serviceMonitor': {'enabeld': True}}}, CHART_VALUES) == [
+        'devicePlugin.enable', 'dcgmExporter.serviceMonitor.enabeld']
+
+
+def test_values_fit_aks_where_aks_owns_the_driver():
+    aks = RENDERED['aks-driver']
+    assert aks['driver']['enabled'] is False and aks['toolkit']['enabled'] is False
+    assert aks['operator']['runtimeClass'] == 'nvidia-container-runtime'
+    assert aks['daemonsets']['tolerations'] == [{'key': 'nvidia.com/gpu', 'operator': 'Exists', 'effect': 'NoSchedule'},
+                                                {'key': 'sku', 'value': 'gpu', 'effect': 'NoSchedule'}]
+    assert aks['dcgmExporter'] == dict(aks['dcgmExporter'], enabled=True) and aks['dcgmExporter']['serviceMonitor']['enabled'] is False
+    own = RENDERED['operator-driver']
+    assert own['driver']['enabled'] is True and own['toolkit']['enabled'] is True and 'runtimeClass' not in own.get('operator', {})
+    assert RENDERED['kind']['dcgmExporter']['serviceMonitor']['enabled'] is True
+
+
+def test_time_slicing_builds_the_device_plugin_config():
+    config = RENDERED['time-slicing']['devicePlugin']['config']
+    assert (config['create'], config['name'], config['default']) == (True, 'time-slicing-config', 'any')
+    assert yaml.safe_load(config['data']['any']) == {
+        'version': 'v1', 'flags': {'migStrategy': 'none'},
+        'sharing': {'timeSlicing': {'resources': [{'name': 'nvidia.com/gpu', 'replicas': 4}], 'renameByDefault': True}}}
+    assert RENDERED['mig-mixed']['mig']['strategy'] == 'mixed'
+
+
+def test_overrides_win_and_inputs_are_not_changed():
+    chosen = plan([gpu()])
+    base = {'driver': {'enabled': True}}
+    rendered = values(chosen, base, overrides={'driver': {'version': '595.91.07'}, 'devicePlugin': {'enabled': False}})
+    assert rendered['driver'] == {'enabled': False, 'version': '595.91.07'} and rendered['devicePlugin']['enabled'] is False
+    assert base == {'driver': {'enabled': True}}
