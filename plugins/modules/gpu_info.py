@@ -78,7 +78,7 @@ nodes:
   elements: dict
   contains:
     name: {description: Node name., type: str, returned: always}
-    pool: {description: AKS pool, null off AKS., type: str, returned: always, sample: gpunp}
+    pool: {description: 'AKS pool; null off AKS.', type: str, returned: always, sample: gpunp}
     instance_type: {description: VM size (C(node.kubernetes.io/instance-type))., type: str, returned: always, sample: Standard_NC24ads_A100_v4}
     gpu_node:
       description: The node looks like a GPU node (see RV(nodes[].gpu_node_reasons)).
@@ -162,7 +162,7 @@ dra:
   returned: always
   type: dict
   contains:
-    served: {description: The server serves C(resource.k8s.io) in C(v1), C(v1beta2) or C(v1beta1)., type: bool, returned: always}
+    served: {description: 'The server serves C(resource.k8s.io) in C(v1), C(v1beta2) or C(v1beta1).', type: bool, returned: always}
     reason:
       description: Why it is not served; null when it is.
       type: str
