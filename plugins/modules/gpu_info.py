@@ -125,7 +125,7 @@ summary:
     gpu_nodes: {description: Nodes that look like GPU nodes., type: int, returned: always}
     nodes_advertising_gpus: {description: Nodes that advertise GPUs., type: int, returned: always}
     gpu_nodes_without_gpus: {description: Names of the GPU nodes that advertise no GPU., type: list, elements: str, returned: always}
-    capacity: {description: Total capacity per GPU resource., type: dict, returned: always}
+    capacity: {description: 'Total capacity per GPU resource; C(nvidia.com/gpu) is always there, 0 without nodes.', type: dict, returned: always}
     allocatable: {description: Total allocatable per GPU resource., type: dict, returned: always, sample: {nvidia.com/gpu: 4}}
     allocated: {description: Total allocated per GPU resource., type: dict, returned: always, sample: {nvidia.com/gpu: 3}}
 cluster_policy:

@@ -150,7 +150,7 @@ def test_no_dra_and_no_cluster_policy_crd_are_reported_as_not_served(k8s_env, k8
         'reason': 'nvidia.com/v1 ClusterPolicy is not served: the GPU Operator CRD clusterpolicies.nvidia.com is not installed'}
     assert result['nodes'] == []
     assert result['summary'] == {'nodes': 0, 'gpu_nodes': 0, 'nodes_advertising_gpus': 0, 'gpu_nodes_without_gpus': [],
-                                 'capacity': {}, 'allocatable': {}, 'allocated': {}}
+                                 'capacity': {GPU: 0}, 'allocatable': {GPU: 0}, 'allocated': {GPU: 0}}
 
 
 def test_gpu_nodes_their_labels_and_the_gpus_pods_hold(bed, k8s_env, k8s_client, nodes, namespace):

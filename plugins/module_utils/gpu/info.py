@@ -242,7 +242,8 @@ def node_info(node, allocated=None, dra_gpu_devices=0):
 
 def summarize(nodes):
     """Counts over the reported nodes, and the GPU nodes that advertise no GPU (by name)."""
-    totals = {'capacity': {}, 'allocatable': {}, 'allocated': {}}
+    # whole GPUs always, so that a role can read summary.allocatable['nvidia.com/gpu'] even without nodes
+    totals = dict((field, {GPU_RESOURCE: 0}) for field in ('capacity', 'allocatable', 'allocated'))
     for node in nodes:
         for resource, amounts in node['resources'].items():
             for field, total in totals.items():

@@ -189,7 +189,7 @@ def test_summary_counts_and_names_the_gpu_nodes_without_gpus():
         'allocatable': {'nvidia.com/gpu': 2, 'nvidia.com/gpu.shared': 4},
         'allocated': {'nvidia.com/gpu': 1, 'nvidia.com/gpu.shared': 3}}
     assert info.summarize([]) == {'nodes': 0, 'gpu_nodes': 0, 'nodes_advertising_gpus': 0, 'gpu_nodes_without_gpus': [],
-                                  'capacity': {}, 'allocatable': {}, 'allocated': {}}
+                                  'capacity': {info.GPU_RESOURCE: 0}, 'allocatable': {info.GPU_RESOURCE: 0}, 'allocated': {info.GPU_RESOURCE: 0}}
 
 
 @pytest.mark.parametrize('params, problems', [
