@@ -2,8 +2,8 @@
 # Copyright: (c) 2026, aiplatform.aks contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """How the gpu_operator role advertises GPUs: the mode, who owns each pool's driver, the MIG strategy and what cannot
-work together (gpu_operator_plan), and the NVIDIA GPU Operator chart's values for that plan (gpu_operator_values).
-Documented in gpu_operator_plan.yml and gpu_operator_values.yml."""
+work together (gpu_operator_plan), the NVIDIA GPU Operator chart's values for that plan (gpu_operator_values), and the device
+plugin's time-slicing configuration (gpu_time_slicing_config). Documented in the .yml file of each."""
 
 from __future__ import annotations
 
@@ -45,6 +45,8 @@ def _input_problems(mode, mig_strategy, operator_driver, time_slicing):
         problems.append('gpu_operator_driver must be auto, true or false, got %r' % (operator_driver,))
     if time_slicing:
         replicas = time_slicing.get('replicas')
+        if isinstance(replicas, str) and replicas.isdigit():
+            replicas = time_slicing['replicas'] = int(replicas)
         if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 1:
             problems.append('gpu_operator_time_slicing.replicas must be a whole number of 1 or more, got %r' % (replicas,))
         unknown = sorted(set(time_slicing) - {'replicas', 'rename_by_default'})
@@ -53,10 +55,12 @@ def _input_problems(mode, mig_strategy, operator_driver, time_slicing):
     return problems
 
 
-def _choose(mode, pools, gpu, managed):
+def _choose(mode, pools, gpu, managed, gpu_nodes):
     """(mode, why) for `auto`; the chosen mode with the reason otherwise."""
     if mode != 'auto':
         return mode, 'gpu_operator_mode is %s' % mode
+    if pools is None and gpu_nodes == 0:
+        return 'none', 'no AKS node pools were given and no node looks like a GPU node: nothing to advertise, the role only reports'
     if pools is None:
         return 'gpu_operator', 'no AKS node pools were given (kind or bring-your-own nodes): the GPU Operator advertises the GPUs'
     if not gpu:
@@ -67,10 +71,13 @@ def _choose(mode, pools, gpu, managed):
     return 'gpu_operator', 'GPU pools %s do not have the AKS managed GPU experience: the GPU Operator advertises their GPUs' % _names(gpu)
 
 
-def gpu_operator_plan(pools, mode='auto', mig_strategy='auto', operator_driver='auto', time_slicing=None, dra=False, dra_served=True):
-    """The plan for `pools` (AKS agent pools as aks_cluster_info returns them; None where there are none, as on kind):
+def gpu_operator_plan(pools, mode='auto', mig_strategy='auto', operator_driver='auto', time_slicing=None, dra=False, dra_served=True,
+                      gpu_nodes=None):
+    """The plan for `pools` (AKS agent pools as aks_cluster_info returns them; None where there are none, as on kind; then
+    `gpu_nodes`, the number of nodes that look like GPU nodes, decides between the operator and nothing):
     mode, why, whether the operator installs the driver, the MIG strategy, the GPU pools, and problems (sentences naming
     the variable or pool; empty when the plan can be carried out)."""
+    time_slicing = dict(time_slicing or {})  # a copy: replicas given as text is read as a number
     problems = _input_problems(mode, mig_strategy, operator_driver, time_slicing)
     if problems:
         return {'mode': mode, 'why': '', 'problems': problems, 'install': False, 'operator_driver': False,
@@ -80,7 +87,7 @@ def gpu_operator_plan(pools, mode='auto', mig_strategy='auto', operator_driver='
     unmanaged = [p for p in gpu if not _managed(p)]
     no_driver = [p for p in unmanaged if _driver(p) == 'None']
     aks_driver = [p for p in unmanaged if _driver(p) != 'None']
-    chosen, why = _choose(mode, pools, gpu, managed)
+    chosen, why = _choose(mode, pools, gpu, managed, gpu_nodes)
 
     driver = False
     if chosen == 'gpu_operator':
@@ -132,10 +139,11 @@ def gpu_operator_plan(pools, mode='auto', mig_strategy='auto', operator_driver='
 
 def time_slicing_config(time_slicing, mig_strategy='none'):
     """The device plugin's configuration text for time-slicing: each GPU advertised `replicas` times."""
-    sharing = {'resources': [{'name': 'nvidia.com/gpu', 'replicas': time_slicing['replicas']}]}
+    # plain types: YAML cannot represent the tagged values Ansible hands to filters
+    sharing = {'resources': [{'name': 'nvidia.com/gpu', 'replicas': int(time_slicing['replicas'])}]}
     if time_slicing.get('rename_by_default'):
         sharing['renameByDefault'] = True
-    config = {'version': 'v1', 'flags': {'migStrategy': mig_strategy}, 'sharing': {'timeSlicing': sharing}}
+    config = {'version': 'v1', 'flags': {'migStrategy': str(mig_strategy)}, 'sharing': {'timeSlicing': sharing}}
     return yaml.safe_dump(config, default_flow_style=False, sort_keys=False)
 
 
@@ -170,4 +178,5 @@ def gpu_operator_values(plan, base=None, tolerations=None, service_monitor=False
 class FilterModule(object):
 
     def filters(self):
-        return {'gpu_operator_plan': gpu_operator_plan, 'gpu_operator_values': gpu_operator_values}
+        return {'gpu_operator_plan': gpu_operator_plan, 'gpu_operator_values': gpu_operator_values,
+                'gpu_time_slicing_config': time_slicing_config}

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r'''
 module: gpu_info
 short_description: Report the NVIDIA GPUs a cluster advertises and uses, the GPU Operator's state, DCGM exporters and DRA
-version_added: 0.1.0
+version_added: 0.2.0
 description:
   - Per node, the GPU resources it advertises and what pods hold of them, for whole GPUs (C(nvidia.com/gpu)),
     time-sliced GPUs (C(nvidia.com/gpu.shared)) and MIG instances (every C(nvidia.com/mig-*) resource).

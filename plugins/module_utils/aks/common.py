@@ -70,8 +70,9 @@ def vm_family(vm_size):
 
 
 def is_gpu_size(vm_size):
+    """An Azure N-series size (NC, ND, NG, NV...), the GPU families; NP is the FPGA family."""
     family = vm_family(vm_size)
-    return bool(family) and family[0].startswith('N')
+    return bool(family) and family[0].startswith('N') and family[0] != 'NP'
 
 
 def supports_mig(vm_size):

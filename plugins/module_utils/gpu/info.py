@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
+from ansible_collections.aiplatform.aks.plugins.module_utils.aks.common import is_gpu_size
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.client import K8sError, k8s_call, served
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.objects import label_selector_problems
 
@@ -177,12 +178,6 @@ def instance_type(labels):
     return next((labels[label] for label in INSTANCE_TYPE_LABELS if labels.get(label)), None)
 
 
-def is_gpu_vm_size(size):
-    """An Azure N-series size (NC, ND, NG, NV...): the GPU families. NP is the FPGA family, not GPUs."""
-    size = (size or '').lower()
-    return size.startswith('standard_n') and not size.startswith('standard_np')
-
-
 def _quantities(values, what, node):
     found = {}
     for name, value in (values or {}).items():
@@ -203,7 +198,7 @@ def gpu_node_reasons(labels, capacity):
         reasons.append('gfd_present_label')
     if (labels.get(ACCELERATOR_LABEL) or '').lower() == 'nvidia':
         reasons.append('accelerator_label')
-    if is_gpu_vm_size(instance_type(labels)):
+    if is_gpu_size(instance_type(labels)):
         reasons.append('gpu_instance_type')
     return reasons
 

@@ -55,6 +55,12 @@ def test_auto_picks_the_mode_from_the_pools_and_says_why(pools, mode, why):
     assert chosen['mode'] == mode and why in chosen['why'] and chosen['problems'] == []
 
 
+def test_without_aks_pools_the_gpu_nodes_decide():
+    assert plan(None, gpu_nodes=2)['mode'] == 'gpu_operator'
+    cpu_only = plan(None, gpu_nodes=0)
+    assert cpu_only['mode'] == 'none' and 'no node looks like a GPU node' in cpu_only['why'] and cpu_only['install'] is False
+
+
 def test_exactly_one_owner_of_the_driver_per_pool():
     assert plan([SYSTEM, gpu()])['operator_driver'] is False, 'AKS installs the driver (gpuProfile.driver Install, the default)'
     assert plan([SYSTEM, gpu(driver='None')])['operator_driver'] is True
@@ -81,7 +87,7 @@ def test_modes_that_leave_pools_without_what_they_need_are_refused_naming_the_po
     ({'mig_strategy': 'multi'}, "gpu_operator_mig_strategy must be one of auto, none, single, mixed, got 'multi'"),
     ({'operator_driver': 'yes please'}, "gpu_operator_driver must be auto, true or false, got 'yes please'"),
     ({'time_slicing': {'replicas': 0}}, 'gpu_operator_time_slicing.replicas must be a whole number of 1 or more, got 0'),
-    ({'time_slicing': {'replicas': '4'}}, "gpu_operator_time_slicing.replicas must be a whole number of 1 or more, got '4'"),
+    ({'time_slicing': {'replicas': 'four'}}, "gpu_operator_time_slicing.replicas must be a whole number of 1 or more, got 'four'"),
     ({'time_slicing': {'replicas': 4, 'rename': True}}, 'gpu_operator_time_slicing has unknown keys rename'),
     ({'mig_strategy': 'mixed'}, 'gpu_operator_mig_strategy mixed needs a GPU pool with a MIG profile (gpuInstanceProfile); none of gpunp'),
     ({'dra': True, 'dra_served': False}, 'gpu_operator_dra needs the resource.k8s.io API'),
@@ -155,3 +161,8 @@ def test_overrides_win_and_inputs_are_not_changed():
     rendered = values(chosen, base, overrides={'driver': {'version': '595.91.07'}, 'devicePlugin': {'enabled': False}})
     assert rendered['driver'] == {'enabled': False, 'version': '595.91.07'} and rendered['devicePlugin']['enabled'] is False
     assert base == {'driver': {'enabled': True}}
+
+
+def test_replicas_given_as_text_are_read_as_a_number_without_changing_the_input():
+    given = {'replicas': '3'}
+    assert plan([gpu()], time_slicing=given)['time_slicing'] == {'replicas': 3} and given == {'replicas': '3'}

@@ -104,5 +104,5 @@ def test_timeout_zero_is_refused_before_writing(timeout, state, message):
 def test_the_summary_of_a_pool_has_its_gpu_and_mig_profiles():
     gpu = {'name': 'gpunp', 'vmSize': 'Standard_NC24ads_A100_v4', 'gpuProfile': {'driver': 'None'}, 'gpuInstanceProfile': 'MIG1g'}
     pools = summarize({'name': 'aks', 'properties': {'agentPoolProfiles': [gpu, {'name': 'system', 'vmSize': 'Standard_D4ds_v5'}]}})['pools']
-    assert [(p['name'], p['gpuProfile'], p['gpuInstanceProfile']) for p in pools] == [('gpunp', {'driver': 'None'}, 'MIG1g'),
-                                                                                       ('system', None, None)]
+    assert [(p['name'], p['gpuProfile'], p['gpuInstanceProfile']) for p in pools] == [
+        ('gpunp', {'driver': 'None'}, 'MIG1g'), ('system', None, None)]

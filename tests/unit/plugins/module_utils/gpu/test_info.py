@@ -115,7 +115,7 @@ def test_labels_of_gpu_feature_discovery_mig_and_the_pool():
     ('Standard_NP10s', False), ('Standard_D16s_v5', False), ('', False), (None, False),
 ])
 def test_gpu_vm_sizes(size, gpu):
-    assert info.is_gpu_vm_size(size) is gpu
+    assert info.is_gpu_size(size) is gpu
 
 
 def node(name, labels=None, capacity=None, allocatable=None, unschedulable=False):

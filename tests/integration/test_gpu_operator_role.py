@@ -1,0 +1,106 @@
+"""The gpu_operator role on the test apiserver (Kubernetes 1.20, no kubelet): the device plugin mode, the wait for the
+GPU nodes and its messages, a cluster without GPU nodes, and input refused before anything is written.
+
+The bed runs no pods: the test plays the device plugin (a stand-in) by writing a GPU node's nvidia.com/gpu capacity
+through the status subresource once the DaemonSet exists, as the kubelet reports what the plugin registers."""
+
+import threading
+import uuid
+
+import pytest
+
+from tests.integration.playbook import run_playbook
+from tests.integration.refusals import WriteWatch, role_refused_before_writing
+from tests.integration.test_gpu_info import MERGE, RUN_LABEL, Nodes, api, pool_labels
+
+pytestmark = pytest.mark.integration
+
+A100 = 'Standard_NC24ads_A100_v4'
+
+
+@pytest.fixture
+def nodes(k8s_client):
+    made = Nodes(k8s_client)
+    yield made
+    made.delete()
+
+
+def converge(k8s_env, nodes, check=False, **variables):
+    variables = dict({'gpu_operator_node_selector': '%s=%s' % (RUN_LABEL, nodes.run),
+                      'gpu_operator_namespace': 'gpu-' + nodes.run}, **variables)
+    return run_playbook('gpu_operator_role.yml', variables, env=k8s_env, check=check)
+
+
+def device_plugin_stand_in(client, namespace, node, stop):
+    """Once the role's DaemonSet exists, report one GPU on `node` (what the plugin makes the kubelet report)."""
+    daemonsets = api(client, 'DaemonSet', 'apps/v1')
+    while not stop.wait(0.2):
+        if any(d['metadata']['name'] == 'nvidia-device-plugin' for d in daemonsets.get(namespace=namespace).to_dict()['items']):
+            gpus = {'nvidia.com/gpu': '1'}
+            api(client, 'Node').status.patch(name=node, content_type=MERGE, body={'status': {'capacity': gpus, 'allocatable': gpus}})
+            return
+
+
+def test_device_plugin_mode_installs_the_daemonset_waits_for_the_gpus_and_a_second_run_changes_nothing(k8s_env, k8s_client, nodes):
+    node = nodes.add('gpu', pool_labels('gpunp', A100, **{'kubernetes.azure.com/accelerator': 'nvidia'}))
+    stop = threading.Event()
+    stand_in = threading.Thread(target=device_plugin_stand_in, args=(k8s_client, 'gpu-' + nodes.run, node, stop), daemon=True)
+    stand_in.start()
+    try:
+        first = converge(k8s_env, nodes, gpu_operator_mode='device_plugin', gpu_operator_time_slicing={'replicas': 4})
+    finally:
+        stop.set()
+        stand_in.join()
+    assert first.rc == 0, first.failures
+    assert first.result('Say which mode and why')['msg'] == 'GPUs: device_plugin (gpu_operator_mode is device_plugin)'
+    assert first.result('Report the GPUs')['msg'] == '1 GPU node(s) advertise {"nvidia.com/gpu": 1}'
+    ns = api(k8s_client, 'Namespace').get(name='gpu-' + nodes.run).to_dict()['metadata']['labels']
+    assert ns['pod-security.kubernetes.io/enforce'] == 'privileged' and ns['istio-injection'] == 'disabled'
+    ds = api(k8s_client, 'DaemonSet', 'apps/v1').get(name='nvidia-device-plugin', namespace='gpu-' + nodes.run).to_dict()['spec']['template']['spec']
+    assert ds['tolerations'] == [{'key': 'nvidia.com/gpu', 'operator': 'Exists', 'effect': 'NoSchedule'},
+                                 {'key': 'sku', 'operator': 'Equal', 'value': 'gpu', 'effect': 'NoSchedule'}]
+    assert ds['containers'][0]['args'] == ['--config-file=/etc/nvidia-device-plugin/config.yaml']
+    config = api(k8s_client, 'ConfigMap').get(name='nvidia-device-plugin-config', namespace='gpu-' + nodes.run).data['config.yaml']
+    assert 'replicas: 4' in config and 'name: nvidia.com/gpu' in config
+    second = converge(k8s_env, nodes, gpu_operator_mode='device_plugin', gpu_operator_time_slicing={'replicas': 4})
+    assert second.rc == 0 and second.changed == 0, second.failures
+
+
+def test_check_mode_reports_the_device_plugin_and_writes_nothing(bed, k8s_env, nodes):
+    nodes.add('gpu', pool_labels('gpunp', A100, **{'kubernetes.azure.com/accelerator': 'nvidia'}))
+    watch = WriteWatch(bed)
+    run = converge(k8s_env, nodes, check=True, gpu_operator_mode='device_plugin')
+    assert run.rc == 0, run.failures
+    assert run.result('The NVIDIA device plugin DaemonSet on the GPU nodes (no DCGM metrics in this mode)')['changed'] is True
+    assert watch.writes() == {'arm': [], 'kubernetes': []}
+
+
+def test_a_gpu_node_that_advertises_no_gpu_fails_naming_the_node(k8s_env, nodes):
+    node = nodes.add('silent', pool_labels('gpunp', A100))
+    run = converge(k8s_env, nodes, gpu_operator_mode='none', gpu_operator_wait_timeout=2)
+    assert run.rc != 0
+    assert run.result("Look at the GPUs of the GPU nodes")['attempts'] == 2, 'one look per gpu_operator_progress_interval'
+    message = run.result('Every GPU node advertises its GPUs')['msg']
+    assert message.startswith('GPU nodes advertise no GPU after 2 s (gpu_operator_wait_timeout): %s; mode none' % node)
+
+
+def test_a_cluster_without_gpu_nodes_passes_and_says_so(k8s_env, nodes):
+    nodes.add('cpu', pool_labels('system', 'Standard_D4ds_v5'))
+    run = converge(k8s_env, nodes)
+    assert run.rc == 0, run.failures
+    assert run.result('Say which mode and why')['msg'].startswith('GPUs: none (no AKS node pools were given and no node looks like a GPU node')
+    assert run.result('Report the GPUs')['msg'] == 'No GPU nodes: nothing to advertise (a CPU-only cluster)'
+
+
+@pytest.mark.parametrize('variables, names', [
+    pytest.param({'gpu_operator_mode': 'operator'}, ('gpu_operator_mode', 'operator', 'aks_managed'), id='unknown-mode'),
+    pytest.param({'gpu_operator_mode': 'device_plugin', 'gpu_operator_time_slicing': {'replicas': 0}},
+                 ('gpu_operator_time_slicing.replicas must be a whole number of 1 or more, got 0',), id='time-slicing-replicas-0'),
+    pytest.param({'gpu_operator_dra': True}, ('gpu_operator_dra needs the resource.k8s.io API',), id='dra-not-served'),
+    pytest.param({'gpu_operator_mode': 'aks_managed', 'gpu_operator_time_slicing': {'replicas': 2}},
+                 ('gpu_operator_time_slicing needs a device plugin the role installs',), id='time-slicing-without-plugin'),
+])
+def test_input_that_cannot_work_is_refused_before_writing(bed, variables, names):
+    run = uuid.uuid4().hex[:8]
+    role_refused_before_writing(bed, 'gpu_operator_role.yml', dict({'gpu_operator_node_selector': '%s=%s' % (RUN_LABEL, run),
+                                                                    'gpu_operator_namespace': 'gpu-' + run}, **variables), names)
