@@ -107,17 +107,17 @@ class Applier:
         """Apply one object; `plan` is its plan() made earlier in this run, else it is made now."""
         if self.check_mode and obj['kind'] in self._pending_crds:
             # the CRD would be created by this run, so the server cannot dry-run its objects yet
-            return self._record(obj, 'created', None, obj)
+            return self.record(obj, 'created', None, obj)
         resource, namespace, before, planned = plan or self.plan(obj)
         if before is not None and comparable(before) == comparable(planned):
-            return self._record(obj, 'unchanged', before, before)
+            return self.record(obj, 'unchanged', before, before)
         after = planned if self.check_mode else self._ssa(resource, obj, namespace, dry_run=False)
         if obj['kind'] == 'CustomResourceDefinition' and before is None and self.check_mode:
             self._pending_crds.add(obj['spec']['names']['kind'])
-        return self._record(obj, 'created' if before is None else 'updated', before, after)
+        return self.record(obj, 'created' if before is None else 'updated', before, after)
 
     @staticmethod
-    def _record(obj, action, before, after):
+    def record(obj, action, before, after):
         return {'action': action, 'object': after, 'before': before, 'id': ident(obj), 'name': describe(obj)}
 
     def check(self, objects):
@@ -167,7 +167,7 @@ class Applier:
             plan = plans[id(obj)]
             if plan is None and self.check_mode and self._namespace_of(obj) in self._new_namespaces:
                 # its namespace would be created by this run: the server cannot dry-run it yet
-                record = self._record(obj, 'created', None, obj)
+                record = self.record(obj, 'created', None, obj)
             else:
                 record = self.apply_one(obj, plan)
             if not self.check_mode and (wait or obj['kind'] == 'CustomResourceDefinition'):
@@ -192,18 +192,18 @@ class Applier:
         try:
             resource = self.resource(obj)
         except K8sError:
-            return self._record(obj, 'absent', None, None)  # kind not served: nothing of it can exist
+            return self.record(obj, 'absent', None, None)  # kind not served: nothing of it can exist
         namespace = self._place(obj, resource)
         name = obj['metadata']['name']
         before = self.read(resource, name, namespace)
         if before is None:
-            return self._record(obj, 'absent', None, None)
+            return self.record(obj, 'absent', None, None)
         if not self.check_mode:
             k8s_call('delete ' + describe(obj), self.client.delete, resource, name=name, namespace=namespace, not_found=None)
             # finalizers keep the object until their controllers let go
             poll(lambda: self.read(resource, name, namespace), lambda o: (o is None, 'still present (finalizers: %s)'
                  % ', '.join((o or {}).get('metadata', {}).get('finalizers') or ['none'])), wait_timeout, 'deletion of %s' % describe(obj), wait_sleep)
-        return self._record(obj, 'deleted', before, None)
+        return self.record(obj, 'deleted', before, None)
 
     def delete(self, objects, wait_timeout=300, wait_sleep=1.0):
         return [self.delete_one(obj, wait_timeout, wait_sleep) for obj in reversed(apply_order(objects))]

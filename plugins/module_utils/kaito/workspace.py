@@ -17,8 +17,9 @@ import re
 
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.apply import Applier
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.client import (
-    ApiException, K8sError, ResourceNotFoundError, api_error_message, k8s_call, read_object, served)
-from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.objects import describe, ident
+    CONNECTION_ERRORS, ApiException, K8sError, ResourceNotFoundError, api_error_message, connection_error_message, k8s_call, read_object,
+    served)
+from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.objects import describe
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.wait import condition_met, generation_observed, poll
 from ansible_collections.aiplatform.aks.plugins.module_utils.version import COLLECTION_NAME
 
@@ -438,13 +439,14 @@ class WorkspaceReconciler:
             self.warnings.append('%s: namespace %s does not exist yet and the admission of the workspace could not be tried in '
                                  'namespace %s (%s); it is checked when the namespace exists'
                                  % (describe(workspace), self.p['namespace'], ADMISSION_CHECK_NAMESPACE, api_error_message(exc)))
+        except CONNECTION_ERRORS as exc:
+            raise K8sError('cannot dry-run %s: %s' % (describe(workspace), connection_error_message(exc)))
         pdb = render_pdb(self.p, pdb_api_version(self.client)) if self.p.get('pod_disruption_budget') is not None else None
-        return [{'action': 'created', 'object': obj, 'before': None, 'id': ident(obj), 'name': describe(obj)}
-                for obj in (config, workspace, pdb) if obj is not None]
+        return [Applier.record(obj, 'created', None, obj) for obj in (config, workspace, pdb) if obj is not None]
 
     def _recreate(self, workspace, live):
         if self.check_mode:
-            return {'action': 'recreated', 'object': workspace, 'before': live, 'id': ident(workspace), 'name': describe(workspace)}
+            return Applier.record(workspace, 'recreated', live, workspace)
         self.applier.delete_one(workspace, self.timeout, self.sleep)  # waits while KAITO's finalizer cleans up
         record = self.applier.apply_one(workspace)
         record.update(action='recreated', before=live)
