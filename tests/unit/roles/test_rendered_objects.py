@@ -21,6 +21,7 @@ from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar, trust_as_template
 
 from ansible_collections.aiplatform.aks.plugins.action.k8s_apply import SHARED_TEMPLATES
+from ansible_collections.aiplatform.aks.plugins.filter.gpu_operator import gpu_operator_plan
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.objects import load_documents
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.validate import Validator, read_crd_files
 from ansible_collections.aiplatform.aks.plugins.module_utils.kaito.workspace import (
@@ -75,10 +76,11 @@ def rendering_args(task, module):
 
 
 def k8s_apply_objects(role, template_path, variables, tasks_file='main.yml'):
-    """The objects the role's k8s_apply task with this template renders (state present)."""
+    """The objects the role's k8s_apply task with this template (or list of templates) renders (state present)."""
+    paths = [template_path] if isinstance(template_path, str) else list(template_path)
     [task] = [t for t in role_tasks(role, 'aiplatform.aks.k8s_apply', tasks_file)
               if t['aiplatform.aks.k8s_apply'].get('state', 'present') == 'present'
-              and [i['path'] for i in t['aiplatform.aks.k8s_apply']['template']] == [template_path]]
+              and [i['path'] for i in t['aiplatform.aks.k8s_apply']['template']] == paths]
     args = template(rendering_args(task, 'aiplatform.aks.k8s_apply'), variables)
     objects = []
     for item in args['template']:
@@ -130,6 +132,16 @@ def kaito_namespace(gpu_operator_present, **extra):
         if 'ansible.builtin.set_fact' in task:
             variables.update(template(task['ansible.builtin.set_fact'], dict(variables, **task.get('vars', {}))))
     return k8s_apply_objects('kaito', 'namespaces.yaml.j2', variables, tasks_file='helm.yml')
+
+
+def gpu_operator_objects(tasks_file, template_paths, pools, **plan_options):
+    """What the gpu_operator role's k8s_apply task in `tasks_file` renders for the plan of `pools`."""
+    variables = role_variables('gpu_operator', gpu_operator_plan_effective=gpu_operator_plan(pools, **plan_options))
+    return k8s_apply_objects('gpu_operator', template_paths, variables, tasks_file=tasks_file)
+
+
+GPU_POOL = {'name': 'gpunp', 'vmSize': 'Standard_NC24ads_A100_v4'}
+OWN_DRIVER_POOL = dict(GPU_POOL, gpuProfile={'driver': 'None'})
 
 
 def readme_route_example():
@@ -192,6 +204,15 @@ RENDERED = {
     'httproutes: A/B to a service, with hostnames': lambda: routes([AB_TO_A_SERVICE]),
     'workspaces: model_workspace defaults and the GPU example': lambda: workspace_objects(*defaults_models()),
     'workspaces: molecule models': lambda: workspace_objects(*molecule_models()),
+    'gpu_operator: device plugin with time-slicing': lambda: gpu_operator_objects(
+        'device_plugin.yml', ['namespaces.yaml.j2', 'device-plugin.yaml.j2'], [GPU_POOL], mode='device_plugin',
+        time_slicing={'replicas': 4, 'rename_by_default': True}),
+    'gpu_operator: device plugin': lambda: gpu_operator_objects(
+        'device_plugin.yml', ['namespaces.yaml.j2', 'device-plugin.yaml.j2'], [GPU_POOL], mode='device_plugin'),
+    'gpu_operator: namespaces of the operator and the DRA driver': lambda: gpu_operator_objects(
+        'operator.yml', ['namespaces.yaml.j2'], [OWN_DRIVER_POOL], dra=True),
+    'gpu_operator: the DRA example (ResourceClaimTemplate and a pod using it)': lambda: plain(load_documents(
+        (ROLES / 'gpu_operator' / 'files' / 'dra-gpu-claim-example.yml').read_text(), 'dra-gpu-claim-example.yml')),
 }
 RENDERED.update(('namespaces: model_workspace inventory %s' % name, lambda name=name: model_workspace_namespaces(
     role_variables('model_workspace', inventory_vars(name)))) for name in INVENTORIES)
@@ -226,7 +247,8 @@ def test_every_kind_the_roles_render_is_covered():
     for case in RENDERED:
         kinds.update((o['apiVersion'], o['kind']) for o in rendered(case))
     assert kinds == {('v1', 'Namespace'), ('gateway.networking.k8s.io/v1', 'HTTPRoute'), ('kaito.sh/v1beta1', 'Workspace'),
-                     ('policy/v1', 'PodDisruptionBudget'), ('v1', 'ConfigMap'), ('v1', 'PodTemplate')}
+                     ('policy/v1', 'PodDisruptionBudget'), ('v1', 'ConfigMap'), ('v1', 'PodTemplate'), ('apps/v1', 'DaemonSet'),
+                     ('resource.k8s.io/v1', 'ResourceClaimTemplate'), ('v1', 'Pod')}
 
 
 def _bloomz_with(change):
@@ -265,6 +287,16 @@ BROKEN = {
     'PodDisruptionBudget: the policy/v1beta1 budget discovery picks on a 1.20 server': (
         lambda: [dict(o, apiVersion='policy/v1beta1') for o in _of_kind(_bloomz_with(lambda m: None), 'PodDisruptionBudget')],
         ('PodDisruptionBudget bloomz/bloomz-workspace', '', 'policy/v1beta1 PodDisruptionBudget is not served by Kubernetes 1.34; use policy/v1')),
+    'ResourceClaimTemplate: a request without the exactly wrapper of resource.k8s.io/v1': (
+        lambda: [dict(o, spec={'spec': {'devices': {'requests': [{'name': 'gpu', 'deviceClassName': 'gpu.nvidia.com'}]}}})
+                 for o in rendered('gpu_operator: the DRA example (ResourceClaimTemplate and a pod using it)')
+                 if o['kind'] == 'ResourceClaimTemplate'],
+        ('ResourceClaimTemplate team-a/one-gpu', 'spec.spec.devices.requests[0].deviceClassName', 'unknown field')),
+    'DaemonSet: a toleration with a misspelt field': (
+        lambda: [dict(o, spec=dict(o['spec'], template=dict(o['spec']['template'], spec=dict(
+            o['spec']['template']['spec'], tolerations=[{'key': 'sku', 'efect': 'NoSchedule'}]))))
+                 for o in rendered('gpu_operator: device plugin') if o['kind'] == 'DaemonSet'],
+        ('DaemonSet nvidia-device-plugin', 'spec.template.spec.tolerations[0].efect', 'unknown field')),  # k8s_apply sets the namespace
     'ConfigMap: inference_config.yaml as a number': (
         _broken_inference_config,
         ('ConfigMap ai-serving/phi-4-mini-canary-inference-config', 'data[inference_config.yaml]', 'must be of type string, not 4096')),
