@@ -11,7 +11,8 @@ import pytest
 
 from tests.integration.playbook import run_playbook
 from tests.integration.refusals import WriteWatch, role_refused_before_writing
-from tests.integration.test_gpu_info import MERGE, RUN_LABEL, Nodes, api, pool_labels
+from tests.integration.gpu_standin import report_gpus
+from tests.integration.test_gpu_info import RUN_LABEL, Nodes, api, pool_labels
 
 pytestmark = pytest.mark.integration
 
@@ -36,8 +37,7 @@ def device_plugin_stand_in(client, namespace, node, stop):
     daemonsets = api(client, 'DaemonSet', 'apps/v1')
     while not stop.wait(0.2):
         if any(d['metadata']['name'] == 'nvidia-device-plugin' for d in daemonsets.get(namespace=namespace).to_dict()['items']):
-            gpus = {'nvidia.com/gpu': '1'}
-            api(client, 'Node').status.patch(name=node, content_type=MERGE, body={'status': {'capacity': gpus, 'allocatable': gpus}})
+            report_gpus(client, node, {'nvidia.com/gpu': 1})
             return
 
 
