@@ -35,6 +35,24 @@ def _names(pools):
     return ', '.join(p['name'] for p in pools)
 
 
+def _toleration(taint):
+    """The toleration of an AKS taint string, key=value:Effect or key:Effect."""
+    key_value, _sep, effect = taint.rpartition(':')
+    key, sep, value = key_value.partition('=')
+    if sep:
+        return {'key': key, 'operator': 'Equal', 'value': value, 'effect': effect}
+    return {'key': key, 'operator': 'Exists', 'effect': effect}
+
+
+def _tolerations(pools):
+    found = []
+    for pool in pools:
+        for toleration in (_toleration(t) for t in pool.get('nodeTaints') or []):
+            if toleration not in found:
+                found.append(toleration)
+    return found
+
+
 def _input_problems(mode, mig_strategy, operator_driver, time_slicing):
     problems = []
     if mode not in MODES:
@@ -81,7 +99,7 @@ def gpu_operator_plan(pools, mode='auto', mig_strategy='auto', operator_driver='
     problems = _input_problems(mode, mig_strategy, operator_driver, time_slicing)
     if problems:
         return {'mode': mode, 'why': '', 'problems': problems, 'install': False, 'operator_driver': False,
-                'mig_strategy': 'none', 'gpu_pools': [], 'dra': bool(dra), 'time_slicing': time_slicing or {}}
+                'mig_strategy': 'none', 'gpu_pools': [], 'dra': bool(dra), 'time_slicing': time_slicing or {}, 'tolerations': []}
     gpu = [p for p in pools or [] if is_gpu_size(p.get('vmSize'))]
     managed = [p for p in gpu if _managed(p)]
     unmanaged = [p for p in gpu if not _managed(p)]
@@ -134,7 +152,7 @@ def gpu_operator_plan(pools, mode='auto', mig_strategy='auto', operator_driver='
                         % chosen)
     return {'mode': chosen, 'why': why, 'problems': problems, 'install': chosen in ('gpu_operator', 'device_plugin'),
             'operator_driver': bool(driver), 'mig_strategy': strategy, 'gpu_pools': [p['name'] for p in gpu], 'dra': bool(dra),
-            'time_slicing': time_slicing or {}}
+            'time_slicing': time_slicing or {}, 'tolerations': _tolerations(gpu)}
 
 
 def time_slicing_config(time_slicing, mig_strategy='none'):
@@ -148,8 +166,8 @@ def time_slicing_config(time_slicing, mig_strategy='none'):
 
 
 def gpu_operator_values(plan, base=None, tolerations=None, service_monitor=False, overrides=None):
-    """The GPU Operator chart's values for `plan`: `base` (the role's values file), then what the plan decides, then
-    `overrides` merged in last, key by key."""
+    """The GPU Operator chart's values for `plan`: `base` (the role's values file), then what the plan decides (the GPU
+    pools' taints tolerated, and `tolerations` besides), then `overrides` merged in last, key by key."""
     if not isinstance(plan, dict) or 'operator_driver' not in plan:
         raise AnsibleFilterError('gpu_operator_values: the input must be a plan from gpu_operator_plan, got %r' % (plan,))
     driver = plan['operator_driver']
@@ -163,10 +181,14 @@ def gpu_operator_values(plan, base=None, tolerations=None, service_monitor=False
     }
     if not driver:
         computed['operator'] = {'runtimeClass': AKS_RUNTIME_CLASS}
-    if tolerations:
+    extra = list(plan.get('tolerations') or []) + list(tolerations or [])
+    if extra:
         # the chart's own toleration of nvidia.com/gpu stays; the pools' taints are added to it
-        own = list((values.get('daemonsets') or {}).get('tolerations') or [{'key': 'nvidia.com/gpu', 'operator': 'Exists', 'effect': 'NoSchedule'}])
-        computed['daemonsets'] = {'tolerations': own + [t for t in tolerations if t not in own]}
+        merged = list((values.get('daemonsets') or {}).get('tolerations') or [{'key': 'nvidia.com/gpu', 'operator': 'Exists', 'effect': 'NoSchedule'}])
+        for toleration in extra:
+            if toleration not in merged:
+                merged.append(toleration)
+        computed['daemonsets'] = {'tolerations': merged}
     if plan['time_slicing']:
         computed['devicePlugin']['config'] = {
             'create': True, 'name': TIME_SLICING_CONFIG, 'default': TIME_SLICING_KEY,

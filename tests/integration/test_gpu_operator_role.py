@@ -47,7 +47,8 @@ def test_device_plugin_mode_installs_the_daemonset_waits_for_the_gpus_and_a_seco
     stand_in = threading.Thread(target=device_plugin_stand_in, args=(k8s_client, 'gpu-' + nodes.run, node, stop), daemon=True)
     stand_in.start()
     try:
-        first = converge(k8s_env, nodes, gpu_operator_mode='device_plugin', gpu_operator_time_slicing={'replicas': 4})
+        first = converge(k8s_env, nodes, gpu_operator_mode='device_plugin', gpu_operator_time_slicing={'replicas': 4},
+                         gpu_operator_tolerations=[{'key': 'sku', 'operator': 'Equal', 'value': 'gpu', 'effect': 'NoSchedule'}])
     finally:
         stop.set()
         stand_in.join()
@@ -62,7 +63,8 @@ def test_device_plugin_mode_installs_the_daemonset_waits_for_the_gpus_and_a_seco
     assert ds['containers'][0]['args'] == ['--config-file=/etc/nvidia-device-plugin/config.yaml']
     config = api(k8s_client, 'ConfigMap').get(name='nvidia-device-plugin-config', namespace='gpu-' + nodes.run).data['config.yaml']
     assert 'replicas: 4' in config and 'name: nvidia.com/gpu' in config
-    second = converge(k8s_env, nodes, gpu_operator_mode='device_plugin', gpu_operator_time_slicing={'replicas': 4})
+    second = converge(k8s_env, nodes, gpu_operator_mode='device_plugin', gpu_operator_time_slicing={'replicas': 4},
+                      gpu_operator_tolerations=[{'key': 'sku', 'operator': 'Equal', 'value': 'gpu', 'effect': 'NoSchedule'}])
     assert second.rc == 0 and second.changed == 0, second.failures
 
 

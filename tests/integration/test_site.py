@@ -43,6 +43,9 @@ def test_site_converges_serves_the_cpu_example_and_tears_down(bed, k8s_client, k
                      'model_workspace_wait_sleep': 0.3, 'model_workspace_wait_timeout': 60, 'kaito_wait_timeout': 30}
         first = run_playbook('playbooks/site.yml', variables, env=bed.env(), inventory='inventories/testbed')
         assert first.rc == 0, first.failures
+        # the testbed inventory's AI pool is a CPU size (Standard_D16s_v5), as in the Terraform environment
+        assert first.result('Say which mode and why')['msg'].startswith('GPUs: none (no node pool has a GPU VM size')
+        assert first.result('Report the GPUs')['msg'] == 'No GPU nodes: nothing to advertise (a CPU-only cluster)'
         probes = first.result('Send each model its test prompts')['results'][0]
         assert len(probes['results']) == 5 and all(r['answer'] for r in probes['results'])
 

@@ -114,7 +114,8 @@ def test_dra_with_the_operators_driver_turns_the_device_plugin_off():
 
 
 RENDERED = {
-    'aks-driver': values(plan([SYSTEM, gpu()]), ROLE_VALUES, tolerations=[{'key': 'sku', 'value': 'gpu', 'effect': 'NoSchedule'}]),
+    'aks-driver': values(plan([SYSTEM, dict(gpu(), nodeTaints=['sku=gpu:NoSchedule', 'nvidia.com/gpu=true:NoSchedule'])]), ROLE_VALUES,
+                         tolerations=[{'key': 'dedicated', 'operator': 'Exists', 'effect': 'NoExecute'}]),
     'operator-driver': values(plan([SYSTEM, gpu(driver='None')]), ROLE_VALUES),
     'kind': values(plan(None), ROLE_VALUES, service_monitor=True),
     'mig-mixed': values(plan([gpu(mig='MIG2g')], mig_strategy='mixed'), ROLE_VALUES),
@@ -139,7 +140,9 @@ def test_values_fit_aks_where_aks_owns_the_driver():
     assert aks['driver']['enabled'] is False and aks['toolkit']['enabled'] is False
     assert aks['operator']['runtimeClass'] == 'nvidia-container-runtime'
     assert aks['daemonsets']['tolerations'] == [{'key': 'nvidia.com/gpu', 'operator': 'Exists', 'effect': 'NoSchedule'},
-                                                {'key': 'sku', 'value': 'gpu', 'effect': 'NoSchedule'}]
+                                                {'key': 'sku', 'operator': 'Equal', 'value': 'gpu', 'effect': 'NoSchedule'},
+                                                {'key': 'nvidia.com/gpu', 'operator': 'Equal', 'value': 'true', 'effect': 'NoSchedule'},
+                                                {'key': 'dedicated', 'operator': 'Exists', 'effect': 'NoExecute'}]
     assert aks['dcgmExporter'] == dict(aks['dcgmExporter'], enabled=True) and aks['dcgmExporter']['serviceMonitor']['enabled'] is False
     own = RENDERED['operator-driver']
     assert own['driver']['enabled'] is True and own['toolkit']['enabled'] is True and 'runtimeClass' not in own.get('operator', {})
@@ -166,3 +169,10 @@ def test_overrides_win_and_inputs_are_not_changed():
 def test_replicas_given_as_text_are_read_as_a_number_without_changing_the_input():
     given = {'replicas': '3'}
     assert plan([gpu()], time_slicing=given)['time_slicing'] == {'replicas': 3} and given == {'replicas': '3'}
+
+
+def test_the_gpu_pools_taints_become_tolerations_once_each():
+    pools = [dict(gpu('a'), nodeTaints=['sku=gpu:NoSchedule', 'dedicated:NoExecute']), dict(gpu('b'), nodeTaints=['sku=gpu:NoSchedule']),
+             dict(SYSTEM, nodeTaints=['CriticalAddonsOnly=true:NoSchedule'])]
+    assert plan(pools)['tolerations'] == [{'key': 'sku', 'operator': 'Equal', 'value': 'gpu', 'effect': 'NoSchedule'},
+                                          {'key': 'dedicated', 'operator': 'Exists', 'effect': 'NoExecute'}]
