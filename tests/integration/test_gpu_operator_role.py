@@ -9,9 +9,10 @@ import uuid
 
 import pytest
 
+from tests.integration.gpu_standin import report_gpus
+from tests.integration.module_call import call_module
 from tests.integration.playbook import run_playbook
 from tests.integration.refusals import WriteWatch, role_refused_before_writing
-from tests.integration.gpu_standin import report_gpus
 from tests.integration.test_gpu_info import RUN_LABEL, Nodes, api, pool_labels
 
 pytestmark = pytest.mark.integration
@@ -106,3 +107,29 @@ def test_input_that_cannot_work_is_refused_before_writing(bed, variables, names)
     run = uuid.uuid4().hex[:8]
     role_refused_before_writing(bed, 'gpu_operator_role.yml', dict({'gpu_operator_node_selector': '%s=%s' % (RUN_LABEL, run),
                                                                     'gpu_operator_namespace': 'gpu-' + run}, **variables), names)
+
+
+@pytest.mark.parametrize('variables, names', [
+    pytest.param({'gpu_operator_driver': False},
+                 ('pools gpunone have no GPU driver (gpuProfile.driver None) and gpu_operator_driver is false',), id='no-driver-owner'),
+    pytest.param({'gpu_operator_mode': 'aks_managed'},
+                 ('gpu_operator_mode aks_managed leaves pools gpunone without a device plugin',), id='managed-mode-on-unmanaged-pool'),
+    pytest.param({'gpu_operator_mode': 'gpu_operator', 'gpu_operator_mig_strategy': 'mixed'},
+                 ('gpu_operator_mig_strategy mixed needs a GPU pool with a MIG profile (gpuInstanceProfile); none of gpunone has one',),
+                 id='mixed-without-mig-pool'),
+])
+def test_a_plan_the_aks_pools_cannot_carry_is_refused_naming_the_pool(bed, arm, azure_env, variables, names):
+    """The pools are read from the ARM emulator: a GPU pool created with gpu_driver None (autoscaled from 0, so it has no
+    Nodes that other tests of this bed would see)."""
+    rg, cluster = 'rg-gpu-plan', 'aks-gpu-plan'
+    assert not call_module('azure_resource_group', {'name': rg, 'location': 'westeurope'}, env=azure_env).get('failed')
+    made = call_module('aks_cluster', {'name': cluster, 'resource_group': rg, 'location': 'westeurope', 'timeout': 120,
+                                       'system_pool': {'vm_size': 'Standard_D2s_v3', 'count': 1}}, env=bed.env())
+    assert not made.get('failed'), made.get('msg')
+    pool = call_module('aks_nodepool', {'name': 'gpunone', 'cluster': cluster, 'resource_group': rg, 'vm_size': A100, 'gpu_driver': 'None',
+                                        'enable_auto_scaling': True, 'min_count': 0, 'max_count': 1, 'timeout': 120}, env=bed.env())
+    assert not pool.get('failed'), pool.get('msg')
+    run = uuid.uuid4().hex[:8]
+    role_refused_before_writing(bed, 'gpu_operator_role.yml', dict({
+        'gpu_operator_aks': True, 'gpu_operator_cluster': cluster, 'gpu_operator_resource_group': rg,
+        'gpu_operator_node_selector': '%s=%s' % (RUN_LABEL, run), 'gpu_operator_namespace': 'gpu-' + run}, **variables), names)

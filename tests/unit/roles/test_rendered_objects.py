@@ -16,6 +16,7 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar, trust_as_template
@@ -141,6 +142,7 @@ def gpu_operator_objects(tasks_file, template_paths, pools, **plan_options):
 
 
 GPU_POOL = {'name': 'gpunp', 'vmSize': 'Standard_NC24ads_A100_v4'}
+DRA_EXAMPLES = ('dra-gpu-claim-template-example.yml', 'dra-gpu-pod-example.yml')
 OWN_DRIVER_POOL = dict(GPU_POOL, gpuProfile={'driver': 'None'})
 
 
@@ -211,8 +213,8 @@ RENDERED = {
         'device_plugin.yml', ['namespaces.yaml.j2', 'device-plugin.yaml.j2'], [GPU_POOL], mode='device_plugin'),
     'gpu_operator: namespaces of the operator and the DRA driver': lambda: gpu_operator_objects(
         'operator.yml', ['namespaces.yaml.j2'], [OWN_DRIVER_POOL], dra=True),
-    'gpu_operator: the DRA example (ResourceClaimTemplate and a pod using it)': lambda: plain(load_documents(
-        (ROLES / 'gpu_operator' / 'files' / 'dra-gpu-claim-example.yml').read_text(), 'dra-gpu-claim-example.yml')),
+    'gpu_operator: the DRA example (ResourceClaimTemplate and a pod using it)': lambda: plain(
+        [yaml.safe_load((ROLES / 'gpu_operator' / 'files' / name).read_text()) for name in DRA_EXAMPLES]),
 }
 RENDERED.update(('namespaces: model_workspace inventory %s' % name, lambda name=name: model_workspace_namespaces(
     role_variables('model_workspace', inventory_vars(name)))) for name in INVENTORIES)
@@ -269,6 +271,12 @@ def _broken_inference_config():
     return [config]
 
 
+def _with_tolerations(daemonset, tolerations):
+    broken = copy.deepcopy(daemonset)
+    broken['spec']['template']['spec']['tolerations'] = tolerations
+    return broken
+
+
 # One break per kind, rendered through the same path as above; each must be found, with its field path.
 BROKEN = {
     'Namespace: a Pod Security level given as a YAML boolean': (
@@ -293,8 +301,7 @@ BROKEN = {
                  if o['kind'] == 'ResourceClaimTemplate'],
         ('ResourceClaimTemplate team-a/one-gpu', 'spec.spec.devices.requests[0].deviceClassName', 'unknown field')),
     'DaemonSet: a toleration with a misspelt field': (
-        lambda: [dict(o, spec=dict(o['spec'], template=dict(o['spec']['template'], spec=dict(
-            o['spec']['template']['spec'], tolerations=[{'key': 'sku', 'efect': 'NoSchedule'}]))))
+        lambda: [_with_tolerations(o, [{'key': 'sku', 'efect': 'NoSchedule'}])
                  for o in rendered('gpu_operator: device plugin') if o['kind'] == 'DaemonSet'],
         ('DaemonSet nvidia-device-plugin', 'spec.template.spec.tolerations[0].efect', 'unknown field')),  # k8s_apply sets the namespace
     'ConfigMap: inference_config.yaml as a number': (
