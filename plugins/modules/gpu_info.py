@@ -116,6 +116,12 @@ nodes:
       returned: always
       sample: {config: all-1g.10gb, config_state: success, strategy: mixed}
     unschedulable: {description: The node is cordoned., type: bool, returned: always}
+    driver_upgrade_state:
+      description: >-
+        Where the GPU Operator's driver upgrade has the node (label C(nvidia.com/gpu-driver-upgrade-state)), for example
+        C(upgrade-required), C(drain-required), C(validation-required), C(upgrade-done) or C(upgrade-failed); null without it.
+      type: str
+      returned: always
 summary:
   description: Counts over the reported nodes.
   returned: always
@@ -125,6 +131,12 @@ summary:
     gpu_nodes: {description: Nodes that look like GPU nodes., type: int, returned: always}
     nodes_advertising_gpus: {description: Nodes that advertise GPUs., type: int, returned: always}
     gpu_nodes_without_gpus: {description: Names of the GPU nodes that advertise no GPU., type: list, elements: str, returned: always}
+    driver_upgrades_in_progress:
+      description: Nodes the GPU Operator is upgrading the driver of, by name, with their upgrade state.
+      type: dict
+      returned: always
+      sample: {aks-gpunp-12345678-vmss000000: drain-required}
+    driver_upgrades_failed: {description: Nodes whose driver upgrade failed (C(upgrade-failed))., type: list, elements: str, returned: always}
     capacity: {description: 'Total capacity per GPU resource; C(nvidia.com/gpu) is always there, 0 without nodes.', type: dict, returned: always}
     allocatable: {description: Total allocatable per GPU resource., type: dict, returned: always, sample: {nvidia.com/gpu: 4}}
     allocated: {description: Total allocated per GPU resource., type: dict, returned: always, sample: {nvidia.com/gpu: 3}}

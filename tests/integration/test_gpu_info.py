@@ -150,6 +150,7 @@ def test_no_dra_and_no_cluster_policy_crd_are_reported_as_not_served(k8s_env, k8
         'reason': 'nvidia.com/v1 ClusterPolicy is not served: the GPU Operator CRD clusterpolicies.nvidia.com is not installed'}
     assert result['nodes'] == []
     assert result['summary'] == {'nodes': 0, 'gpu_nodes': 0, 'nodes_advertising_gpus': 0, 'gpu_nodes_without_gpus': [],
+                                 'driver_upgrades_in_progress': {}, 'driver_upgrades_failed': [],
                                  'capacity': {GPU: 0}, 'allocatable': {GPU: 0}, 'allocated': {GPU: 0}}
 
 
@@ -195,7 +196,7 @@ def test_gpu_nodes_their_labels_and_the_gpus_pods_hold(bed, k8s_env, k8s_client,
         'gpu_node_reasons': ['gpu_capacity', 'gfd_present_label', 'accelerator_label', 'gpu_instance_type'],
         'advertises_gpus': True, 'resources': {GPU: {'capacity': 2, 'allocatable': 2, 'allocated': 2}}, 'dra_gpu_devices': 0,
         'gfd': {'present': True, 'product': 'NVIDIA-A100-80GB-PCIe', 'count': 1, 'memory': 81920, 'replicas': None},
-        'mig': {'config': None, 'config_state': None, 'strategy': None}, 'unschedulable': False}
+        'mig': {'config': None, 'config_state': None, 'strategy': None}, 'unschedulable': False, 'driver_upgrade_state': None}
     assert by_name[mig]['resources'] == {GPU: zero, MIG: {'capacity': 7, 'allocatable': 7, 'allocated': 3}}
     assert by_name[mig]['mig'] == {'config': 'all-1g.10gb', 'config_state': 'success', 'strategy': 'mixed'}
     assert by_name[mig]['gpu_node_reasons'] == ['gpu_capacity', 'gfd_present_label', 'gpu_instance_type']
@@ -210,6 +211,7 @@ def test_gpu_nodes_their_labels_and_the_gpus_pods_hold(bed, k8s_env, k8s_client,
     assert held['advertises_gpus'] is False and held['resources'] == {GPU: {'capacity': 1, 'allocatable': 0, 'allocated': 0}}
     assert result['summary'] == {
         'nodes': 6, 'gpu_nodes': 5, 'nodes_advertising_gpus': 3, 'gpu_nodes_without_gpus': sorted([bare, nodes.names[-1]]),
+        'driver_upgrades_in_progress': {}, 'driver_upgrades_failed': [],
         'capacity': {GPU: 3, SHARED: 4, MIG: 7}, 'allocatable': {GPU: 2, SHARED: 4, MIG: 7}, 'allocated': {GPU: 2, SHARED: 2, MIG: 3}}
     assert result['dra'] == DRA_NOT_SERVED
 

@@ -133,3 +133,16 @@ def test_a_plan_the_aks_pools_cannot_carry_is_refused_naming_the_pool(bed, arm, 
     role_refused_before_writing(bed, 'gpu_operator_role.yml', dict({
         'gpu_operator_aks': True, 'gpu_operator_cluster': cluster, 'gpu_operator_resource_group': rg,
         'gpu_operator_node_selector': '%s=%s' % (RUN_LABEL, run), 'gpu_operator_namespace': 'gpu-' + run}, **variables), names)
+
+
+@pytest.mark.parametrize('state, looks, message', [
+    ('drain-required', 2, 'GPU driver upgrades still under way after 2 s (gpu_operator_wait_timeout): {node} in drain-required'),
+    ('upgrade-failed', 1, 'The GPU driver upgrade failed on {node} (label nvidia.com/gpu-driver-upgrade-state: upgrade-failed)'),
+])
+def test_driver_upgrades_are_waited_for_and_a_failed_one_is_named(k8s_env, nodes, state, looks, message):
+    """The GPU Operator's upgrade controller is played by the test (a stand-in): it labels the node with an upgrade state."""
+    node = nodes.add('upgrading', pool_labels('gpunp', A100, **{'nvidia.com/gpu-driver-upgrade-state': state}), gpus={'nvidia.com/gpu': '1'})
+    run = converge(k8s_env, nodes, gpu_operator_mode='none', gpu_operator_wait_timeout=2)
+    assert run.rc != 0
+    assert run.result('Look at the GPUs of the GPU nodes')['attempts'] == looks, 'a failed upgrade ends the wait at once'
+    assert run.result('No driver upgrade failed or is stuck')['msg'].startswith(message.format(node=node))

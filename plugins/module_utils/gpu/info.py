@@ -29,6 +29,11 @@ ACCELERATOR_LABEL = 'kubernetes.azure.com/accelerator'  # AKS sets it to nvidia 
 GFD_LABELS = (('present', 'nvidia.com/gpu.present'), ('product', 'nvidia.com/gpu.product'), ('count', 'nvidia.com/gpu.count'),
               ('memory', 'nvidia.com/gpu.memory'), ('replicas', 'nvidia.com/gpu.replicas'))
 GFD_NUMBERS = ('count', 'memory', 'replicas')
+# The GPU Operator's driver upgrade controller moves each node through these states (node label); upgrade-done is the
+# steady state, upgrade-failed parks the node until someone acts.
+DRIVER_UPGRADE_LABEL = 'nvidia.com/gpu-driver-upgrade-state'
+DRIVER_UPGRADE_DONE = 'upgrade-done'
+DRIVER_UPGRADE_FAILED = 'upgrade-failed'
 MIG_LABELS = (('config', 'nvidia.com/mig.config'), ('config_state', 'nvidia.com/mig.config.state'), ('strategy', 'nvidia.com/mig.strategy'))
 
 CLUSTER_POLICY_API = ('nvidia.com/v1', 'ClusterPolicy')
@@ -232,6 +237,7 @@ def node_info(node, allocated=None, dra_gpu_devices=0):
         'gfd': gfd_labels(labels),
         'mig': mig_labels(labels),
         'unschedulable': bool((node.get('spec') or {}).get('unschedulable')),
+        'driver_upgrade_state': labels.get(DRIVER_UPGRADE_LABEL) or None,
     }
 
 
@@ -248,6 +254,9 @@ def summarize(nodes):
         'gpu_nodes': sum(1 for n in nodes if n['gpu_node']),
         'nodes_advertising_gpus': sum(1 for n in nodes if n['advertises_gpus']),
         'gpu_nodes_without_gpus': [n['name'] for n in nodes if n['gpu_node'] and not n['advertises_gpus']],
+        'driver_upgrades_in_progress': dict((n['name'], n['driver_upgrade_state']) for n in nodes if n['driver_upgrade_state']
+                                            not in (None, DRIVER_UPGRADE_DONE, DRIVER_UPGRADE_FAILED)),
+        'driver_upgrades_failed': [n['name'] for n in nodes if n['driver_upgrade_state'] == DRIVER_UPGRADE_FAILED],
         'capacity': totals['capacity'],
         'allocatable': totals['allocatable'],
         'allocated': totals['allocated'],

@@ -185,10 +185,12 @@ def test_summary_counts_and_names_the_gpu_nodes_without_gpus():
              info.node_info(node('d'))]
     assert info.summarize(nodes) == {
         'nodes': 4, 'gpu_nodes': 3, 'nodes_advertising_gpus': 2, 'gpu_nodes_without_gpus': ['b'],
+        'driver_upgrades_in_progress': {}, 'driver_upgrades_failed': [],
         'capacity': {'nvidia.com/gpu': 2, 'nvidia.com/gpu.shared': 4},
         'allocatable': {'nvidia.com/gpu': 2, 'nvidia.com/gpu.shared': 4},
         'allocated': {'nvidia.com/gpu': 1, 'nvidia.com/gpu.shared': 3}}
     assert info.summarize([]) == {'nodes': 0, 'gpu_nodes': 0, 'nodes_advertising_gpus': 0, 'gpu_nodes_without_gpus': [],
+                                  'driver_upgrades_in_progress': {}, 'driver_upgrades_failed': [],
                                   'capacity': {info.GPU_RESOURCE: 0}, 'allocatable': {info.GPU_RESOURCE: 0}, 'allocated': {info.GPU_RESOURCE: 0}}
 
 
@@ -356,3 +358,14 @@ def test_dcgm_exporters_and_their_metrics_port():
 def test_server_version_words():
     assert info.server_version(Cluster(minor='29+')) == 'Kubernetes 1.29'
     assert info.server_version(Cluster(minor=None)) == 'Kubernetes of unknown version'
+
+
+def test_driver_upgrades_in_progress_and_failed_are_named_with_their_state():
+    def upgrading(name, state):
+        return info.node_info(node(name, {'nvidia.com/gpu-driver-upgrade-state': state}, {'nvidia.com/gpu': '1'}))
+    nodes = [upgrading('a', 'drain-required'), upgrading('b', 'upgrade-done'), upgrading('c', 'upgrade-failed'),
+             upgrading('d', 'validation-required'), info.node_info(node('e'))]
+    assert [n['driver_upgrade_state'] for n in nodes] == ['drain-required', 'upgrade-done', 'upgrade-failed', 'validation-required', None]
+    summary = info.summarize(nodes)
+    assert summary['driver_upgrades_in_progress'] == {'a': 'drain-required', 'd': 'validation-required'}
+    assert summary['driver_upgrades_failed'] == ['c']
