@@ -84,3 +84,12 @@ def kaito_admission(kaito_admission_standin):
     kaito_admission_standin.register()
     yield kaito_admission_standin
     kaito_admission_standin.unregister()
+
+
+@pytest.fixture
+def nodes(k8s_client):
+    """Nodes one test makes (tests/integration/gpu_standin.py, a stand-in for their kubelet), removed after it."""
+    from tests.integration.gpu_standin import Nodes
+    made = Nodes(k8s_client)
+    yield made
+    made.delete()

@@ -35,10 +35,12 @@ class PlaybookRun:
 
     @property
     def failures(self):
-        """Task name -> message of each failed task; a failed loop gives its failed items' messages."""
+        """Task name -> message of each failed task; a failed loop gives its failed items' messages, each after its
+        item's label as Ansible prints it (`failed: [localhost] (item=<label>) => ...`)."""
         def messages(result):
-            items = [item.get('msg') for item in result.get('results', []) if item.get('failed')]
-            return items or result.get('msg')
+            items = ['(item=%s) %s' % (item.get('_ansible_item_label', item.get('item')), item.get('msg') or '')
+                     for item in result.get('results') or [] if item.get('failed')]
+            return items or result.get('msg') or ''
         return dict((name, messages(r)) for name, r in self.tasks.items() if r.get('failed'))
 
 

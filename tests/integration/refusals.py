@@ -68,14 +68,10 @@ def refused_before_writing(bed, case, env=None):
 
 
 def failure_messages(run):
-    """The messages of a run's failed tasks, loop items included, each after its item's label as Ansible prints it
-    (`failed: [localhost] (item=<label>) => ...`)."""
+    """The messages of a run's failed tasks, loop items included (PlaybookRun.failures, flattened)."""
     messages = []
-    for result in run.tasks.values():
-        if result.get('failed'):
-            messages.append(result.get('msg') or '')
-            messages.extend('(item=%s) %s' % (item.get('_ansible_item_label', item.get('item')), item.get('msg') or '')
-                            for item in result.get('results') or [] if item.get('failed'))
+    for found in run.failures.values():
+        messages.extend(found if isinstance(found, list) else [found])
     return messages
 
 

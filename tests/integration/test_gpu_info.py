@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 
 from tests.integration import kaito_standin
+from tests.integration.gpu_standin import RUN_LABEL, api, pool_labels
+from tests.integration.kaito_standin import MERGE
 from tests.integration.module_call import call_module
 from tests.integration.refusals import BadInput, WriteWatch, cases, refused_before_writing
 
@@ -23,9 +25,7 @@ pytestmark = pytest.mark.integration
 # gzip-compressed: the upstream descriptions hold Unicode quotes that ansible-test's no-smart-quotes refuses
 CRD = Path(__file__).parent.parent / 'crds' / 'gpu-operator' / 'v26.7.0' / 'nvidia.com_clusterpolicies.yaml.gz'
 CRD_NAME = 'clusterpolicies.nvidia.com'
-MERGE = 'application/merge-patch+json'
 GPU, SHARED, MIG = 'nvidia.com/gpu', 'nvidia.com/gpu.shared', 'nvidia.com/mig-1g.10gb'
-RUN_LABEL = 'gpu-info.aiplatform.aks/run'
 A100 = 'Standard_NC24ads_A100_v4'
 GFD_A100 = {'nvidia.com/gpu.present': 'true', 'nvidia.com/gpu.product': 'NVIDIA-A100-80GB-PCIe', 'nvidia.com/gpu.count': '1',
             'nvidia.com/gpu.memory': '81920'}
@@ -41,10 +41,6 @@ def gpu_info(env, check=False, **args):
     result = call_module('gpu_info', args, env=env, check=check)
     assert not result.get('failed'), result.get('msg')
     return result
-
-
-def api(client, kind, api_version='v1'):
-    return client.resources.get(api_version=api_version, kind=kind)
 
 
 def crd_absent(client, timeout=30):
@@ -86,44 +82,6 @@ def namespace(k8s_client):
         # no kubelet ends a graceful deletion on the bed: delete at once
         pods.delete(name=item['metadata']['name'], namespace=name, body={'gracePeriodSeconds': 0})
     api(k8s_client, 'Namespace').delete(name=name)
-
-
-class Nodes:
-    """Nodes made for one test, labelled with its run id; the test (a stand-in for kubelet and device plugin) writes
-    their GPU capacity through the status subresource."""
-
-    def __init__(self, client):
-        self.client = client
-        self.run = uuid.uuid4().hex[:8]
-        self.names = []
-
-    def add(self, suffix, labels, gpus=None, allocatable=None):
-        name = 'gi-%s-%s' % (self.run, suffix)
-        nodes = api(self.client, 'Node')
-        nodes.create(body={'metadata': {'name': name, 'labels': dict(labels, **{RUN_LABEL: self.run})}})
-        self.names.append(name)
-        capacity = dict({'cpu': '24', 'memory': '220Gi', 'pods': '110'}, **(gpus or {}))
-        allocatable = dict(capacity, **(allocatable or {}))
-        nodes.status.patch(name=name, content_type=MERGE, body={'status': {'capacity': capacity, 'allocatable': allocatable}})
-        stored = nodes.get(name=name).to_dict()['status']
-        assert stored['capacity'] == capacity and stored['allocatable'] == allocatable  # what gpu_info will read
-        return name
-
-    def delete(self):
-        nodes = api(self.client, 'Node')
-        for name in self.names:
-            nodes.delete(name=name)
-
-
-@pytest.fixture
-def nodes(k8s_client):
-    made = Nodes(k8s_client)
-    yield made
-    made.delete()
-
-
-def pool_labels(pool, size, **extra):
-    return dict({'kubernetes.azure.com/agentpool': pool, 'agentpool': pool, 'node.kubernetes.io/instance-type': size}, **extra)
 
 
 def bind_pod(client, namespace, name, node, containers, phase=None):

@@ -9,22 +9,14 @@ import uuid
 
 import pytest
 
-from tests.integration.gpu_standin import report_gpus
+from tests.integration.gpu_standin import RUN_LABEL, api, pool_labels, report_gpus
 from tests.integration.module_call import call_module
 from tests.integration.playbook import run_playbook
 from tests.integration.refusals import WriteWatch, role_refused_before_writing
-from tests.integration.test_gpu_info import RUN_LABEL, Nodes, api, pool_labels
 
 pytestmark = pytest.mark.integration
 
 A100 = 'Standard_NC24ads_A100_v4'
-
-
-@pytest.fixture
-def nodes(k8s_client):
-    made = Nodes(k8s_client)
-    yield made
-    made.delete()
 
 
 def converge(k8s_env, nodes, check=False, **variables):
