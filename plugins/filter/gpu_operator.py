@@ -2,8 +2,9 @@
 # Copyright: (c) 2026, aiplatform.aks contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """How the gpu_operator role advertises GPUs: the mode, who owns each pool's driver, the MIG strategy and what cannot
-work together (gpu_operator_plan), the NVIDIA GPU Operator chart's values for that plan (gpu_operator_values), and the device
-plugin's time-slicing configuration (gpu_time_slicing_config). Documented in the .yml file of each."""
+work together (gpu_operator_plan), the NVIDIA GPU Operator chart's values for that plan (gpu_operator_values), the device
+plugin's time-slicing configuration (gpu_time_slicing_config); then whether the GPUs are there (gpu_operator_readiness),
+and the validation Jobs and their verdict (gpu_validation_jobs, gpu_validation_verdict). Documented in the .yml file of each."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from ansible.errors import AnsibleFilterError
 from ansible.utils.vars import merge_hash
 
 from ansible_collections.aiplatform.aks.plugins.module_utils.aks.common import is_gpu_size
+from ansible_collections.aiplatform.aks.plugins.module_utils.gpu import validation
 
 MODES = ('auto', 'aks_managed', 'gpu_operator', 'device_plugin', 'none')
 MIG_STRATEGIES = ('auto', 'none', 'single', 'mixed')
@@ -21,6 +23,8 @@ MIG_STRATEGIES = ('auto', 'none', 'single', 'mixed')
 AKS_RUNTIME_CLASS = 'nvidia-container-runtime'
 TIME_SLICING_CONFIG = 'time-slicing-config'
 TIME_SLICING_KEY = 'any'
+# The DeviceClass the NVIDIA DRA driver for GPUs makes; pods' ResourceClaims name it.
+DRA_DEVICE_CLASS = 'gpu.nvidia.com'
 
 
 def _driver(pool):
@@ -197,8 +201,85 @@ def gpu_operator_values(plan, base=None, tolerations=None, service_monitor=False
     return merge_hash(values, copy.deepcopy(overrides or {}))
 
 
+def _gpu_info(info, name):
+    if not isinstance(info, dict) or 'summary' not in info or 'nodes' not in info:
+        raise AnsibleFilterError('%s: the input must be what gpu_info returns, got %r' % (name, info))
+    return info
+
+
+def gpu_operator_readiness(info, plan, timeout):
+    """Whether the wait for the GPUs is over (`settled`: every GPU node advertises GPUs, no driver upgrade runs and,
+    with DRA, the DeviceClass gpu.nvidia.com exists; or a driver upgrade failed, which no wait mends) and what is
+    still wrong (`problems`, sentences naming the nodes), from one gpu_info look."""
+    summary = _gpu_info(info, 'gpu_operator_readiness')['summary']
+    problems = []
+    failed = summary['driver_upgrades_failed']
+    if failed:
+        problems.append('The GPU driver upgrade failed on %s (label nvidia.com/gpu-driver-upgrade-state: upgrade-failed); the operator '
+                        'leaves these nodes for you to look at' % ', '.join(failed))
+    upgrading = summary['driver_upgrades_in_progress']
+    if upgrading:
+        problems.append('GPU driver upgrades still under way after %s s (gpu_operator_wait_timeout): %s' % (
+            timeout, ', '.join('%s in %s' % item for item in sorted(upgrading.items()))))
+    without = summary['gpu_nodes_without_gpus']
+    if without:
+        problems.append('GPU nodes advertise no GPU after %s s (gpu_operator_wait_timeout): %s; mode %s, GPU Operator state %s' % (
+            timeout, ', '.join(without), plan['mode'], (info.get('cluster_policy') or {}).get('state') or 'none'))
+    dra = info.get('dra') or {}
+    if plan.get('dra') and dra.get('served'):
+        classes = [c['name'] for c in dra.get('device_classes') or []]
+        if DRA_DEVICE_CLASS not in classes:
+            problems.append('the NVIDIA DRA driver has not made the DeviceClass %s after %s s (gpu_operator_wait_timeout), so no pod can '
+                            'ask for a GPU through DRA; DeviceClasses: %s' % (DRA_DEVICE_CLASS, timeout, ', '.join(classes) or 'none'))
+    return {'settled': bool(failed) or not problems, 'problems': problems}
+
+
+def gpu_validation_jobs(info, plan, namespace, run, level='quick', images=None, tolerations=None, timeout=600, ttl=3600):
+    """The validation Jobs for the GPU nodes of `info` (gpu_info's output): one per node, with the pool's node selector,
+    the GPU taints tolerated (nvidia.com/gpu, the GPU pools' taints from `plan`, and `tolerations`) and a GPU request;
+    `dcgmi diag` too where DCGM runs (the GPU Operator, AKS managed GPUs, or a DCGM exporter found). Returns jobs,
+    skipped ({node: why it is not validated}) and problems (sentences naming the variable)."""
+    _gpu_info(info, 'gpu_validation_jobs')
+    problems = validation.validation_problems(run, level, timeout, ttl, images)
+    if problems:
+        return {'jobs': [], 'skipped': {}, 'problems': problems}
+    # plain types: the objects go to the API, which cannot read Ansible's tagged values
+    merged = [validation.GPU_TOLERATION]
+    for toleration in list(plan.get('tolerations') or []) + list(tolerations or []):
+        toleration = dict((str(k), str(v)) for k, v in toleration.items())
+        if toleration not in merged:
+            merged.append(toleration)
+    dcgm = plan['mode'] in ('gpu_operator', 'aks_managed') or bool(info.get('dcgm_exporters'))
+    chosen, skipped = validation.nodes_to_validate(info['nodes'])
+    jobs = [validation.render_job(node, str(run), str(namespace), str(level), dict((str(k), str(v)) for k, v in images.items()), dcgm,
+                                  merged, int(timeout), int(ttl)) for node in chosen]
+    return {'jobs': jobs, 'skipped': skipped, 'problems': []}
+
+
+def _check_line(check):
+    first = next((line.strip() for line in (check['message'] or '').splitlines() if line.strip()), '')
+    return '%s %s%s' % (check['name'], check['state'], (': ' + first) if check['state'] == 'passed' and first else '')
+
+
+def gpu_validation_verdict(info, timeout):
+    """From one gpu_info look with its validation option: whether every validation Job has finished (`settled`), the
+    nodes that did not pass (`problems`, one sentence naming them and why), and a `report` line per validated node."""
+    summary = _gpu_info(info, 'gpu_validation_verdict')['summary']
+    problems = []
+    if summary['validation_failed']:
+        problems.append('GPU validation failed on %s' % '; '.join('%s (%s)' % item for item in summary['validation_failed'].items()))
+    if summary['validation_unfinished']:
+        problems.append('GPU validation did not finish within %s s (gpu_operator_validate_timeout) on %s' % (
+            timeout, '; '.join('%s (%s)' % item for item in summary['validation_unfinished'].items())))
+    report = ['%s: %s%s' % (node['name'], node['validation']['state'],
+                            (' (%s)' % ', '.join(_check_line(c) for c in node['validation']['checks'])) if node['validation']['checks'] else '')
+              for node in info['nodes'] if node.get('validation')]
+    return {'settled': not summary['validation_unfinished'], 'problems': problems, 'report': report}
+
+
 class FilterModule(object):
 
     def filters(self):
         return {'gpu_operator_plan': gpu_operator_plan, 'gpu_operator_values': gpu_operator_values,
-                'gpu_time_slicing_config': time_slicing_config}
+                'gpu_time_slicing_config': time_slicing_config, 'gpu_operator_readiness': gpu_operator_readiness,
+                'gpu_validation_jobs': gpu_validation_jobs, 'gpu_validation_verdict': gpu_validation_verdict}

@@ -2,12 +2,14 @@
 # Copyright: (c) 2026, aiplatform.aks contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Values the roles compute: which entries a state asks for, where a model's test prompts go, which routed models do
-not serve yet (model_workspace), and the KAITO chart's values and its namespace's Pod Security labels (kaito).
+not serve yet (model_workspace), the KAITO chart's values and its namespace's Pod Security labels (kaito), and how
+many looks a wait makes (every role that waits with progress lines).
 Each filter is documented in the YAML file of its name beside this one."""
 
 from __future__ import annotations
 
 import copy
+import math
 
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.parsing.convert_bool import boolean
@@ -95,6 +97,17 @@ def kaito_pod_security(values, chosen=None):
     return {'enforce': 'privileged' if node_agents else 'restricted', 'audit': 'restricted', 'warn': 'restricted'}
 
 
+def wait_looks(timeout, interval):
+    """How many looks a wait of `timeout` seconds makes with one look every `interval` seconds (at least one)."""
+    try:
+        timeout, interval = float(timeout), float(interval)
+    except (TypeError, ValueError):
+        raise AnsibleFilterError('wait_looks: timeout and interval must be numbers of seconds, got %r and %r' % (timeout, interval))
+    if interval <= 0:
+        raise AnsibleFilterError('wait_looks: the interval must be more than 0 seconds, got %r' % interval)
+    return max(1, int(math.ceil(timeout / interval)))
+
+
 class FilterModule(object):
 
     def filters(self):
@@ -104,4 +117,5 @@ class FilterModule(object):
             'unserved_backends': unserved_backends,
             'kaito_helm_values': kaito_helm_values,
             'kaito_pod_security': kaito_pod_security,
+            'wait_looks': wait_looks,
         }

@@ -42,6 +42,20 @@ options:
     type: list
     elements: str
     default: []
+  validation:
+    description:
+      - Also read the GPU validation Jobs (label C(app.kubernetes.io/name=gpu-validation), one per node, as the
+        P(aiplatform.aks.gpu_validation_jobs#filter) filter renders them) and report each node's result in
+        RV(nodes[].validation) and the summary.
+    type: dict
+    suboptions:
+      namespace:
+        description: Namespace of the Jobs.
+        type: str
+        required: true
+      run:
+        description: Only the Jobs of this run (label C(gpu-validation.aiplatform.aks/run)).
+        type: str
 extends_documentation_fragment:
   - aiplatform.aks.k8s_auth
   - aiplatform.aks.attributes.info_module
@@ -116,6 +130,17 @@ nodes:
       returned: always
       sample: {config: all-1g.10gb, config_state: success, strategy: mixed}
     unschedulable: {description: The node is cordoned., type: bool, returned: always}
+    validation:
+      description: >-
+        The node's GPU validation (with O(validation); null where no Job validated it): C(state) C(passed),
+        C(failed), C(running) or C(pending); C(reason) (why it failed or has not finished: the failing check with
+        its exit code and last line, the scheduler's message, a waiting image pull); the C(job) and C(pod); and
+        C(checks), each with C(name) (C(nvidia-smi), C(cuda-vectoradd), C(dcgm-diag)), C(state), C(exit_code) and
+        C(message) (the check's output, its last 4000 bytes).
+      type: dict
+      returned: always
+      sample: {state: failed, reason: "cuda-vectoradd exited 1: Failed to allocate device vector A", job: gpu-validate-aks-gpunp-0-1a2b3c-x7k2p,
+               checks: [{name: nvidia-smi, state: passed, exit_code: 0, message: "0, NVIDIA A100 80GB PCIe, 570.172.08, 81920 MiB"}]}
     driver_upgrade_state:
       description: >-
         Where the GPU Operator's driver upgrade has the node (label C(nvidia.com/gpu-driver-upgrade-state)), for example
@@ -131,6 +156,21 @@ summary:
     gpu_nodes: {description: Nodes that look like GPU nodes., type: int, returned: always}
     nodes_advertising_gpus: {description: Nodes that advertise GPUs., type: int, returned: always}
     gpu_nodes_without_gpus: {description: Names of the GPU nodes that advertise no GPU., type: list, elements: str, returned: always}
+    validation_passed:
+      description: Nodes whose GPU validation passed (with O(validation)).
+      type: list
+      elements: str
+      returned: always
+    validation_failed:
+      description: Nodes whose GPU validation failed, with why (with O(validation)).
+      type: dict
+      returned: always
+      sample: {aks-gpunp-12345678-vmss000001: "nvidia-smi exited 9: NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver."}
+    validation_unfinished:
+      description: Nodes whose GPU validation is pending or running, with why (with O(validation)).
+      type: dict
+      returned: always
+      sample: {aks-gpunp-12345678-vmss000002: "not scheduled: 0/3 nodes are available: 1 Insufficient nvidia.com/gpu, ..."}
     driver_upgrades_in_progress:
       description: Nodes the GPU Operator is upgrading the driver of, by name, with their upgrade state.
       type: dict
@@ -193,6 +233,7 @@ dra:
       returned: always
 '''
 
+from ansible_collections.aiplatform.aks.plugins.module_utils.gpu import validation
 from ansible_collections.aiplatform.aks.plugins.module_utils.gpu.info import gather, input_problems
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.client import K8sError
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.module import K8sModule
@@ -202,11 +243,13 @@ def main():
     module = K8sModule(argument_spec=dict(
         node_selector=dict(type='str'),
         pools=dict(type='list', elements='str', default=[]),
+        validation=dict(type='dict', options=dict(namespace=dict(type='str', required=True), run=dict(type='str'))),
     ))
     p = module.params
-    module.fail_on_input(input_problems(p))
+    module.fail_on_input(input_problems(p) + validation.read_problems(p['validation']))
     try:
         found = gather(module.client, p['node_selector'], p['pools'])
+        validation.attach(found, validation.read(module.client, p['validation']['namespace'], p['validation']['run']) if p['validation'] else {})
     except K8sError as exc:
         where = ' (with node_selector %s)' % p['node_selector'] if p['node_selector'] else ''
         module.fail_json(msg='%s%s' % (exc, where))

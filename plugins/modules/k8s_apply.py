@@ -50,7 +50,10 @@ options:
     type: list
     elements: raw
   state:
-    description: C(present) applies the objects; C(absent) deletes them (in reverse order) and waits until they are gone.
+    description:
+      - C(present) applies the objects; C(absent) deletes them (in reverse order) and waits until they are gone.
+      - Deletes cascade in the background, as C(kubectl delete) does: the objects an object owns (the pods of a Job, the
+        ReplicaSets of a Deployment) are deleted after it by the garbage collector, never orphaned.
   namespace:
     description: Namespace for namespaced objects that do not set C(metadata.namespace).
     type: str
@@ -224,18 +227,13 @@ validation:
       sample: must have at most 16 items, has 17
 '''
 
-import re
-
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.apply import Applier, report
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.client import K8sError
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.module import K8sModule
-from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.objects import label_selector_problems, load_documents, redact_definitions
+from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.objects import DNS_LABEL, label_selector_problems, load_documents, redact_definitions
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.validate import VALIDATE_ARG_SPEC, InvalidObjects, validator_for
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.wait import wait_spec
 from ansible_collections.aiplatform.aks.plugins.module_utils.module import STATE_ARG_SPEC, merge_specs
-
-
-DNS_LABEL = re.compile(r'^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$')
 
 
 def collect(module):

@@ -19,6 +19,7 @@ from ansible_collections.aiplatform.aks.plugins.module_utils.version import COLL
 
 
 FIELD_MANAGER = COLLECTION_NAME
+BACKGROUND_DELETE = {'apiVersion': 'v1', 'kind': 'DeleteOptions', 'propagationPolicy': 'Background'}
 
 
 class Applier:
@@ -199,7 +200,9 @@ class Applier:
         if before is None:
             return self.record(obj, 'absent', None, None)
         if not self.check_mode:
-            k8s_call('delete ' + describe(obj), self.client.delete, resource, name=name, namespace=namespace, not_found=None)
+            # the dependents go too (kubectl's default); batch/v1 Jobs would otherwise orphan their pods
+            k8s_call('delete ' + describe(obj), self.client.delete, resource, name=name, namespace=namespace, body=BACKGROUND_DELETE,
+                     not_found=None)
             # finalizers keep the object until their controllers let go
             poll(lambda: self.read(resource, name, namespace), lambda o: (o is None, 'still present (finalizers: %s)'
                  % ', '.join((o or {}).get('metadata', {}).get('finalizers') or ['none'])), wait_timeout, 'deletion of %s' % describe(obj), wait_sleep)

@@ -72,6 +72,8 @@ def validate_object(obj):
     return problems
 
 
+# a namespace name, a Service name: lower case letters, digits and '-', at most 63
+DNS_LABEL = re.compile(r'^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$')
 _NAME = r'[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?'
 _KEY = re.compile(r'^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?/)?%s$' % _NAME)
 _VALUE = re.compile(r'^(%s)?$' % _NAME)

@@ -19,7 +19,7 @@ from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.apply import Ap
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.client import (
     CONNECTION_ERRORS, ApiException, K8sError, ResourceNotFoundError, api_error_message, connection_error_message, k8s_call, read_object,
     served)
-from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.objects import describe
+from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.objects import DNS_LABEL, describe
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.wait import condition_met, generation_observed, poll
 from ansible_collections.aiplatform.aks.plugins.module_utils.version import COLLECTION_NAME
 
@@ -40,7 +40,6 @@ INFERENCE_CONFIG_KEY = 'inference_config.yaml'
 SERVICE_PORT = 80
 # Reasons KAITO reports while a workspace is still starting; any other reason on a False condition is a failure.
 PENDING_REASONS = ('WorkspaceInferenceStatusPending', 'workspacePending')
-DNS_LABEL = re.compile(r'^[a-z0-9]([-a-z0-9]*[a-z0-9])?$')
 SELECTOR_KEYS = ('matchLabels', 'matchExpressions')
 # Where check mode dry-runs a workspace whose namespace does not exist yet; KAITO's rules do not look at the namespace.
 ADMISSION_CHECK_NAMESPACE = 'default'
@@ -60,7 +59,7 @@ def validate_params(p):
     """Problems with the module options that the argument spec cannot express."""
     problems = []
     name = p.get('name') or ''
-    if len(name) > 63 or not DNS_LABEL.match(name):
+    if not DNS_LABEL.match(name):
         problems.append('name %r must be a DNS-1123 label (lower case letters, digits and -, at most 63 characters)' % name)
     if p.get('state', 'present') != 'present':
         return problems

@@ -1,13 +1,19 @@
 """gpu_operator_plan and gpu_operator_values: the mode per pool set, driver ownership, MIG, DRA and time-slicing rules,
-and the chart values of every mode checked key by key against the GPU Operator chart's own values (v26.7.0)."""
+and the chart values of every mode checked key by key against the GPU Operator chart's own values (v26.7.0); then the
+readiness of the GPUs, the validation Jobs and their verdict."""
 
 from pathlib import Path
 
 import pytest
 import yaml
 
+from ansible.errors import AnsibleFilterError
+
 from ansible_collections.aiplatform.aks.plugins.filter.gpu_operator import gpu_operator_plan as plan
+from ansible_collections.aiplatform.aks.plugins.filter.gpu_operator import gpu_operator_readiness as readiness
 from ansible_collections.aiplatform.aks.plugins.filter.gpu_operator import gpu_operator_values as values
+from ansible_collections.aiplatform.aks.plugins.filter.gpu_operator import gpu_validation_jobs as jobs
+from ansible_collections.aiplatform.aks.plugins.filter.gpu_operator import gpu_validation_verdict as verdict_of
 
 ROOT = Path(__file__).resolve().parents[4]
 CHART_VALUES = yaml.safe_load((ROOT / 'tests' / 'charts' / 'gpu-operator' / 'values-v26.7.0.yaml').read_text())
@@ -176,3 +182,93 @@ def test_the_gpu_pools_taints_become_tolerations_once_each():
              dict(SYSTEM, nodeTaints=['CriticalAddonsOnly=true:NoSchedule'])]
     assert plan(pools)['tolerations'] == [{'key': 'sku', 'operator': 'Equal', 'value': 'gpu', 'effect': 'NoSchedule'},
                                           {'key': 'dedicated', 'operator': 'Exists', 'effect': 'NoExecute'}]
+
+
+# --- readiness, validation Jobs and their verdict ------------------------------------------------------------------
+
+def gpu_info(nodes=(), without=(), upgrading=None, failed=(), device_classes=None, dcgm=(), policy=None, **summary):
+    dra = {'served': device_classes is not None, 'device_classes': [{'name': n} for n in device_classes or []]}
+    return {'nodes': list(nodes), 'dcgm_exporters': list(dcgm), 'cluster_policy': {'state': policy}, 'dra': dra,
+            'summary': dict({'gpu_nodes_without_gpus': list(without), 'driver_upgrades_in_progress': upgrading or {},
+                             'driver_upgrades_failed': list(failed), 'validation_passed': [], 'validation_failed': {},
+                             'validation_unfinished': {}}, **summary)}
+
+
+def test_ready_gpus_settle_the_wait_without_problems():
+    assert readiness(gpu_info(), plan(None, 'device_plugin'), 900) == {'settled': True, 'problems': []}
+
+
+def test_gpu_nodes_without_gpus_and_running_upgrades_keep_the_wait_going_and_are_named():
+    verdict = readiness(gpu_info(without=['n1'], upgrading={'n2': 'drain-required'}, policy='notReady'), plan(None, 'gpu_operator'), 60)
+    assert verdict['settled'] is False
+    assert verdict['problems'] == ['GPU driver upgrades still under way after 60 s (gpu_operator_wait_timeout): n2 in drain-required',
+                                   'GPU nodes advertise no GPU after 60 s (gpu_operator_wait_timeout): n1; mode gpu_operator, '
+                                   'GPU Operator state notReady']
+
+
+def test_a_failed_driver_upgrade_ends_the_wait_at_once():
+    verdict = readiness(gpu_info(failed=['n3'], without=['n1']), plan(None, 'gpu_operator'), 60)
+    assert verdict['settled'] is True and verdict['problems'][0].startswith('The GPU driver upgrade failed on n3')
+
+
+def test_with_dra_the_wait_needs_the_drivers_device_class():
+    chosen = dict(plan(None, 'gpu_operator'), dra=True)
+    missing = readiness(gpu_info(device_classes=['compute-domain-default-channel.nvidia.com']), chosen, 900)
+    assert missing['settled'] is False
+    assert missing['problems'] == ['the NVIDIA DRA driver has not made the DeviceClass gpu.nvidia.com after 900 s (gpu_operator_wait_timeout), '
+                                   'so no pod can ask for a GPU through DRA; DeviceClasses: compute-domain-default-channel.nvidia.com']
+    assert readiness(gpu_info(device_classes=['gpu.nvidia.com']), chosen, 900) == {'settled': True, 'problems': []}
+
+
+@pytest.mark.parametrize('given', [None, {'summary': {}}, 'text'])
+def test_readiness_and_verdict_refuse_what_is_not_gpu_info(given):
+    with pytest.raises(AnsibleFilterError, match='must be what gpu_info returns'):
+        readiness(given, plan(None), 1)
+    with pytest.raises(AnsibleFilterError, match='must be what gpu_info returns'):
+        verdict_of(given, 1)
+
+
+A100_NODE = {'name': 'aks-gpunp-0', 'pool': 'gpunp', 'gpu_node': True, 'unschedulable': False, 'dra_gpu_devices': 0,
+             'gfd': {'count': 1, 'replicas': None}, 'resources': {'nvidia.com/gpu': {'capacity': 1, 'allocatable': 1, 'allocated': 0}}}
+IMAGES = {'cuda': 'example.invalid/cuda:1', 'dcgm': 'example.invalid/dcgm:1'}
+
+
+def test_validation_jobs_tolerate_the_gpu_taint_the_pools_taints_and_the_users_once_each():
+    pools = [dict(gpu(), nodeTaints=['sku=gpu:NoSchedule'])]
+    mine = [{'key': 'sku', 'operator': 'Equal', 'value': 'gpu', 'effect': 'NoSchedule'}, {'key': 'team', 'operator': 'Exists', 'effect': 'NoSchedule'}]
+    rendered = jobs(gpu_info([A100_NODE]), plan(pools), 'gpu-operator', 'ab12', images=IMAGES, tolerations=mine)
+    assert rendered['problems'] == [] and rendered['skipped'] == {} and len(rendered['jobs']) == 1
+    assert rendered['jobs'][0]['spec']['template']['spec']['tolerations'] == [
+        {'key': 'nvidia.com/gpu', 'operator': 'Exists', 'effect': 'NoSchedule'},
+        {'key': 'sku', 'operator': 'Equal', 'value': 'gpu', 'effect': 'NoSchedule'}, {'key': 'team', 'operator': 'Exists', 'effect': 'NoSchedule'}]
+
+
+@pytest.mark.parametrize('mode, dcgm, checks', [
+    ('device_plugin', [], ['nvidia-smi', 'cuda-vectoradd']),
+    ('device_plugin', [{'name': 'nvidia-dcgm-exporter'}], ['nvidia-smi', 'cuda-vectoradd', 'dcgm-diag']),
+    ('gpu_operator', [], ['nvidia-smi', 'cuda-vectoradd', 'dcgm-diag']),
+    ('aks_managed', [], ['nvidia-smi', 'cuda-vectoradd', 'dcgm-diag']),
+])
+def test_dcgm_diag_runs_where_dcgm_runs(mode, dcgm, checks):
+    pod = jobs(gpu_info([A100_NODE], dcgm=dcgm), plan(None, mode), 'ns', 'ab12', images=IMAGES)['jobs'][0]['spec']['template']['spec']
+    assert [c['name'] for c in pod['initContainers'] + pod['containers']] == checks
+
+
+def test_bad_validation_input_renders_no_job_and_names_the_variable():
+    rendered = jobs(gpu_info([A100_NODE]), plan(None), 'ns', 'ab12', level='forever', images=IMAGES)
+    assert rendered['jobs'] == [] and rendered['problems'] == ['gpu_operator_validate_level must be one of quick, burn_in, got \'forever\'']
+
+
+def test_the_verdict_names_failed_and_unfinished_nodes_and_reports_each_check():
+    passed = dict(A100_NODE, validation={'state': 'passed', 'checks': [
+        {'name': 'nvidia-smi', 'state': 'passed', 'message': '0, NVIDIA A100 80GB PCIe, 570.172.08, 81920 MiB\n'},
+        {'name': 'cuda-vectoradd', 'state': 'passed', 'message': None}]})
+    failed = dict(A100_NODE, name='aks-gpunp-1', validation={'state': 'failed', 'checks': [{'name': 'nvidia-smi', 'state': 'failed', 'message': 'x'}]})
+    info = gpu_info([passed, failed, dict(A100_NODE, name='cpu', validation=None)],
+                    validation_failed={'aks-gpunp-1': 'nvidia-smi exited 9: no driver'}, validation_unfinished={'aks-gpunp-2': 'not scheduled yet'})
+    verdict = verdict_of(info, 600)
+    assert verdict['settled'] is False
+    assert verdict['problems'] == ['GPU validation failed on aks-gpunp-1 (nvidia-smi exited 9: no driver)',
+                                   'GPU validation did not finish within 600 s (gpu_operator_validate_timeout) on aks-gpunp-2 (not scheduled yet)']
+    assert verdict['report'] == ['aks-gpunp-0: passed (nvidia-smi passed: 0, NVIDIA A100 80GB PCIe, 570.172.08, 81920 MiB, cuda-vectoradd passed)',
+                                 'aks-gpunp-1: failed (nvidia-smi failed)']

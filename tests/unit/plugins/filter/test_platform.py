@@ -7,7 +7,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.aiplatform.aks.plugins.filter.platform import (
-    FilterModule, kaito_helm_values, kaito_pod_security, probe_target, unserved_backends, with_state)
+    FilterModule, kaito_helm_values, kaito_pod_security, probe_target, unserved_backends, wait_looks, with_state)
 
 MODELS = [{'name': 'a'}, {'name': 'b', 'state': 'absent'}, {'name': 'c', 'state': 'present'}, {'name': 'd'}]
 
@@ -206,4 +206,17 @@ def test_kaito_pod_security_takes_the_users_labels_when_given():
 def test_every_filter_is_exported_under_its_name():
     assert FilterModule().filters() == {
         'with_state': with_state, 'probe_target': probe_target, 'unserved_backends': unserved_backends,
-        'kaito_helm_values': kaito_helm_values, 'kaito_pod_security': kaito_pod_security}
+        'kaito_helm_values': kaito_helm_values, 'kaito_pod_security': kaito_pod_security, 'wait_looks': wait_looks}
+
+
+@pytest.mark.parametrize('timeout, interval, looks', [(900, 30, 30), (901, 30, 31), (2, 1, 2), (0, 5, 1), ('600', '30', 20), (10, 0.5, 20)])
+def test_a_wait_looks_once_per_interval_rounding_up_and_at_least_once(timeout, interval, looks):
+    assert wait_looks(timeout, interval) == looks
+
+
+@pytest.mark.parametrize('timeout, interval, message', [
+    (900, 0, 'the interval must be more than 0 seconds'), ('soon', 30, 'timeout and interval must be numbers'),
+    (None, 30, 'timeout and interval must be numbers')])
+def test_a_wait_without_a_positive_interval_or_a_number_is_refused(timeout, interval, message):
+    with pytest.raises(AnsibleFilterError, match=message):
+        wait_looks(timeout, interval)

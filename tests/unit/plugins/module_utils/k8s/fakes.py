@@ -100,6 +100,7 @@ class FakeCluster:
         self.resources = FakeResources(self)
         self.applies = []  # (name, dry_run)
         self.deletes = []
+        self.delete_policies = []
         self.patches = []
         self.evictions = []
         self.conflicts = set()  # names whose apply meets another field manager
@@ -162,8 +163,9 @@ class FakeCluster:
             raise api_error(400, 'BadRequest', 'error decoding YAML: error converting YAML to JSON: yaml: found invalid Unicode character escape code')
         return yaml.safe_load(body.decode('utf-8'))
 
-    def delete(self, resource, name, namespace):
+    def delete(self, resource, name, namespace, body=None):
         self.deletes.append(name)
+        self.delete_policies.append((body or {}).get('propagationPolicy'))
         key = self.key(resource, name, namespace)
         obj = self.objects.get(key)
         if obj is None:

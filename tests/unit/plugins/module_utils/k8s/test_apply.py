@@ -148,6 +148,8 @@ def test_namespaces_and_crds_are_applied_first_and_deleted_last():
     deleted = Applier(cluster).delete([config_map('settings', {'a': '1'}), namespace])
     assert [(r['id'][1], r['action']) for r in deleted] == [('ConfigMap', 'deleted'), ('Namespace', 'deleted')]
     assert cluster.objects == {}
+    # owned objects go too: without a policy the apiserver would orphan the pods of a batch/v1 Job
+    assert cluster.delete_policies == ['Background', 'Background']
 
 
 def test_deleting_what_is_not_there_or_not_served_changes_nothing():
