@@ -196,7 +196,9 @@ def filter_node(spec, node, used):
 def admission_refusal(spec, node, used):
     """The kubelet's admission of a pod bound to its node (by the scheduler or by a spec.nodeName): (reason, message)
     of the first of its GeneralPredicates (resources, node affinity) and NoExecute taints that fails, else None."""
-    for name, requested, in_use, capacity in shortfalls(spec, node, used)[:1]:
+    short = shortfalls(spec, node, used)
+    if short:
+        name, requested, in_use, capacity = short[0]
         scale = 1000 if name == 'cpu' else 1  # cpu in millicores
         return 'OutOf%s' % name, "Pod Node didn't have enough resource: %s, requested: %d, used: %d, capacity: %d" % (
             name, requested * scale, in_use * scale, capacity * scale)

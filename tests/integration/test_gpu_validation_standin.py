@@ -66,6 +66,7 @@ def standin(k8s_client, namespace):
 
 
 def gpu_node(client, nodes, suffix, pool, gpus='1', ready=True, taints=(), unschedulable=False, **labels):
+    """A node of `pool` with `gpus` GPUs, ready (its not-ready taint removed) unless told, with `taints` or cordoned."""
     name = nodes.add(suffix, pool_labels(pool, A100, **labels), gpus={'nvidia.com/gpu': gpus} if gpus else None)
     live = api(client, 'Node').get(name=name).to_dict()['spec'].get('taints') or []
     kept = [t for t in live if not ready or t['key'] != 'node.kubernetes.io/not-ready'] + list(taints)
