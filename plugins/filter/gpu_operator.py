@@ -237,7 +237,7 @@ def gpu_operator_readiness(info, plan, timeout):
 def gpu_validation_jobs(info, plan, namespace, run, level='quick', images=None, tolerations=None, timeout=600, ttl=3600):
     """The validation Jobs for the GPU nodes of `info` (gpu_info's output): one per node, with the pool's node selector,
     the GPU taints tolerated (nvidia.com/gpu, the GPU pools' taints from `plan`, and `tolerations`) and a GPU request;
-    `dcgmi diag` too where DCGM runs (the GPU Operator, AKS managed GPUs, or a DCGM exporter found). Returns jobs,
+    `dcgmi diag` too where DCGM runs (the GPU Operator, AKS managed GPUs). Returns jobs,
     skipped ({node: why it is not validated}) and problems (sentences naming the variable)."""
     _gpu_info(info, 'gpu_validation_jobs')
     problems = validation.validation_problems(run, level, timeout, ttl, images)
@@ -249,7 +249,8 @@ def gpu_validation_jobs(info, plan, namespace, run, level='quick', images=None, 
         toleration = dict((str(k), str(v)) for k, v in toleration.items())
         if toleration not in merged:
             merged.append(toleration)
-    dcgm = plan['mode'] in ('gpu_operator', 'aks_managed') or bool(info.get('dcgm_exporters'))
+    # the modes that run DCGM on every GPU node; a DCGM exporter found elsewhere says nothing about a given node
+    dcgm = plan['mode'] in ('gpu_operator', 'aks_managed')
     chosen, skipped = validation.nodes_to_validate(info['nodes'])
     jobs = [validation.render_job(node, str(run), str(namespace), str(level), dict((str(k), str(v)) for k, v in images.items()), dcgm,
                                   merged, int(timeout), int(ttl)) for node in chosen]

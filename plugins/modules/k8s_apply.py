@@ -52,7 +52,7 @@ options:
   state:
     description:
       - C(present) applies the objects; C(absent) deletes them (in reverse order) and waits until they are gone.
-      - Deletes cascade in the background, as C(kubectl delete) does: the objects an object owns (the pods of a Job, the
+      - Deletes cascade in the background, as C(kubectl delete) does. The objects an object owns (the pods of a Job, the
         ReplicaSets of a Deployment) are deleted after it by the garbage collector, never orphaned.
   namespace:
     description: Namespace for namespaced objects that do not set C(metadata.namespace).

@@ -556,6 +556,8 @@ class KubeApiServer:
             f"--service-cluster-ip-range={SERVICE_CLUSTER_IP_RANGE}",
             "--authorization-mode=RBAC", "--allow-privileged=true",
             "--disable-admission-plugins=ServiceAccount", "--endpoint-reconciler-type=none", "--profiling=false",
+            # alpha in 1.20 (on from 1.21, GA in 1.23): without it the server drops ttlSecondsAfterFinished from Jobs
+            "--feature-gates=TTLAfterFinished=true",
             f"--audit-policy-file={self.audit_policy}", f"--audit-log-path={self.audit_log}",
             "--audit-log-format=json", "--audit-log-mode=blocking",
             *self._token_webhook_args(),

@@ -16,6 +16,7 @@ from tests.integration.kaito_standin import MERGE, client_for
 
 
 RUN_LABEL = 'gpu-info.aiplatform.aks/run'  # the label of the nodes one test made
+NOT_READY_TAINT = 'node.kubernetes.io/not-ready'
 
 
 def api(client, kind, api_version='v1'):
@@ -38,7 +39,8 @@ def pool_labels(pool, size, **extra):
 
 
 class Nodes:
-    """Nodes made for one test, labelled RUN_LABEL=<its run id>, with the capacity the kubelet would report."""
+    """Nodes made for one test, labelled RUN_LABEL=<its run id>, ready (no not-ready taint), with the capacity the
+    kubelet would report."""
 
     def __init__(self, client):
         self.client = client
@@ -47,8 +49,11 @@ class Nodes:
 
     def add(self, suffix, labels, gpus=None, allocatable=None):
         name = 'gi-%s-%s' % (self.run, suffix)
-        api(self.client, 'Node').create(body={'metadata': {'name': name, 'labels': dict(labels, **{RUN_LABEL: self.run})}})
+        created = api(self.client, 'Node').create(body={'metadata': {'name': name, 'labels': dict(labels, **{RUN_LABEL: self.run})}})
         self.names.append(name)
+        # the apiserver taints a new node not-ready; the node lifecycle controller lifts that once the kubelet reports Ready
+        taints = [t for t in created.to_dict()['spec'].get('taints') or [] if t['key'] != NOT_READY_TAINT]
+        api(self.client, 'Node').patch(name=name, content_type=MERGE, body={'spec': {'taints': taints or None}})
         capacity = dict({'cpu': '24', 'memory': '220Gi', 'pods': '110'}, **(gpus or {}))
         allocatable = dict(capacity, **(allocatable or {}))
         stored = report_gpus(self.client, name, capacity, allocatable)

@@ -109,7 +109,8 @@ def test_no_dra_and_no_cluster_policy_crd_are_reported_as_not_served(k8s_env, k8
     assert result['nodes'] == []
     assert result['summary'] == {'nodes': 0, 'gpu_nodes': 0, 'nodes_advertising_gpus': 0, 'gpu_nodes_without_gpus': [],
                                  'driver_upgrades_in_progress': {}, 'driver_upgrades_failed': [],
-                                 'capacity': {GPU: 0}, 'allocatable': {GPU: 0}, 'allocated': {GPU: 0}}
+                                 'capacity': {GPU: 0}, 'allocatable': {GPU: 0}, 'allocated': {GPU: 0},
+                                 'validation_passed': [], 'validation_failed': {}, 'validation_unfinished': {}}
 
 
 def test_gpu_nodes_their_labels_and_the_gpus_pods_hold(bed, k8s_env, k8s_client, nodes, namespace):
@@ -154,7 +155,8 @@ def test_gpu_nodes_their_labels_and_the_gpus_pods_hold(bed, k8s_env, k8s_client,
         'gpu_node_reasons': ['gpu_capacity', 'gfd_present_label', 'accelerator_label', 'gpu_instance_type'],
         'advertises_gpus': True, 'resources': {GPU: {'capacity': 2, 'allocatable': 2, 'allocated': 2}}, 'dra_gpu_devices': 0,
         'gfd': {'present': True, 'product': 'NVIDIA-A100-80GB-PCIe', 'count': 1, 'memory': 81920, 'replicas': None},
-        'mig': {'config': None, 'config_state': None, 'strategy': None}, 'unschedulable': False, 'driver_upgrade_state': None}
+        'mig': {'config': None, 'config_state': None, 'strategy': None}, 'unschedulable': False, 'driver_upgrade_state': None,
+        'validation': None}
     assert by_name[mig]['resources'] == {GPU: zero, MIG: {'capacity': 7, 'allocatable': 7, 'allocated': 3}}
     assert by_name[mig]['mig'] == {'config': 'all-1g.10gb', 'config_state': 'success', 'strategy': 'mixed'}
     assert by_name[mig]['gpu_node_reasons'] == ['gpu_capacity', 'gfd_present_label', 'gpu_instance_type']
@@ -170,7 +172,8 @@ def test_gpu_nodes_their_labels_and_the_gpus_pods_hold(bed, k8s_env, k8s_client,
     assert result['summary'] == {
         'nodes': 6, 'gpu_nodes': 5, 'nodes_advertising_gpus': 3, 'gpu_nodes_without_gpus': sorted([bare, nodes.names[-1]]),
         'driver_upgrades_in_progress': {}, 'driver_upgrades_failed': [],
-        'capacity': {GPU: 3, SHARED: 4, MIG: 7}, 'allocatable': {GPU: 2, SHARED: 4, MIG: 7}, 'allocated': {GPU: 2, SHARED: 2, MIG: 3}}
+        'capacity': {GPU: 3, SHARED: 4, MIG: 7}, 'allocatable': {GPU: 2, SHARED: 4, MIG: 7}, 'allocated': {GPU: 2, SHARED: 2, MIG: 3},
+        'validation_passed': [], 'validation_failed': {}, 'validation_unfinished': {}}
     assert result['dra'] == DRA_NOT_SERVED
 
     # pools: only the nodes of the named AKS pools (either label), and the summary over them

@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from tests.integration.gpu_standin import api, pool_labels
+from tests.integration.gpu_standin import NOT_READY_TAINT, api, pool_labels
 from tests.integration.gpu_validation_standin import JobStandIn
 from tests.integration.kaito_standin import MERGE
 
@@ -66,10 +66,9 @@ def standin(k8s_client, namespace):
 
 
 def gpu_node(client, nodes, suffix, pool, gpus='1', ready=True, taints=(), unschedulable=False, **labels):
-    """A node of `pool` with `gpus` GPUs, ready (its not-ready taint removed) unless told, with `taints` or cordoned."""
+    """A node of `pool` with `gpus` GPUs, ready (Nodes.add lifts the not-ready taint) unless told, with `taints` or cordoned."""
     name = nodes.add(suffix, pool_labels(pool, A100, **labels), gpus={'nvidia.com/gpu': gpus} if gpus else None)
-    live = api(client, 'Node').get(name=name).to_dict()['spec'].get('taints') or []
-    kept = [t for t in live if not ready or t['key'] != 'node.kubernetes.io/not-ready'] + list(taints)
+    kept = ([] if ready else [{'key': NOT_READY_TAINT, 'effect': 'NoSchedule'}]) + list(taints)
     api(client, 'Node').patch(name=name, content_type=MERGE, body={'spec': {'taints': kept or None, 'unschedulable': unschedulable or None}})
     return name
 
@@ -360,27 +359,12 @@ def test_active_deadline_fails_a_stuck_job_and_deletes_its_pod(k8s_client, nodes
     until(lambda: not pods_of(k8s_client, namespace), 'its pod deleted')
 
 
-@pytest.fixture(scope='module')
-def ttl_client(tmp_path_factory):
-    """An apiserver of its own with the TTLAfterFinished feature gate: alpha and off in 1.20, where the apiserver drops
-    ttlSecondsAfterFinished from a Job (so the shared bed does), on since 1.21 (AKS)."""
-    from tests.bed.kube_apiserver import kube_apiserver_session
-    from tests.integration.kaito_standin import client_for
-    for server in kube_apiserver_session(tmp_path_factory, 'ttl-apiserver', extra_apiserver_args=['--feature-gates=TTLAfterFinished=true']):
-        yield client_for(server.kubeconfig)
-
-
-def test_a_finished_job_is_deleted_after_its_ttl_with_its_pod(ttl_client):
-    from tests.integration.gpu_standin import Nodes
-    nodes = Nodes(ttl_client)
-    namespace = 'gv-ttl'
-    api(ttl_client, 'Namespace').create(body={'metadata': {'name': namespace}})
-    node = gpu_node(ttl_client, nodes, 'gpu', 'gvttl')
-    job = create(ttl_client, namespace, validation_job('gpu-validate-ttl', node, 'gvttl', ttlSecondsAfterFinished=1))
-    assert job['spec']['ttlSecondsAfterFinished'] == 1
-    with JobStandIn(ttl_client, namespace).running(interval=0.05):
-        done = until(lambda: finished(ttl_client, namespace, 'gpu-validate-ttl'), 'the Job finished')
+def test_a_finished_job_is_deleted_after_its_ttl_with_its_pod(k8s_client, nodes, namespace):
+    node = gpu_node(k8s_client, nodes, 'gpu', 'gvttl')
+    job = create(k8s_client, namespace, validation_job('gpu-validate-ttl', node, 'gvttl', ttlSecondsAfterFinished=1))
+    assert job['spec']['ttlSecondsAfterFinished'] == 1, 'the bed serves the TTLAfterFinished feature (alpha in 1.20)'
+    with JobStandIn(k8s_client, namespace).running(interval=0.05):
+        done = until(lambda: finished(k8s_client, namespace, 'gpu-validate-ttl'), 'the Job finished')
         assert 'Complete' in conditions(done)
-        until(lambda: job_of(ttl_client, namespace, 'gpu-validate-ttl') is None, 'the Job deleted')
-        until(lambda: not pods_of(ttl_client, namespace), 'its pod deleted')
-    nodes.delete()
+        until(lambda: job_of(k8s_client, namespace, 'gpu-validate-ttl') is None, 'the Job deleted')
+        until(lambda: not pods_of(k8s_client, namespace), 'its pod deleted')

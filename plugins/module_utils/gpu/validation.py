@@ -28,6 +28,9 @@ NODE_ANNOTATION = 'gpu-validation.aiplatform.aks/node'
 LEVELS = ('quick', 'burn_in')
 # dcgmi diag run levels: 1 checks the deployment in seconds; 3 stresses every GPU for about half an hour
 DCGM_LEVELS = {'quick': 1, 'burn_in': 3}
+# A Job ends itself this long after the role stops waiting for it: the role deletes it first and reports what the pod
+# was waiting for, which the Job controller would otherwise erase by deleting the pod at the deadline.
+DEADLINE_GRACE = 60
 GPU_TOLERATION = {'key': 'nvidia.com/gpu', 'operator': 'Exists', 'effect': 'NoSchedule'}
 _RUN = re.compile(r'^[a-z0-9]{1,8}$')
 
@@ -105,7 +108,7 @@ def render_job(node, run, namespace, level, images, dcgm, tolerations, timeout, 
         'apiVersion': 'batch/v1', 'kind': 'Job',
         'metadata': {'name': job_name(node['name'], run), 'namespace': namespace, 'labels': labels,
                      'annotations': {NODE_ANNOTATION: node['name']}},
-        'spec': {'backoffLimit': 0, 'activeDeadlineSeconds': int(timeout), 'ttlSecondsAfterFinished': int(ttl),
+        'spec': {'backoffLimit': 0, 'activeDeadlineSeconds': int(timeout) + DEADLINE_GRACE, 'ttlSecondsAfterFinished': int(ttl),
                  'template': {'metadata': {'labels': {NAME_LABEL: NAME, RUN_LABEL: run}}, 'spec': pod}},
     }
 

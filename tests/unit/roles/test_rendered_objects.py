@@ -32,7 +32,8 @@ from ansible_collections.aiplatform.aks.plugins.modules import kaito_workspace
 REPO = Path(__file__).resolve().parents[3]
 ROLES = REPO / 'roles'
 CRDS = REPO / 'tests' / 'crds'
-CRD_FILES = [CRDS / 'gateway-api' / 'v1.4.1' / 'gateway.networking.k8s.io_httproutes.yaml', CRDS / 'kaito' / 'kaito.sh_workspaces.yaml']
+CRD_FILES = [CRDS / 'gateway-api' / 'v1.4.1' / 'gateway.networking.k8s.io_httproutes.yaml', CRDS / 'kaito' / 'kaito.sh_workspaces.yaml',
+             CRDS / 'azure-monitor' / 'ama-metrics-servicemonitor-crd.yaml']
 INVENTORIES = sorted(p.parent.parent.name for p in (REPO / 'inventories').glob('*/group_vars/all.yml'))
 MOLECULE_VARS = REPO / 'molecule' / 'model_workspace' / 'vars' / 'models.yml'
 VERSION = '1.34'
@@ -146,6 +147,20 @@ DRA_EXAMPLES = ('dra-gpu-claim-template-example.yml', 'dra-gpu-pod-example.yml')
 OWN_DRIVER_POOL = dict(GPU_POOL, gpuProfile={'driver': 'None'})
 
 
+def gpu_validation_jobs(level='quick', mode='gpu_operator'):
+    """The validation Jobs the gpu_operator role's validate.yml renders for a node of the GPU pool (gpu_info's view)."""
+    node = {'name': 'aks-gpunp-12345678-vmss000000', 'pool': 'gpunp', 'gpu_node': True, 'unschedulable': False, 'dra_gpu_devices': 0,
+            'gfd': {'count': 1, 'replicas': None}, 'resources': {'nvidia.com/gpu': {'capacity': 1, 'allocatable': 1, 'allocated': 0}}}
+    gpus = {'nodes': [node], 'summary': {}, 'dcgm_exporters': []}
+    variables = role_variables('gpu_operator', gpu_operator_plan_effective=gpu_operator_plan([dict(GPU_POOL, nodeTaints=['sku=gpu:NoSchedule'])], mode=mode),
+                               gpu_operator_gpus=gpus, gpu_operator_validation_run='x7k2p', gpu_operator_validate_level=level)
+    [task] = [t for t in role_tasks('gpu_operator', 'ansible.builtin.set_fact', 'validate.yml')
+              if 'gpu_operator_validation' in t['ansible.builtin.set_fact']]
+    rendered = template(task['ansible.builtin.set_fact'], variables)['gpu_operator_validation']
+    assert rendered['problems'] == [] and rendered['skipped'] == {}
+    return plain(rendered['jobs'])
+
+
 def readme_route_example():
     """The route example of roles/model_workspace/README.md."""
     text = (ROLES / 'model_workspace' / 'README.md').read_text()
@@ -213,6 +228,10 @@ RENDERED = {
         'device_plugin.yml', ['namespaces.yaml.j2', 'device-plugin.yaml.j2'], [GPU_POOL], mode='device_plugin'),
     'gpu_operator: namespaces of the operator and the DRA driver': lambda: gpu_operator_objects(
         'operator.yml', ['namespaces.yaml.j2'], [OWN_DRIVER_POOL], dra=True),
+    'gpu_operator: the Managed Prometheus ServiceMonitor of the DCGM exporter': lambda: gpu_operator_objects(
+        'operator.yml', ['dcgm-service-monitor.yaml.j2'], [GPU_POOL]),
+    'gpu_operator: validation Jobs, quick, with DCGM': gpu_validation_jobs,
+    'gpu_operator: validation Jobs, burn-in, device plugin alone': lambda: gpu_validation_jobs('burn_in', 'device_plugin'),
     'gpu_operator: the DRA example (ResourceClaimTemplate and a pod using it)': lambda: plain(
         [yaml.safe_load((ROLES / 'gpu_operator' / 'files' / name).read_text()) for name in DRA_EXAMPLES]),
 }
@@ -250,7 +269,8 @@ def test_every_kind_the_roles_render_is_covered():
         kinds.update((o['apiVersion'], o['kind']) for o in rendered(case))
     assert kinds == {('v1', 'Namespace'), ('gateway.networking.k8s.io/v1', 'HTTPRoute'), ('kaito.sh/v1beta1', 'Workspace'),
                      ('policy/v1', 'PodDisruptionBudget'), ('v1', 'ConfigMap'), ('v1', 'PodTemplate'), ('apps/v1', 'DaemonSet'),
-                     ('resource.k8s.io/v1', 'ResourceClaimTemplate'), ('v1', 'Pod')}
+                     ('resource.k8s.io/v1', 'ResourceClaimTemplate'), ('v1', 'Pod'), ('azmonitoring.coreos.com/v1', 'ServiceMonitor'),
+                     ('batch/v1', 'Job')}
 
 
 def _bloomz_with(change):
