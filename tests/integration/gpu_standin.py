@@ -33,6 +33,16 @@ def report_gpus(client, node, resources, allocatable=None):
     return nodes.get(name=node).to_dict()['status']
 
 
+def lift_not_ready(client, node):
+    """Remove the not-ready taint the apiserver puts on a new node, as the node lifecycle controller does once the
+    node's kubelet reports it Ready."""
+    nodes = api(client, 'Node')
+    taints = nodes.get(name=node).to_dict()['spec'].get('taints') or []
+    if any(t['key'] == NOT_READY_TAINT for t in taints):
+        kept = [t for t in taints if t['key'] != NOT_READY_TAINT]
+        nodes.patch(name=node, content_type=MERGE, body={'spec': {'taints': kept or None}})
+
+
 def pool_labels(pool, size, **extra):
     """The labels AKS gives a node of `pool` with VM size `size`."""
     return dict({'kubernetes.azure.com/agentpool': pool, 'agentpool': pool, 'node.kubernetes.io/instance-type': size}, **extra)
@@ -49,11 +59,9 @@ class Nodes:
 
     def add(self, suffix, labels, gpus=None, allocatable=None):
         name = 'gi-%s-%s' % (self.run, suffix)
-        created = api(self.client, 'Node').create(body={'metadata': {'name': name, 'labels': dict(labels, **{RUN_LABEL: self.run})}})
+        api(self.client, 'Node').create(body={'metadata': {'name': name, 'labels': dict(labels, **{RUN_LABEL: self.run})}})
         self.names.append(name)
-        # the apiserver taints a new node not-ready; the node lifecycle controller lifts that once the kubelet reports Ready
-        taints = [t for t in created.to_dict()['spec'].get('taints') or [] if t['key'] != NOT_READY_TAINT]
-        api(self.client, 'Node').patch(name=name, content_type=MERGE, body={'spec': {'taints': taints or None}})
+        lift_not_ready(self.client, name)
         capacity = dict({'cpu': '24', 'memory': '220Gi', 'pods': '110'}, **(gpus or {}))
         allocatable = dict(capacity, **(allocatable or {}))
         stored = report_gpus(self.client, name, capacity, allocatable)
@@ -70,13 +78,15 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog='python -m tests.integration.gpu_standin', description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest='command', required=True)
-    p = sub.add_parser('report-gpus', help='write GPU capacity on a Node (stand-in for the device plugin)')
+    p = sub.add_parser('report-gpus', help='make a Node ready and write its GPU capacity (stand-in for the kubelet and device plugin)')
     p.add_argument('--kubeconfig', required=True)
     p.add_argument('--node', required=True)
     p.add_argument('--resource', action='append', default=[], help='name=amount, default nvidia.com/gpu=1')
     args = parser.parse_args(argv)
     resources = dict(item.split('=', 1) for item in args.resource) or {'nvidia.com/gpu': '1'}
-    status = report_gpus(client_for(args.kubeconfig), args.node, resources)
+    client = client_for(args.kubeconfig)
+    lift_not_ready(client, args.node)
+    status = report_gpus(client, args.node, resources)
     print(json.dumps({'node': args.node, 'allocatable': dict((k, v) for k, v in status['allocatable'].items() if k in resources)}))
     return 0
 

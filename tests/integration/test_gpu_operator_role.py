@@ -127,6 +127,24 @@ def test_a_plan_the_aks_pools_cannot_carry_is_refused_naming_the_pool(bed, arm, 
         'gpu_operator_node_selector': '%s=%s' % (RUN_LABEL, run), 'gpu_operator_namespace': 'gpu-' + run}, **variables), names)
 
 
+def test_the_operators_driver_on_a_pool_where_aks_installs_one_is_refused_naming_the_pool(bed, arm, azure_env):
+    """A GPU pool with the AKS driver (gpuProfile.driver Install, the default) from the ARM emulator, and
+    gpu_operator_driver true: two drivers on one node, refused before anything is written."""
+    rg, cluster = 'rg-gpu-two-drivers', 'aks-gpu-two-drivers'
+    assert not call_module('azure_resource_group', {'name': rg, 'location': 'westeurope'}, env=azure_env).get('failed')
+    made = call_module('aks_cluster', {'name': cluster, 'resource_group': rg, 'location': 'westeurope', 'timeout': 120,
+                                       'system_pool': {'vm_size': 'Standard_D2s_v3', 'count': 1}}, env=bed.env())
+    assert not made.get('failed'), made.get('msg')
+    pool = call_module('aks_nodepool', {'name': 'gpuaks', 'cluster': cluster, 'resource_group': rg, 'vm_size': A100,
+                                        'enable_auto_scaling': True, 'min_count': 0, 'max_count': 1, 'timeout': 120}, env=bed.env())
+    assert not pool.get('failed'), pool.get('msg')
+    run = uuid.uuid4().hex[:8]
+    role_refused_before_writing(bed, 'gpu_operator_role.yml', {
+        'gpu_operator_aks': True, 'gpu_operator_cluster': cluster, 'gpu_operator_resource_group': rg, 'gpu_operator_driver': True,
+        'gpu_operator_mode': 'gpu_operator', 'gpu_operator_node_selector': '%s=%s' % (RUN_LABEL, run), 'gpu_operator_namespace': 'gpu-' + run},
+        ('the operator would install a second GPU driver on pools gpuaks, where AKS installs it', 'gpu_operator_driver'))
+
+
 @pytest.mark.parametrize('state, looks, message', [
     ('drain-required', 2, 'GPU driver upgrades still under way after 2 s (gpu_operator_wait_timeout): {node} in drain-required'),
     ('upgrade-failed', 1, 'The GPU driver upgrade failed on {node} (label nvidia.com/gpu-driver-upgrade-state: upgrade-failed)'),

@@ -28,9 +28,10 @@ NODE_ANNOTATION = 'gpu-validation.aiplatform.aks/node'
 LEVELS = ('quick', 'burn_in')
 # dcgmi diag run levels: 1 checks the deployment in seconds; 3 stresses every GPU for about half an hour
 DCGM_LEVELS = {'quick': 1, 'burn_in': 3}
-# A Job ends itself this long after the role stops waiting for it: the role deletes it first and reports what the pod
-# was waiting for, which the Job controller would otherwise erase by deleting the pod at the deadline.
-DEADLINE_GRACE = 60
+# A Job ends itself (activeDeadlineSeconds) only at twice the time the role waits for it, whose looks take time of
+# their own: the role deletes it first and reports what its pod was waiting for, which the Job controller would erase
+# by deleting the pod at the deadline. The deadline is for runs interrupted before they delete their Jobs.
+DEADLINE_FACTOR = 2
 GPU_TOLERATION = {'key': 'nvidia.com/gpu', 'operator': 'Exists', 'effect': 'NoSchedule'}
 _RUN = re.compile(r'^[a-z0-9]{1,8}$')
 
@@ -108,7 +109,7 @@ def render_job(node, run, namespace, level, images, dcgm, tolerations, timeout, 
         'apiVersion': 'batch/v1', 'kind': 'Job',
         'metadata': {'name': job_name(node['name'], run), 'namespace': namespace, 'labels': labels,
                      'annotations': {NODE_ANNOTATION: node['name']}},
-        'spec': {'backoffLimit': 0, 'activeDeadlineSeconds': int(timeout) + DEADLINE_GRACE, 'ttlSecondsAfterFinished': int(ttl),
+        'spec': {'backoffLimit': 0, 'activeDeadlineSeconds': int(timeout) * DEADLINE_FACTOR, 'ttlSecondsAfterFinished': int(ttl),
                  'template': {'metadata': {'labels': {NAME_LABEL: NAME, RUN_LABEL: run}}, 'spec': pod}},
     }
 
@@ -228,7 +229,8 @@ def job_result(job, pods):
     elif failed or phase == 'Failed':
         reason = _failure(checks_run)
         if failed and failed.get('reason') == 'DeadlineExceeded':
-            before = _unfinished(pod, checks_run)[1] if reason is None and phase not in ('Succeeded', 'Failed') else reason
+            # the Job controller deletes the pod at the deadline; what it was doing is known only while it is there
+            before = _unfinished(pod, checks_run)[1] if pod is not None and reason is None and phase not in ('Succeeded', 'Failed') else reason
             reason = 'did not finish within %s s (activeDeadlineSeconds)%s' % (
                 (job.get('spec') or {}).get('activeDeadlineSeconds'), ('; ' + before) if before else '')
         result.update(state='failed', reason=reason or (failed or {}).get('message') or 'the pod failed')

@@ -40,7 +40,7 @@ def test_a_job_carries_the_pools_selector_the_tolerations_a_gpu_request_and_is_p
     assert job['metadata']['labels'] == {'app.kubernetes.io/name': 'gpu-validation', 'app.kubernetes.io/managed-by': 'aiplatform.aks',
                                          'gpu-validation.aiplatform.aks/run': 'x7k2p', 'gpu-validation.aiplatform.aks/pool': 'gpunp'}
     assert job['metadata']['annotations'] == {'gpu-validation.aiplatform.aks/node': 'aks-gpunp-0'}
-    assert job['spec']['backoffLimit'] == 0 and job['spec']['activeDeadlineSeconds'] == 660 and job['spec']['ttlSecondsAfterFinished'] == 3600
+    assert job['spec']['backoffLimit'] == 0 and job['spec']['activeDeadlineSeconds'] == 1200 and job['spec']['ttlSecondsAfterFinished'] == 3600
     pod = job['spec']['template']['spec']
     assert pod['nodeSelector'] == {'kubernetes.azure.com/agentpool': 'gpunp'}
     assert pod['affinity']['nodeAffinity']['requiredDuringSchedulingIgnoredDuringExecution']['nodeSelectorTerms'] == [
@@ -181,6 +181,11 @@ def test_a_job_past_its_deadline_fails_saying_what_it_was_doing():
         phase='Running', init_statuses=[terminated('nvidia-smi', 0), {'name': 'cuda-vectoradd', 'state': {'running': {}}}])])['aks-gpunp-0']
     assert result['state'] == 'failed'
     assert result['reason'] == 'did not finish within 30 s (activeDeadlineSeconds); cuda-vectoradd is running'
+
+
+def test_a_job_past_its_deadline_without_its_pod_says_only_that():
+    result = validation.results([job(conditions=[DEADLINE], deadline=30)], [])['aks-gpunp-0']
+    assert result['state'] == 'failed' and result['reason'] == 'did not finish within 30 s (activeDeadlineSeconds)'
 
 
 def test_the_newest_job_of_a_node_and_the_newest_pod_of_a_job_win_and_foreign_pods_are_ignored():
