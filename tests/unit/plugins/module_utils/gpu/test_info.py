@@ -4,6 +4,7 @@ import pytest
 
 from ansible_collections.aiplatform.aks.plugins.module_utils.gpu import info
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.client import K8sError
+from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.validate import Validator
 
 from tests.unit.plugins.module_utils.k8s.fakes import FakeCluster, Result
 
@@ -274,19 +275,35 @@ def test_gather_on_a_1_20_server_without_dra_or_the_gpu_operator():
     assert found['dcgm_exporters'] == []
 
 
+# DRA objects as a Kubernetes 1.34 server serves them (checked against its schemas below): v1beta1 as a 1.32 server
+# would, and v1
+V1BETA1_SLICES = [
+    {'apiVersion': 'resource.k8s.io/v1beta1', 'kind': 'ResourceSlice', 'metadata': {'name': 'g2-gpu'},
+     'spec': {'driver': 'gpu.nvidia.com', 'nodeName': 'g2', 'pool': {'name': 'g2', 'generation': 1, 'resourceSliceCount': 1},
+              'devices': [{'name': 'gpu-0', 'basic': {}}, {'name': 'gpu-1', 'basic': {}}]}},
+    {'apiVersion': 'resource.k8s.io/v1beta1', 'kind': 'ResourceSlice', 'metadata': {'name': 'g2-cd'},
+     'spec': {'driver': 'compute-domain.nvidia.com', 'nodeName': 'g2', 'pool': {'name': 'g2', 'generation': 1, 'resourceSliceCount': 1},
+              'devices': [{'name': 'ch-0'}]}}]
+V1BETA1_CLASS = {'apiVersion': 'resource.k8s.io/v1beta1', 'kind': 'DeviceClass', 'metadata': {'name': 'gpu.nvidia.com'},
+                 'spec': {'selectors': [{'cel': {'expression': "device.driver == 'gpu.nvidia.com'"}}]}}
+V1_CLASS = {'apiVersion': 'resource.k8s.io/v1', 'kind': 'DeviceClass', 'metadata': {'name': 'gpu.nvidia.com'},
+            'spec': {'selectors': [{'cel': {'expression': "device.driver == 'gpu.nvidia.com'"}}], 'extendedResourceName': 'nvidia.com/gpu'}}
+V1_SHARED_SLICE = {'apiVersion': 'resource.k8s.io/v1', 'kind': 'ResourceSlice', 'metadata': {'name': 'net'},
+                   'spec': {'driver': 'gpu.nvidia.com', 'allNodes': True, 'pool': {'name': 'fabric', 'generation': 1, 'resourceSliceCount': 1},
+                            'devices': [{'name': 'd0'}]}}
+
+
+def test_the_dra_objects_of_these_tests_are_valid_at_kubernetes_1_34():
+    checker = Validator(version='1.34', crds=[], strict=True, fail_on_error=False)
+    assert checker.validate(V1BETA1_SLICES + [V1BETA1_CLASS, V1_CLASS, V1_SHARED_SLICE]) == []
+
+
 def test_gather_filters_by_pool_and_reads_dra_in_the_newest_served_version():
-    slices = [{'apiVersion': 'resource.k8s.io/v1beta1', 'kind': 'ResourceSlice', 'metadata': {'name': 'g2-gpu'},
-               'spec': {'driver': 'gpu.nvidia.com', 'nodeName': 'g2', 'pool': {'name': 'g2', 'generation': 1, 'resourceSliceCount': 1},
-                        'devices': [{'name': 'gpu-0', 'basic': {}}, {'name': 'gpu-1', 'basic': {}}]}},
-              {'apiVersion': 'resource.k8s.io/v1beta1', 'kind': 'ResourceSlice', 'metadata': {'name': 'g2-cd'},
-               'spec': {'driver': 'compute-domain.nvidia.com', 'nodeName': 'g2', 'pool': {'name': 'g2'}, 'devices': [{'name': 'ch-0'}]}}]
-    device_class = {'apiVersion': 'resource.k8s.io/v1beta1', 'kind': 'DeviceClass', 'metadata': {'name': 'gpu.nvidia.com'},
-                    'spec': {'selectors': [{'cel': {'expression': "device.driver == 'gpu.nvidia.com'"}}]}}
     cluster = Cluster(
         node('g1', {'kubernetes.azure.com/agentpool': 'gpunp'}, {'nvidia.com/gpu': '1'}),
         node('g2', {'kubernetes.azure.com/agentpool': 'dranp', 'kubernetes.azure.com/accelerator': 'nvidia'}),
         node('s1', {'kubernetes.azure.com/agentpool': 'system'}),
-        device_class, *slices, dra_versions=('v1beta1',))
+        V1BETA1_CLASS, *V1BETA1_SLICES, dra_versions=('v1beta1',))
     found = info.gather(cluster, pools=['gpunp', 'dranp'])
     assert [n['name'] for n in found['nodes']] == ['g1', 'g2']
     assert found['nodes'][1]['dra_gpu_devices'] == 2 and found['nodes'][1]['advertises_gpus'] is True
@@ -299,11 +316,7 @@ def test_gather_filters_by_pool_and_reads_dra_in_the_newest_served_version():
 
 
 def test_dra_is_read_in_the_newest_version_the_server_serves():
-    device_class = {'apiVersion': 'resource.k8s.io/v1', 'kind': 'DeviceClass', 'metadata': {'name': 'gpu.nvidia.com'},
-                    'spec': {'selectors': [{'cel': {'expression': "device.driver == 'gpu.nvidia.com'"}}], 'extendedResourceName': 'nvidia.com/gpu'}}
-    shared = {'apiVersion': 'resource.k8s.io/v1', 'kind': 'ResourceSlice', 'metadata': {'name': 'net'},
-              'spec': {'driver': 'gpu.nvidia.com', 'allNodes': True, 'pool': {'name': 'fabric'}, 'devices': [{'name': 'd0'}]}}
-    found = info.dra_info(Cluster(device_class, shared, dra_versions=('v1beta1', 'v1beta2', 'v1')))
+    found = info.dra_info(Cluster(V1_CLASS, V1_SHARED_SLICE, dra_versions=('v1beta1', 'v1beta2', 'v1')))
     assert found['api_version'] == 'resource.k8s.io/v1'
     assert found['device_classes'] == [{'name': 'gpu.nvidia.com', 'selectors': ["device.driver == 'gpu.nvidia.com'"],
                                         'extended_resource_name': 'nvidia.com/gpu'}]
