@@ -1,4 +1,5 @@
-"""Run a test helper (stand-in controller, stub model server) as a detached process, and stop it by its record.
+"""Run a test helper (stand-in controller, stub model server) as a detached process, and stop it by its record; or
+step a stand-in in a thread of the test process (``stepping``).
 
 Molecule's prepare step starts helpers that must outlive ansible-playbook; its cleanup step stops them. A helper
 writes a JSON state file once it is ready; ``start`` waits for that file and adds the process record (PID and
@@ -7,10 +8,12 @@ start time), so ``stop`` signals exactly that process and never a reused PID or 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -82,3 +85,27 @@ def write_ready(state_file: Path, info: dict) -> None:
 def should_exit(watch: str | None) -> bool:
     """Helpers exit on their own when the test bed they serve is gone (a molecule run that failed before cleanup)."""
     return bool(watch) and not Path(watch).exists()
+
+
+@contextlib.contextmanager
+def stepping(step, interval: float = 0.2, failed=None):
+    """Call `step()` every `interval` seconds in a thread for the length of the block (tests that play a controller
+    beside the code under test). A round that raises is `failed(exc)`'s to report, else dropped: the next round
+    tries again, as a controller requeues."""
+    stop = threading.Event()
+
+    def loop():
+        while not stop.is_set():
+            try:
+                step()
+            except Exception as exc:  # pylint: disable=broad-except
+                if failed:
+                    failed(exc)
+            time.sleep(interval)
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()

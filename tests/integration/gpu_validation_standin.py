@@ -50,8 +50,6 @@ import datetime
 import json
 import signal
 import sys
-import threading
-import time
 import uuid
 from pathlib import Path
 
@@ -616,23 +614,11 @@ class JobStandIn:
 
     @contextlib.contextmanager
     def running(self, interval=0.2):
-        """Step in a thread for the length of the block (tests that play the cluster beside the code under test)."""
-        stop = threading.Event()
-
-        def loop():
-            while not stop.is_set():
-                try:
-                    self.step()
-                except Exception as exc:  # pylint: disable=broad-except
-                    print('gpu validation stand-in: round failed: %r' % exc, file=sys.stderr, flush=True)  # next round
-                time.sleep(interval)
-        thread = threading.Thread(target=loop, daemon=True)
-        thread.start()
-        try:
+        """Step in a thread for the length of the block (tests that play the cluster beside the code under test); a
+        round that fails is reported and tried again the next round."""
+        with background.stepping(self.step, interval, lambda exc: print('gpu validation stand-in: round failed: %r' % exc,
+                                                                        file=sys.stderr, flush=True)):
             yield self
-        finally:
-            stop.set()
-            thread.join()
 
 
 def serve(args):

@@ -131,23 +131,10 @@ class StandIn:
 
     @contextlib.contextmanager
     def running(self, interval=0.2):
-        """Step in a thread for the length of the block (tests that play the controller beside ansible-playbook)."""
-        stop = threading.Event()
-
-        def loop():
-            while not stop.is_set():
-                try:
-                    self.step()
-                except Exception:  # pylint: disable=broad-except
-                    pass  # a conflict with the module's write: next round
-                time.sleep(interval)
-        thread = threading.Thread(target=loop, daemon=True)
-        thread.start()
-        try:
+        """Step in a thread for the length of the block (tests that play the controller beside ansible-playbook); a
+        round that fails (a conflict with the module's write) is tried again the next round."""
+        with background.stepping(self.step, interval):
             yield self
-        finally:
-            stop.set()
-            thread.join()
 
 
 def for_old_apiserver(value):
