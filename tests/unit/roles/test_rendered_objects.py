@@ -23,6 +23,7 @@ from ansible.template import Templar, trust_as_template
 
 from ansible_collections.aiplatform.aks.plugins.action.k8s_apply import SHARED_TEMPLATES
 from ansible_collections.aiplatform.aks.plugins.filter.gpu_operator import gpu_operator_plan
+from ansible_collections.aiplatform.aks.plugins.filter.istio import istio_namespace_labels, istio_plan
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.objects import load_documents
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.validate import Validator, read_crd_files
 from ansible_collections.aiplatform.aks.plugins.module_utils.kaito.workspace import (
@@ -33,7 +34,8 @@ REPO = Path(__file__).resolve().parents[3]
 ROLES = REPO / 'roles'
 CRDS = REPO / 'tests' / 'crds'
 CRD_FILES = [CRDS / 'gateway-api' / 'v1.4.1' / 'gateway.networking.k8s.io_httproutes.yaml', CRDS / 'kaito' / 'kaito.sh_workspaces.yaml',
-             CRDS / 'azure-monitor' / 'ama-metrics-servicemonitor-crd.yaml']
+             CRDS / 'azure-monitor' / 'ama-metrics-servicemonitor-crd.yaml', CRDS / 'gateway-api' / 'v1.4.1' / 'gateway.networking.k8s.io_gateways.yaml',
+             CRDS / 'istio' / '1.28.10' / 'crd-all.gen.yaml.gz']
 INVENTORIES = sorted(p.parent.parent.name for p in (REPO / 'inventories').glob('*/group_vars/all.yml'))
 MOLECULE_VARS = REPO / 'molecule' / 'model_workspace' / 'vars' / 'models.yml'
 VERSION = '1.34'
@@ -161,6 +163,24 @@ def gpu_validation_jobs(level='quick', mode='gpu_operator'):
     return plain(rendered['jobs'])
 
 
+ISTIO_TEMPLATES = ['mesh-namespaces.yaml.j2', 'mesh-policies.yaml.j2', 'gateway.yaml.j2']
+
+
+def istio_objects(templates, **overrides):
+    """What the istio role's k8s_apply task with these templates renders for a mesh of two namespaces on the add-on's
+    asm-1-28, one of them labelled istio-injection."""
+    mesh = {'revisions': [{'revision': 'asm-1-28', 'namespace': 'aks-istio-system', 'ready': True}], 'revision_names': ['asm-1-28'],
+            'gateway_api': {'managed_by_aks': True}, 'apis': {'gateway.networking.k8s.io/v1': True, 'security.istio.io/v1': True}}
+    variables = role_variables('istio', **overrides)
+    variables['istio_namespaces'] = ['ai-serving', 'bloomz']
+    plan = istio_plan(mesh, {'istio': True, 'istio_revisions': ['asm-1-28'], 'gateway_api': True}, namespaces=variables['istio_namespaces'],
+                      mtls=variables['istio_mtls'], destination_rules=variables['istio_destination_rules'])
+    assert plan['problems'] == []
+    found = [{'item': 'ai-serving', 'resources': [{'metadata': {'labels': {'istio-injection': 'enabled'}}}]}, {'item': 'bloomz', 'resources': []}]
+    variables.update(istio_plan_effective=plan, istio_labels_effective=istio_namespace_labels(plan, found, variables['istio_gateway_name']))
+    return k8s_apply_objects('istio', templates, variables)
+
+
 def readme_route_example():
     """The route example of roles/model_workspace/README.md."""
     text = (ROLES / 'model_workspace' / 'README.md').read_text()
@@ -232,6 +252,12 @@ RENDERED = {
         'operator.yml', ['dcgm-service-monitor.yaml.j2'], [GPU_POOL]),
     'gpu_operator: validation Jobs, quick, with DCGM': gpu_validation_jobs,
     'gpu_operator: validation Jobs, burn-in, device plugin alone': lambda: gpu_validation_jobs('burn_in', 'device_plugin'),
+    'istio: mesh namespaces, mTLS and the inference Gateway (defaults)': lambda: istio_objects(ISTIO_TEMPLATES),
+    'istio: mesh-wide PERMISSIVE, an HTTPS listener, a DestinationRule': lambda: istio_objects(
+        ISTIO_TEMPLATES, istio_mtls='PERMISSIVE', istio_mtls_mesh_wide=True,
+        istio_gateway_listeners=[{'name': 'https', 'port': 443, 'protocol': 'HTTPS', 'hostname': 'ai.example.com',
+                                  'tls': {'mode': 'Terminate', 'certificateRefs': [{'name': 'ai-tls'}]}}],
+        istio_destination_rules=[{'name': 'epp', 'namespace': 'ai-serving', 'host': 'epp.ai-serving.svc.cluster.local', 'tls_mode': 'DISABLE'}]),
     'gpu_operator: the DRA example (ResourceClaimTemplate and a pod using it)': lambda: plain(
         [yaml.safe_load((ROLES / 'gpu_operator' / 'files' / name).read_text()) for name in DRA_EXAMPLES]),
 }
@@ -270,7 +296,8 @@ def test_every_kind_the_roles_render_is_covered():
     assert kinds == {('v1', 'Namespace'), ('gateway.networking.k8s.io/v1', 'HTTPRoute'), ('kaito.sh/v1beta1', 'Workspace'),
                      ('policy/v1', 'PodDisruptionBudget'), ('v1', 'ConfigMap'), ('v1', 'PodTemplate'), ('apps/v1', 'DaemonSet'),
                      ('resource.k8s.io/v1', 'ResourceClaimTemplate'), ('v1', 'Pod'), ('azmonitoring.coreos.com/v1', 'ServiceMonitor'),
-                     ('batch/v1', 'Job')}
+                     ('batch/v1', 'Job'), ('gateway.networking.k8s.io/v1', 'Gateway'), ('security.istio.io/v1', 'PeerAuthentication'),
+                     ('networking.istio.io/v1', 'DestinationRule')}
 
 
 def _bloomz_with(change):
