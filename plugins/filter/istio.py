@@ -70,7 +70,8 @@ def _choose(install, addon, found):
     return 'helm', 'no Istio add-on and no istiod found: the role installs upstream Istio with helm'
 
 
-def istio_plan(info, aks=None, install='auto', revision='', namespaces=None, mtls='STRICT', destination_rules=None, helm_namespace='istio-system'):
+def istio_plan(info, aks=None, install='auto', revision='', namespaces=None, mtls='STRICT', destination_rules=None, helm_namespace='istio-system',
+               gateway=True):
     """The plan for the mesh from `info` (what istio_info returned) and `aks` (the cluster's addons as aks_cluster_info
     returns them; None off AKS): install (addon, helm or none), why, the revision to label with, the revisions there
     are, the control plane's root namespace, whether AKS owns the Gateway API CRDs, and problems (sentences naming the
@@ -117,9 +118,10 @@ def istio_plan(info, aks=None, install='auto', revision='', namespaces=None, mtl
     gateway_api = info['gateway_api']
     owned = bool(gateway_api.get('managed_by_aks')) or bool(aks and aks.get('gateway_api'))
     apis = info.get('apis') or {}
-    if chosen != 'helm' and not apis.get('gateway.networking.k8s.io/v1'):
-        problems.append('the Gateway API (gateway.networking.k8s.io/v1) is not served: %s' % (
-            'turn on aks_cluster_gateway_api (AKS Managed Gateway API)' if aks is not None else 'install its standard-channel CRDs'))
+    if gateway and not apis.get('gateway.networking.k8s.io/v1'):
+        problems.append('istio_gateway needs the Gateway API (gateway.networking.k8s.io/v1), which is not served: %s, or set '
+                        'istio_gateway: false' % ('turn on aks_cluster_gateway_api (AKS Managed Gateway API)' if aks is not None
+                                                  else 'install its standard-channel CRDs'))
     if chosen != 'helm' and mtls != 'none' and not apis.get('security.istio.io/v1'):
         problems.append('istio_mtls %s needs Istio\'s PeerAuthentication (security.istio.io/v1), which is not served' % mtls)
     return {'install': chosen, 'why': why, 'revision': chosen_revision, 'revisions': revisions, 'root_namespace': root,

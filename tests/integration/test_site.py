@@ -2,8 +2,9 @@
 
 AKS comes from the ARM emulator; the Kubernetes layer runs with the kubeconfig the aks_cluster role wrote
 (an Entra token, as with local accounts off). The test plays what the bed lacks: the KAITO add-on's
-controller (a Deployment reported rolled out, and a stand-in that marks workspaces ready) and the
-model server (a local stub that answers the five prompts).
+controller (a Deployment reported rolled out, and a stand-in that marks workspaces ready), the Istio add-on
+(its CRDs, istiod of revision asm-1-28 reported ready, the external ingress gateway Service with a load balancer
+address, Managed Gateway API's CRDs) and the model server (a local stub that answers the five prompts).
 """
 
 from pathlib import Path
@@ -36,7 +37,41 @@ def kaito_addon(k8s_client):
         yield controller
 
 
-def test_site_converges_serves_the_cpu_example_and_tears_down(bed, k8s_client, kaito_addon, tmp_path):
+ISTIOD = {
+    'apiVersion': 'apps/v1', 'kind': 'Deployment',
+    'metadata': {'name': 'istiod-asm-1-28', 'namespace': 'aks-istio-system', 'labels': {'app': 'istiod', 'istio.io/rev': 'asm-1-28'}},
+    'spec': {'replicas': 1, 'selector': {'matchLabels': {'app': 'istiod', 'istio.io/rev': 'asm-1-28'}},
+             'template': {'metadata': {'labels': {'app': 'istiod', 'istio.io/rev': 'asm-1-28'}},
+                          'spec': {'containers': [{'name': 'discovery', 'image': 'mcr.microsoft.com/oss/istio/pilot:1.28.10'}]}}},
+}
+INGRESS = {
+    'apiVersion': 'v1', 'kind': 'Service',
+    'metadata': {'name': 'aks-istio-ingressgateway-external', 'namespace': 'aks-istio-ingress'},
+    'spec': {'type': 'LoadBalancer', 'selector': {'app': 'aks-istio-ingressgateway-external'},
+             'ports': [{'name': 'http2', 'port': 80, 'targetPort': 8080, 'protocol': 'TCP'},
+                       {'name': 'https', 'port': 443, 'targetPort': 8443, 'protocol': 'TCP'}]},
+}
+
+
+@pytest.fixture
+def istio_addon(k8s_client):
+    """What the Istio add-on and Managed Gateway API put on an AKS cluster, played on the bed."""
+    kaito.install_crds(k8s_client, [CRDS / 'istio' / '1.28.10' / 'crd-all.gen.yaml.gz'] + [
+        CRDS / 'gateway-api' / 'v1.2.1' / name for name in ('gateway.networking.k8s.io_gatewayclasses.yaml',
+                                                            'gateway.networking.k8s.io_gateways.yaml')])
+    for namespace in ('aks-istio-system', 'aks-istio-ingress'):
+        k8s_client.resources.get(api_version='v1', kind='Namespace').server_side_apply(
+            body={'apiVersion': 'v1', 'kind': 'Namespace', 'metadata': {'name': namespace}}, field_manager='itest', force_conflicts=True)
+    deployments = k8s_client.resources.get(api_version='apps/v1', kind='Deployment')
+    deployments.server_side_apply(body=ISTIOD, namespace='aks-istio-system', field_manager='itest', force_conflicts=True)
+    kaito.mark_deployment_ready(k8s_client, 'aks-istio-system', 'istiod-asm-1-28')
+    services = k8s_client.resources.get(api_version='v1', kind='Service')
+    services.server_side_apply(body=INGRESS, namespace='aks-istio-ingress', field_manager='itest', force_conflicts=True)
+    services.status.patch(name='aks-istio-ingressgateway-external', namespace='aks-istio-ingress', content_type=kaito.MERGE,
+                          body={'status': {'loadBalancer': {'ingress': [{'ip': '20.61.12.34'}]}}})
+
+
+def test_site_converges_serves_the_cpu_example_and_tears_down(bed, k8s_client, kaito_addon, istio_addon, tmp_path):
     bed.emulator.engine.reset()
     with InferenceStub() as stub:
         variables = {'aks_cluster_kubeconfig': str(tmp_path / 'kubeconfig'), 'model_workspace_probe_url': stub.url,
@@ -46,6 +81,12 @@ def test_site_converges_serves_the_cpu_example_and_tears_down(bed, k8s_client, k
         # the testbed inventory's AI pool is a CPU size (Standard_D16s_v5), as in the Terraform environment
         assert first.result('Say which mode and why')['msg'].startswith('GPUs: none (no node pool has a GPU VM size')
         assert first.result('Report the GPUs')['msg'] == 'No GPU nodes: nothing to advertise (a CPU-only cluster)'
+        assert first.result('Say where Istio comes from and which revision the namespaces get')['msg'] == (
+            'Istio: addon (the AKS cluster has the Istio add-on (serviceMeshProfile.mode Istio)); revision asm-1-28')
+        assert first.result("Report the ingress gateway's address")['msg'] == (
+            'Ingress gateway aks-istio-ingress/aks-istio-ingressgateway-external: 20.61.12.34 (ports 80, 443)')
+        namespace = k8s_client.resources.get(api_version='v1', kind='Namespace').get(name='bloomz').to_dict()['metadata']['labels']
+        assert namespace['istio.io/rev'] == 'asm-1-28' and namespace['aiplatform.aks/inference-gateway'] == 'inference'
         probes = first.result('Send each model its test prompts')['results'][0]
         assert len(probes['results']) == 5 and all(r['answer'] for r in probes['results'])
 

@@ -82,8 +82,10 @@ def test_the_add_on_mode_on_a_cluster_without_the_add_on_says_how_to_get_it():
 
 
 @pytest.mark.parametrize('apis, aks, message', [
-    ({'gateway.networking.k8s.io/v1': False}, addon('asm-1-28'), 'the Gateway API (gateway.networking.k8s.io/v1) is not served: turn on aks_cluster_gateway_api'),
-    ({'gateway.networking.k8s.io/v1': False}, None, 'the Gateway API (gateway.networking.k8s.io/v1) is not served: install its standard-channel CRDs'),
+    ({'gateway.networking.k8s.io/v1': False}, addon('asm-1-28'),
+     'istio_gateway needs the Gateway API (gateway.networking.k8s.io/v1), which is not served: turn on aks_cluster_gateway_api'),
+    ({'gateway.networking.k8s.io/v1': False}, None,
+     'istio_gateway needs the Gateway API (gateway.networking.k8s.io/v1), which is not served: install its standard-channel CRDs, or set istio_gateway: false'),
     ({'security.istio.io/v1': False}, addon('asm-1-28'), "istio_mtls STRICT needs Istio's PeerAuthentication (security.istio.io/v1)"),
 ])
 def test_apis_the_plan_needs_must_be_served(apis, aks, message):
@@ -91,8 +93,9 @@ def test_apis_the_plan_needs_must_be_served(apis, aks, message):
     assert any(p.startswith(message) for p in plan(found, aks)['problems'])
 
 
-def test_without_mtls_peer_authentication_is_not_needed():
+def test_without_mtls_peer_authentication_is_not_needed_and_without_the_gateway_the_gateway_api():
     assert plan(info('asm-1-28', apis={'security.istio.io/v1': False}), addon('asm-1-28'), mtls='none')['problems'] == []
+    assert plan(info(apis={'gateway.networking.k8s.io/v1': False}), gateway=False)['problems'] == []
 
 
 def test_the_plan_needs_istio_info_output():
