@@ -1,8 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, aiplatform.aks contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Values the roles compute: which entries a state asks for, where a model's test prompts go, which routed models do
-not serve yet (model_workspace), the KAITO chart's values and its namespace's Pod Security labels (kaito), and how
+"""Values the roles compute: which entries a state asks for, where a model's test prompts go, what routes the Gateway
+API or the models do not allow and which routed models do not serve yet (model_workspace), the KAITO chart's values and its namespace's Pod Security labels (kaito), and how
 many looks a wait makes (every role that waits with progress lines).
 Each filter is documented in the YAML file of its name beside this one."""
 
@@ -35,6 +35,47 @@ def probe_target(model, url=''):
     if target:
         return {'url': target}
     return {'service': model['name'], 'namespace': model['namespace']}
+
+
+# What an HTTPRoute (gateway.networking.k8s.io/v1) allows: backend weights, rules per route, hostnames per route.
+MAX_WEIGHT = 1000000
+MAX_RULES = 16
+MAX_HOSTNAMES = 16
+
+
+def route_problems(routes, models):
+    """Sentences naming `model_workspace_routes[<name>]` and the field, for what the Gateway API or the models do not
+    allow: a backend naming no or two targets, a workspace that is not a model of `models` in the route's namespace,
+    a weight outside 0 to 1,000,000 or weights adding up to 0, more rules (one per header match, plus the split) or
+    hostnames than a route may have. Empty when every route is fine."""
+    known = set('%s/%s' % (m.get('namespace'), m.get('name')) for m in models or [])
+    problems = []
+    for route in routes or []:
+        where = 'model_workspace_routes[%s]' % route.get('name')
+        backends = list(route.get('backends') or [])
+        if not backends:
+            problems.append('%s.backends is empty: the route would answer every request with an error' % where)
+        for field, items in (('backends', backends), ('header_matches', list(route.get('header_matches') or []))):
+            for index, backend in enumerate(items):
+                at = '%s.%s[%d]' % (where, field, index)
+                targets = [key for key in ('workspace', 'service') if backend.get(key)]
+                if len(targets) != 1:
+                    problems.append('%s must name one workspace or one service, got %s' % (at, ', '.join(targets) or 'neither'))
+                elif targets == ['workspace'] and '%s/%s' % (route.get('namespace'), backend['workspace']) not in known:
+                    problems.append('%s.workspace %s is not a model of model_workspace_models in namespace %s' % (
+                        at, backend['workspace'], route.get('namespace')))
+                weight = backend.get('weight', 1)
+                if field == 'backends' and (isinstance(weight, bool) or not isinstance(weight, int) or not 0 <= weight <= MAX_WEIGHT):
+                    problems.append('%s.weight must be a whole number from 0 to %d, got %r' % (at, MAX_WEIGHT, weight))
+        weights = [b.get('weight', 1) for b in backends]
+        if backends and all(isinstance(w, int) and not isinstance(w, bool) for w in weights) and sum(weights) == 0:
+            problems.append('%s.backends weights add up to 0: the route would send no request anywhere' % where)
+        rules = len(route.get('header_matches') or []) + 1
+        if rules > MAX_RULES:
+            problems.append('%s has %d rules (one per header match, and the weighted split); an HTTPRoute allows %d' % (where, rules, MAX_RULES))
+        if len(route.get('hostnames') or []) > MAX_HOSTNAMES:
+            problems.append('%s.hostnames has %d names; an HTTPRoute allows %d' % (where, len(route['hostnames']), MAX_HOSTNAMES))
+    return problems
 
 
 def unserved_backends(routes, served):
@@ -115,6 +156,7 @@ class FilterModule(object):
             'with_state': with_state,
             'probe_target': probe_target,
             'unserved_backends': unserved_backends,
+            'route_problems': route_problems,
             'kaito_helm_values': kaito_helm_values,
             'kaito_pod_security': kaito_pod_security,
             'wait_looks': wait_looks,

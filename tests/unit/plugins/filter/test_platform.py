@@ -7,7 +7,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.aiplatform.aks.plugins.filter.platform import (
-    FilterModule, kaito_helm_values, kaito_pod_security, probe_target, unserved_backends, wait_looks, with_state)
+    FilterModule, kaito_helm_values, kaito_pod_security, probe_target, route_problems, unserved_backends, wait_looks, with_state)
 
 MODELS = [{'name': 'a'}, {'name': 'b', 'state': 'absent'}, {'name': 'c', 'state': 'present'}, {'name': 'd'}]
 
@@ -206,7 +206,8 @@ def test_kaito_pod_security_takes_the_users_labels_when_given():
 def test_every_filter_is_exported_under_its_name():
     assert FilterModule().filters() == {
         'with_state': with_state, 'probe_target': probe_target, 'unserved_backends': unserved_backends,
-        'kaito_helm_values': kaito_helm_values, 'kaito_pod_security': kaito_pod_security, 'wait_looks': wait_looks}
+        'kaito_helm_values': kaito_helm_values, 'kaito_pod_security': kaito_pod_security, 'wait_looks': wait_looks,
+        'route_problems': route_problems}
 
 
 @pytest.mark.parametrize('timeout, interval, looks', [(900, 30, 30), (901, 30, 31), (2, 1, 2), (0, 5, 1), ('600', '30', 20), (10, 0.5, 20)])
@@ -220,3 +221,37 @@ def test_a_wait_looks_once_per_interval_rounding_up_and_at_least_once(timeout, i
 def test_a_wait_without_a_positive_interval_or_a_number_is_refused(timeout, interval, message):
     with pytest.raises(AnsibleFilterError, match=message):
         wait_looks(timeout, interval)
+
+
+ROUTE_MODELS = [{'name': 'phi-4-mini', 'namespace': 'ai'}, {'name': 'phi-4-mini-canary', 'namespace': 'ai'}]
+
+
+def route(**changes):
+    return dict({'name': 'chat', 'namespace': 'ai', 'backends': [{'workspace': 'phi-4-mini', 'weight': 90}, {'workspace': 'phi-4-mini-canary', 'weight': 10}],
+                 'header_matches': [{'name': 'x-model-variant', 'value': 'canary', 'workspace': 'phi-4-mini-canary'}]}, **changes)
+
+
+def test_routes_the_gateway_api_and_the_models_allow_have_no_problem():
+    assert route_problems([route(), route(backends=[{'service': 'other', 'port': 8080, 'weight': 0}, {'workspace': 'phi-4-mini'}])],
+                          ROUTE_MODELS) == []
+
+
+@pytest.mark.parametrize('changes, message', [
+    ({'backends': [{'workspace': 'phi-4-mini', 'weight': 1000001}]},
+     'model_workspace_routes[chat].backends[0].weight must be a whole number from 0 to 1000000, got 1000001'),
+    ({'backends': [{'workspace': 'phi-4-mini', 'weight': -1}]}, 'model_workspace_routes[chat].backends[0].weight must be a whole number'),
+    ({'backends': [{'workspace': 'phi-4-mini', 'weight': '90'}]}, "model_workspace_routes[chat].backends[0].weight must be a whole number from 0 to 1000000, got '90'"),
+    ({'backends': [{'workspace': 'phi-4-mini', 'weight': 0}, {'service': 'other', 'weight': 0}]},
+     'model_workspace_routes[chat].backends weights add up to 0'),
+    ({'backends': [{'workspace': 'llama', 'weight': 1}]},
+     'model_workspace_routes[chat].backends[0].workspace llama is not a model of model_workspace_models in namespace ai'),
+    ({'namespace': 'other'}, 'model_workspace_routes[chat].backends[0].workspace phi-4-mini is not a model of model_workspace_models in namespace other'),
+    ({'backends': [{'workspace': 'phi-4-mini', 'service': 'other'}]}, 'model_workspace_routes[chat].backends[0] must name one workspace or one service, got workspace, service'),
+    ({'header_matches': [{'name': 'x', 'value': 'y'}]}, 'model_workspace_routes[chat].header_matches[0] must name one workspace or one service, got neither'),
+    ({'backends': []}, 'model_workspace_routes[chat].backends is empty'),
+    ({'header_matches': [{'name': 'x-variant', 'value': str(i), 'workspace': 'phi-4-mini'} for i in range(16)]},
+     'model_workspace_routes[chat] has 17 rules (one per header match, and the weighted split); an HTTPRoute allows 16'),
+    ({'hostnames': ['h%d.example.com' % i for i in range(17)]}, 'model_workspace_routes[chat].hostnames has 17 names; an HTTPRoute allows 16'),
+])
+def test_route_problems_name_the_route_and_the_field(changes, message):
+    assert any(p.startswith(message) for p in route_problems([route(**changes)], ROUTE_MODELS)), route_problems([route(**changes)], ROUTE_MODELS)
