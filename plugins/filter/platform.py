@@ -2,8 +2,9 @@
 # Copyright: (c) 2026, aiplatform.aks contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Values the roles compute: which entries a state asks for, where a model's test prompts go, what routes the Gateway
-API or the models do not allow and which routed models do not serve yet (model_workspace), the KAITO chart's values and its namespace's Pod Security labels (kaito), and how
-many looks a wait makes (every role that waits with progress lines).
+API or the models do not allow and which routed models do not serve yet (model_workspace), the KAITO chart's values
+and its namespace's Pod Security labels (kaito), and how many looks a wait makes (every role that waits with
+progress lines).
 Each filter is documented in the YAML file of its name beside this one."""
 
 from __future__ import annotations

@@ -41,10 +41,10 @@ def models(bed, variables, names):
     pytest.param({'model_workspace_routes': [{'name': 'chat', 'namespace': 'x', 'parent_refs': [{'name': 'gw'}], 'backend': []}]},
                  ('model_workspace_routes.backend', 'Supported parameters include', 'backends'), id='route-typo-key'),
     pytest.param({'model_workspace_models': [BLOOMZ], 'model_workspace_routes': [
-        {'name': 'chat', 'namespace': '{{ test_namespace }}', 'backends': [{'workspace': 'bloomz-workspace', 'weight': 2000000}]}]},
+                  {'name': 'chat', 'namespace': '{{ test_namespace }}', 'backends': [{'workspace': 'bloomz-workspace', 'weight': 2000000}]}]},
                  ('model_workspace_routes[chat].backends[0].weight must be a whole number from 0 to 1000000, got 2000000',), id='route-weight'),
     pytest.param({'model_workspace_models': [BLOOMZ], 'model_workspace_routes': [
-        {'name': 'chat', 'namespace': '{{ test_namespace }}', 'backends': [{'workspace': 'llama-3'}]}]},
+                  {'name': 'chat', 'namespace': '{{ test_namespace }}', 'backends': [{'workspace': 'llama-3'}]}]},
                  ('model_workspace_routes[chat].backends[0].workspace llama-3 is not a model of model_workspace_models',), id='route-to-no-model'),
     pytest.param({'model_workspace_models': [BLOOMZ, "{{ model_workspace_bloomz_cpu | combine({'namespace': test_namespace, "
                                                      "'name': 'broken-config', 'inference_config': 'vllm: [unclosed'}) }}"]},
