@@ -59,6 +59,30 @@ def _destination_rule_problems(rules):
     return problems
 
 
+def _inference_pool_problems(pools):
+    problems = []
+    for index, pool in enumerate(pools or []):
+        where = 'istio_inference_pools item %d' % (index + 1)
+        if not isinstance(pool, dict):
+            problems.append('%s must be a mapping with name, namespace, match_labels and target_port' % where)
+            continue
+        for key in ('name', 'namespace'):
+            if not isinstance(pool.get(key), str) or not DNS_LABEL.match(pool[key]):
+                problems.append('%s.%s %r is not a name (lower case letters, digits and -, at most 63)' % (where, key, pool.get(key)))
+        if not isinstance(pool.get('match_labels'), dict) or not pool['match_labels']:
+            problems.append('%s.match_labels must select the model server pods (for example the workspace label)' % where)
+        port = pool.get('target_port', 5000)
+        if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+            problems.append('%s.target_port must be a port number from 1 to 65535, got %r' % (where, port))
+        picker = pool.get('endpoint_picker')
+        if picker is not None and (not isinstance(picker, dict) or not isinstance(picker.get('name'), str) or not DNS_LABEL.match(picker['name'])):
+            problems.append('%s.endpoint_picker must name the picker\'s Service (name, and port: 9002 by default)' % where)
+        unknown = sorted(set(pool) - {'name', 'namespace', 'match_labels', 'target_port', 'endpoint_picker'})
+        if unknown:
+            problems.append('%s has unknown keys %s (known: name, namespace, match_labels, target_port, endpoint_picker)' % (where, ', '.join(unknown)))
+    return problems
+
+
 def _choose(install, addon, found):
     """(install, why) for `auto`; the chosen one with the reason otherwise."""
     if install != 'auto':
@@ -71,7 +95,7 @@ def _choose(install, addon, found):
 
 
 def istio_plan(info, aks=None, install='auto', revision='', namespaces=None, mtls='STRICT', destination_rules=None, helm_namespace='istio-system',
-               gateway=True):
+               gateway=True, inference_pools=None):
     """The plan for the mesh from `info` (what istio_info returned) and `aks` (the cluster's addons as aks_cluster_info
     returns them; None off AKS): install (addon, helm or none), why, the revision to label with, the revisions there
     are, the control plane's root namespace, whether AKS owns the Gateway API CRDs, and problems (sentences naming the
@@ -87,6 +111,7 @@ def istio_plan(info, aks=None, install='auto', revision='', namespaces=None, mtl
         problems.append('istio_revision %r is not a revision name (like asm-1-28)' % (revision,))
     problems.extend(_namespace_problems(namespaces if namespaces is not None else []))
     problems.extend(_destination_rule_problems(destination_rules))
+    problems.extend(_inference_pool_problems(inference_pools))
     addon = bool(aks and aks.get('istio'))
     found = list(info.get('revision_names') or [])
     chosen, why = _choose(install, addon, found) if install in INSTALLS else (install, '')
@@ -124,6 +149,9 @@ def istio_plan(info, aks=None, install='auto', revision='', namespaces=None, mtl
                                                   else 'install its standard-channel CRDs'))
     if chosen != 'helm' and mtls != 'none' and not apis.get('security.istio.io/v1'):
         problems.append('istio_mtls %s needs Istio\'s PeerAuthentication (security.istio.io/v1), which is not served' % mtls)
+    if inference_pools and not apis.get('inference.networking.k8s.io/v1'):
+        problems.append('istio_inference_pools needs the Gateway API Inference Extension (inference.networking.k8s.io/v1), which is not '
+                        'served: install its InferencePool CRD (v1.0 or later)')
     return {'install': chosen, 'why': why, 'revision': chosen_revision, 'revisions': revisions, 'root_namespace': root,
             'problems': problems, 'gateway_api_owned_by_aks': owned, 'mtls': mtls}
 

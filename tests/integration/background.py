@@ -8,6 +8,7 @@ start time), so ``stop`` signals exactly that process and never a reused PID or 
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import os
@@ -109,3 +110,34 @@ def stepping(step, interval: float = 0.2, failed=None):
     finally:
         stop.set()
         thread.join()
+
+
+def helper_parser(module: str, description: str, add_arguments):
+    """The command line of a helper that `start` runs: `serve` (in the foreground) and `start` (detached) take --state,
+    --watch and what `add_arguments(subparser)` adds; `stop` takes --state. Returns the parser and its subparsers."""
+    parser = argparse.ArgumentParser(prog='python -m ' + module, description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest='command', required=True)
+    for name in ('serve', 'start'):
+        p = sub.add_parser(name)
+        p.add_argument('--state', required=True, help='JSON file with what the helper serves and its process record')
+        p.add_argument('--watch', help='exit when this path no longer exists (the test bed is gone)')
+        add_arguments(p)
+    sub.add_parser('stop').add_argument('--state', required=True)
+    return parser, sub
+
+
+def start_or_stop(args, name: str, module: str, forwarded: list[str]) -> bool:
+    """Carry out the `stop` and `start` commands (`start` runs `serve` detached with the `forwarded` options that were
+    given, and --watch); False for any other command."""
+    if args.command == 'stop':
+        print(json.dumps({'stopped': stop(Path(args.state))}))
+        return True
+    if args.command == 'start':
+        extra = []
+        for option in forwarded + ['watch']:
+            value = getattr(args, option.replace('-', '_'))
+            if value is not None:
+                extra += ['--' + option, str(value)]
+        print(json.dumps(start(name, module, extra, Path(args.state))))
+        return True
+    return False

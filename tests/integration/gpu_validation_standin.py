@@ -44,7 +44,6 @@ said once on stderr (``unplayed``), never guessed.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import datetime
 import json
@@ -630,32 +629,20 @@ def serve(args):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog='python -m tests.integration.gpu_validation_standin', description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest='command', required=True)
-    for name in ('serve', 'start'):
-        p = sub.add_parser(name)
-        p.add_argument('--state', required=True)
+    def arguments(p):
         p.add_argument('--kubeconfig', required=True)
         p.add_argument('--namespace', required=True)
         p.add_argument('--outcomes', help='JSON: {node: {container: [exit_code, output]}} or {node: "running"}')
         p.add_argument('--interval', type=float, default=0.2)
-        p.add_argument('--watch', help='exit when this path no longer exists (the test bed is gone)')
-    sub.add_parser('stop').add_argument('--state', required=True)
+    parser = background.helper_parser('tests.integration.gpu_validation_standin', __doc__, arguments)[0]
     args = parser.parse_args(argv)
-    if args.command == 'stop':
-        print(json.dumps({'stopped': background.stop(Path(args.state))}))
-        return 0
-    if args.outcomes:
+    if getattr(args, 'outcomes', None):
         try:
             checked_outcomes(json.loads(args.outcomes))  # refused here rather than in the detached process
         except ValueError as exc:
             parser.error('--outcomes: %s' % exc)
-    if args.command == 'start':
-        extra = ['--kubeconfig', args.kubeconfig, '--namespace', args.namespace, '--interval', str(args.interval)]
-        extra += ['--watch', args.watch] if args.watch else []
-        extra += ['--outcomes', args.outcomes] if args.outcomes else []
-        print(json.dumps(background.start('gpu-validation-standin', 'tests.integration.gpu_validation_standin', extra, Path(args.state))))
+    if background.start_or_stop(args, 'gpu-validation-standin', 'tests.integration.gpu_validation_standin',
+                                ['kubeconfig', 'namespace', 'interval', 'outcomes']):
         return 0
     return serve(args)
 

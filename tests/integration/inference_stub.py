@@ -23,7 +23,6 @@ As a process (molecule)::
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 import signal
@@ -174,23 +173,12 @@ class InferenceStub:
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog='python -m tests.integration.inference_stub', description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest='command', required=True)
-    for name in ('serve', 'start'):
-        p = sub.add_parser(name)
-        p.add_argument('--state', required=True, help='JSON file with the URL and the process record')
+    def arguments(p):
         p.add_argument('--port', type=int, default=0)
         p.add_argument('--model', default=MODEL)
-        p.add_argument('--watch', help='exit when this path no longer exists (the test bed is gone)')
-    sub.add_parser('stop').add_argument('--state', required=True)
+    parser = background.helper_parser('tests.integration.inference_stub', __doc__, arguments)[0]
     args = parser.parse_args(argv)
-    if args.command == 'stop':
-        print(json.dumps({'stopped': background.stop(Path(args.state))}))
-        return 0
-    if args.command == 'start':
-        extra = ['--port', str(args.port), '--model', args.model] + (['--watch', args.watch] if args.watch else [])
-        print(json.dumps(background.start('inference-stub', 'tests.integration.inference_stub', extra, Path(args.state))))
+    if background.start_or_stop(args, 'inference-stub', 'tests.integration.inference_stub', ['port', 'model']):
         return 0
     stub = InferenceStub(args.port, args.model).start()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

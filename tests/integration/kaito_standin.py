@@ -25,7 +25,6 @@ scenario, which has no pods on the test bed).
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import datetime
 import gzip
@@ -429,19 +428,13 @@ def reconcile_until_told(standin, args):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog='python -m tests.integration.kaito_standin', description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest='command', required=True)
-    for name in ('serve', 'start'):
-        p = sub.add_parser(name)
-        p.add_argument('--state', required=True)
+    def arguments(p):
         p.add_argument('--kubeconfig', required=True)
         p.add_argument('--ready-after', type=float, default=2.0)
         p.add_argument('--interval', type=float, default=0.5)
-        p.add_argument('--watch', help='exit when this path no longer exists (the test bed is gone)')
         p.add_argument('--admission', choices=['node-auto-provisioning', 'bring-your-own'],
                        help="also serve KAITO's admission webhook (stand-in) in this provisioning mode, registered with the apiserver")
-    sub.add_parser('stop').add_argument('--state', required=True)
+    parser, sub = background.helper_parser('tests.integration.kaito_standin', __doc__, arguments)
     p = sub.add_parser('install-crds', help='create or replace CRD files, without what a 1.20 apiserver refuses')
     p.add_argument('--kubeconfig', required=True)
     p.add_argument('files', nargs='+')
@@ -450,14 +443,7 @@ def main(argv=None):
     p.add_argument('--namespace', required=True)
     p.add_argument('--name', required=True)
     args = parser.parse_args(argv)
-    if args.command == 'stop':
-        print(json.dumps({'stopped': background.stop(Path(args.state))}))
-        return 0
-    if args.command == 'start':
-        extra = ['--kubeconfig', args.kubeconfig, '--ready-after', str(args.ready_after), '--interval', str(args.interval)]
-        extra += ['--watch', args.watch] if args.watch else []
-        extra += ['--admission', args.admission] if args.admission else []
-        print(json.dumps(background.start('kaito-standin', 'tests.integration.kaito_standin', extra, Path(args.state))))
+    if background.start_or_stop(args, 'kaito-standin', 'tests.integration.kaito_standin', ['kubeconfig', 'ready-after', 'interval', 'admission']):
         return 0
     if args.command == 'install-crds':
         print(json.dumps({'established': install_crds(client_for(args.kubeconfig), args.files, field_manager='molecule-prepare')}))

@@ -24,12 +24,13 @@ GATEWAY_API = [CRDS / 'gateway-api' / 'v1.2.1' / name for name in (
     'gateway.networking.k8s.io_gatewayclasses.yaml', 'gateway.networking.k8s.io_gateways.yaml',
     'gateway.networking.k8s.io_httproutes.yaml.gz')]
 ISTIO = CRDS / 'istio' / '1.28.10' / 'crd-all.gen.yaml.gz'
+INFERENCE_POOL = CRDS / 'gateway-api-inference-extension' / 'v1.6.0' / 'inference.networking.k8s.io_inferencepools.yaml'
 GATEWAY_CRDS = ('gatewayclasses.gateway.networking.k8s.io', 'gateways.gateway.networking.k8s.io', 'httproutes.gateway.networking.k8s.io')
 
 
 @pytest.fixture(scope='module')
 def crds(k8s_client):
-    kaito_standin.install_crds(k8s_client, [str(p) for p in GATEWAY_API + [ISTIO]])
+    kaito_standin.install_crds(k8s_client, [str(p) for p in GATEWAY_API + [ISTIO, INFERENCE_POOL]])
 
 
 @pytest.fixture
@@ -66,8 +67,10 @@ def converge(k8s_env, mesh, check=False, **variables):
 
 def test_one_revision_labels_the_namespaces_applies_mtls_and_the_gateway_and_a_second_run_changes_nothing(bed, k8s_env, k8s_client, mesh):
     istiod(k8s_client, mesh['control'], 'default')
-    first = converge(k8s_env, mesh, istio_destination_rules=[
-        {'name': 'epp', 'namespace': mesh['models'][1], 'host': 'epp.%s.svc.cluster.local' % mesh['models'][1]}])
+    extra = {'istio_destination_rules': [{'name': 'epp', 'namespace': mesh['models'][1], 'host': 'epp.%s.svc.cluster.local' % mesh['models'][1]}],
+             'istio_inference_pools': [{'name': 'phi-4-mini', 'namespace': mesh['models'][0], 'match_labels': {'kaito.sh/workspace': 'phi-4-mini'},
+                                        'endpoint_picker': {'name': 'phi-4-mini-epp'}}]}
+    first = converge(k8s_env, mesh, **extra)
     assert first.rc == 0, first.failures
     assert first.result('Say where Istio comes from and which revision the namespaces get')['msg'] == (
         'Istio: none (istiod already runs (revisions default): the role uses it and installs nothing); revision default')
@@ -86,9 +89,15 @@ def test_one_revision_labels_the_namespaces_applies_mtls_and_the_gateway_and_a_s
         'namespaces': {'from': 'Selector', 'selector': {'matchLabels': {'aiplatform.aks/inference-gateway': 'inference'}}}}
     rule = api(k8s_client, 'DestinationRule', 'networking.istio.io/v1').get(name='epp', namespace=mesh['models'][1]).to_dict()
     assert rule['spec'] == {'host': 'epp.%s.svc.cluster.local' % mesh['models'][1], 'trafficPolicy': {'tls': {'mode': 'DISABLE'}}}
+    pool = api(k8s_client, 'InferencePool', 'inference.networking.k8s.io/v1').get(name='phi-4-mini', namespace=mesh['models'][0]).to_dict()
+    picker_ref = pool['spec'].pop('endpointPickerRef')
+    assert pool['spec'] == {'selector': {'matchLabels': {'kaito.sh/workspace': 'phi-4-mini'}}, 'targetPorts': [{'number': 5000}],
+                            'appProtocol': 'http'}, 'the CRD defaults appProtocol'
+    assert dict((k, picker_ref[k]) for k in ('name', 'port', 'failureMode')) == {'name': 'phi-4-mini-epp', 'port': {'number': 9002}, 'failureMode': 'FailClose'}
+    picker = api(k8s_client, 'DestinationRule', 'networking.istio.io/v1').get(name='phi-4-mini-epp', namespace=mesh['models'][0]).to_dict()
+    assert picker['spec']['trafficPolicy'] == {'tls': {'mode': 'DISABLE'}}, 'the picker speaks plaintext gRPC'
     watch = WriteWatch(bed)
-    second = converge(k8s_env, mesh, istio_destination_rules=[
-        {'name': 'epp', 'namespace': mesh['models'][1], 'host': 'epp.%s.svc.cluster.local' % mesh['models'][1]}])
+    second = converge(k8s_env, mesh, **extra)
     assert second.rc == 0 and second.changed == 0, second.failures
     assert watch.writes()['kubernetes'] == []
 

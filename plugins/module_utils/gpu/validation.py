@@ -28,10 +28,12 @@ NODE_ANNOTATION = 'gpu-validation.aiplatform.aks/node'
 LEVELS = ('quick', 'burn_in')
 # dcgmi diag run levels: 1 checks the deployment in seconds; 3 stresses every GPU for about half an hour
 DCGM_LEVELS = {'quick': 1, 'burn_in': 3}
-# A Job ends itself (activeDeadlineSeconds) only at twice the time the role waits for it, whose looks take time of
-# their own: the role deletes it first and reports what its pod was waiting for, which the Job controller would erase
-# by deleting the pod at the deadline. The deadline is for runs interrupted before they delete their Jobs.
+# A Job ends itself (activeDeadlineSeconds) only well after the role stops waiting for it, whose looks take time of
+# their own (twice the wait, and 5 minutes more): the role deletes it first and reports what its pod was waiting for,
+# which the Job controller would erase by deleting the pod at the deadline. The deadline is for runs interrupted before
+# they delete their Jobs.
 DEADLINE_FACTOR = 2
+DEADLINE_GRACE = 300
 GPU_TOLERATION = {'key': 'nvidia.com/gpu', 'operator': 'Exists', 'effect': 'NoSchedule'}
 _RUN = re.compile(r'^[a-z0-9]{1,8}$')
 
@@ -109,7 +111,7 @@ def render_job(node, run, namespace, level, images, dcgm, tolerations, timeout, 
         'apiVersion': 'batch/v1', 'kind': 'Job',
         'metadata': {'name': job_name(node['name'], run), 'namespace': namespace, 'labels': labels,
                      'annotations': {NODE_ANNOTATION: node['name']}},
-        'spec': {'backoffLimit': 0, 'activeDeadlineSeconds': int(timeout) * DEADLINE_FACTOR, 'ttlSecondsAfterFinished': int(ttl),
+        'spec': {'backoffLimit': 0, 'activeDeadlineSeconds': int(timeout) * DEADLINE_FACTOR + DEADLINE_GRACE, 'ttlSecondsAfterFinished': int(ttl),
                  'template': {'metadata': {'labels': {NAME_LABEL: NAME, RUN_LABEL: run}}, 'spec': pod}},
     }
 

@@ -35,7 +35,8 @@ ROLES = REPO / 'roles'
 CRDS = REPO / 'tests' / 'crds'
 CRD_FILES = [CRDS / 'gateway-api' / 'v1.4.1' / 'gateway.networking.k8s.io_httproutes.yaml', CRDS / 'kaito' / 'kaito.sh_workspaces.yaml',
              CRDS / 'azure-monitor' / 'ama-metrics-servicemonitor-crd.yaml', CRDS / 'gateway-api' / 'v1.4.1' / 'gateway.networking.k8s.io_gateways.yaml',
-             CRDS / 'istio' / '1.28.10' / 'crd-all.gen.yaml.gz']
+             CRDS / 'istio' / '1.28.10' / 'crd-all.gen.yaml.gz',
+             CRDS / 'gateway-api-inference-extension' / 'v1.6.0' / 'inference.networking.k8s.io_inferencepools.yaml']
 INVENTORIES = sorted(p.parent.parent.name for p in (REPO / 'inventories').glob('*/group_vars/all.yml'))
 MOLECULE_VARS = REPO / 'molecule' / 'model_workspace' / 'vars' / 'models.yml'
 VERSION = '1.34'
@@ -163,18 +164,20 @@ def gpu_validation_jobs(level='quick', mode='gpu_operator'):
     return plain(rendered['jobs'])
 
 
-ISTIO_TEMPLATES = ['mesh-namespaces.yaml.j2', 'mesh-policies.yaml.j2', 'gateway.yaml.j2']
+ISTIO_TEMPLATES = ['mesh-namespaces.yaml.j2', 'mesh-policies.yaml.j2', 'gateway.yaml.j2', 'inference-pools.yaml.j2']
 
 
 def istio_objects(templates, **overrides):
     """What the istio role's k8s_apply task with these templates renders for a mesh of two namespaces on the add-on's
     asm-1-28, one of them labelled istio-injection."""
     mesh = {'revisions': [{'revision': 'asm-1-28', 'namespace': 'aks-istio-system', 'ready': True}], 'revision_names': ['asm-1-28'],
-            'gateway_api': {'managed_by_aks': True}, 'apis': {'gateway.networking.k8s.io/v1': True, 'security.istio.io/v1': True}}
+            'gateway_api': {'managed_by_aks': True},
+            'apis': {'gateway.networking.k8s.io/v1': True, 'security.istio.io/v1': True, 'inference.networking.k8s.io/v1': True}}
     variables = role_variables('istio', **overrides)
     variables['istio_namespaces'] = ['ai-serving', 'bloomz']
     plan = istio_plan(mesh, {'istio': True, 'istio_revisions': ['asm-1-28'], 'gateway_api': True}, namespaces=variables['istio_namespaces'],
-                      mtls=variables['istio_mtls'], destination_rules=variables['istio_destination_rules'])
+                      mtls=variables['istio_mtls'], destination_rules=variables['istio_destination_rules'],
+                      inference_pools=variables['istio_inference_pools'])
     assert plan['problems'] == []
     found = [{'item': 'ai-serving', 'resources': [{'metadata': {'labels': {'istio-injection': 'enabled'}}}]}, {'item': 'bloomz', 'resources': []}]
     variables.update(istio_plan_effective=plan, istio_labels_effective=istio_namespace_labels(plan, found, variables['istio_gateway_name']))
@@ -258,6 +261,9 @@ RENDERED = {
         istio_gateway_listeners=[{'name': 'https', 'port': 443, 'protocol': 'HTTPS', 'hostname': 'ai.example.com',
                                   'tls': {'mode': 'Terminate', 'certificateRefs': [{'name': 'ai-tls'}]}}],
         istio_destination_rules=[{'name': 'epp', 'namespace': 'ai-serving', 'host': 'epp.ai-serving.svc.cluster.local', 'tls_mode': 'DISABLE'}]),
+    'istio: an InferencePool with its endpoint picker': lambda: istio_objects(ISTIO_TEMPLATES, istio_inference_pools=[
+        {'name': 'phi-4-mini', 'namespace': 'ai-serving', 'match_labels': {'kaito.sh/workspace': 'phi-4-mini'}, 'target_port': 5000,
+         'endpoint_picker': {'name': 'phi-4-mini-epp', 'port': 9002}}]),
     'gpu_operator: the DRA example (ResourceClaimTemplate and a pod using it)': lambda: plain(
         [yaml.safe_load((ROLES / 'gpu_operator' / 'files' / name).read_text()) for name in DRA_EXAMPLES]),
 }
@@ -297,7 +303,7 @@ def test_every_kind_the_roles_render_is_covered():
                      ('policy/v1', 'PodDisruptionBudget'), ('v1', 'ConfigMap'), ('v1', 'PodTemplate'), ('apps/v1', 'DaemonSet'),
                      ('resource.k8s.io/v1', 'ResourceClaimTemplate'), ('v1', 'Pod'), ('azmonitoring.coreos.com/v1', 'ServiceMonitor'),
                      ('batch/v1', 'Job'), ('gateway.networking.k8s.io/v1', 'Gateway'), ('security.istio.io/v1', 'PeerAuthentication'),
-                     ('networking.istio.io/v1', 'DestinationRule')}
+                     ('networking.istio.io/v1', 'DestinationRule'), ('inference.networking.k8s.io/v1', 'InferencePool')}
 
 
 def _bloomz_with(change):

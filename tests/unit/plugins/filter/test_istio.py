@@ -114,3 +114,26 @@ def test_namespaces_get_the_revision_and_gateway_labels_and_lose_istio_injection
     assert labels(chosen, found[1:])['apply'] == {'bloomz': {'istio.io/rev': 'asm-1-28'}}
     with pytest.raises(AnsibleFilterError, match='must be a plan from istio_plan'):
         labels({}, found)
+
+
+POOL = {'name': 'phi-4-mini', 'namespace': 'ai', 'match_labels': {'kaito.sh/workspace': 'phi-4-mini'}, 'target_port': 5000,
+        'endpoint_picker': {'name': 'phi-4-mini-epp'}}
+
+
+def test_inference_pools_need_the_inference_extension_served():
+    assert plan(info('default', apis={'inference.networking.k8s.io/v1': True}), inference_pools=[POOL])['problems'] == []
+    assert plan(info('default'), inference_pools=[POOL])['problems'] == [
+        'istio_inference_pools needs the Gateway API Inference Extension (inference.networking.k8s.io/v1), which is not served: '
+        'install its InferencePool CRD (v1.0 or later)']
+
+
+@pytest.mark.parametrize('changes, message', [
+    ({'match_labels': {}}, 'istio_inference_pools item 1.match_labels must select the model server pods'),
+    ({'target_port': 70000}, 'istio_inference_pools item 1.target_port must be a port number from 1 to 65535, got 70000'),
+    ({'namespace': 'AI'}, "istio_inference_pools item 1.namespace 'AI' is not a name"),
+    ({'endpoint_picker': {'port': 9002}}, "istio_inference_pools item 1.endpoint_picker must name the picker's Service"),
+    ({'selector': {}}, 'istio_inference_pools item 1 has unknown keys selector'),
+])
+def test_bad_inference_pools_name_the_item_and_field(changes, message):
+    found = info('default', apis={'inference.networking.k8s.io/v1': True})
+    assert any(p.startswith(message) for p in plan(found, inference_pools=[dict(POOL, **changes)])['problems'])

@@ -40,7 +40,7 @@ def test_a_job_carries_the_pools_selector_the_tolerations_a_gpu_request_and_is_p
     assert job['metadata']['labels'] == {'app.kubernetes.io/name': 'gpu-validation', 'app.kubernetes.io/managed-by': 'aiplatform.aks',
                                          'gpu-validation.aiplatform.aks/run': 'x7k2p', 'gpu-validation.aiplatform.aks/pool': 'gpunp'}
     assert job['metadata']['annotations'] == {'gpu-validation.aiplatform.aks/node': 'aks-gpunp-0'}
-    assert job['spec']['backoffLimit'] == 0 and job['spec']['activeDeadlineSeconds'] == 1200 and job['spec']['ttlSecondsAfterFinished'] == 3600
+    assert job['spec']['backoffLimit'] == 0 and job['spec']['activeDeadlineSeconds'] == 1500 and job['spec']['ttlSecondsAfterFinished'] == 3600
     pod = job['spec']['template']['spec']
     assert pod['nodeSelector'] == {'kubernetes.azure.com/agentpool': 'gpunp'}
     assert pod['affinity']['nodeAffinity']['requiredDuringSchedulingIgnoredDuringExecution']['nodeSelectorTerms'] == [
