@@ -39,36 +39,41 @@ def _namespace_problems(namespaces):
     return problems
 
 
+def _items(variable, items, known):
+    """(where, item, problems) of each item of the list `variable`: problems already holds what every item needs, a
+    mapping with a name and namespace that are DNS labels and no key outside `known`."""
+    for index, item in enumerate(items or []):
+        where = '%s item %d' % (variable, index + 1)
+        if not isinstance(item, dict):
+            yield where, {}, ['%s must be a mapping with %s' % (where, ', '.join(known))]
+            continue
+        problems = ['%s.%s %r is not a name (lower case letters, digits and -, at most 63)' % (where, key, item.get(key))
+                    for key in ('name', 'namespace') if not isinstance(item.get(key), str) or not DNS_LABEL.match(item[key])]
+        unknown = sorted(set(item) - set(known))
+        if unknown:
+            problems.append('%s has unknown keys %s (known: %s)' % (where, ', '.join(unknown), ', '.join(known)))
+        yield where, item, problems
+
+
 def _destination_rule_problems(rules):
     problems = []
-    for index, rule in enumerate(rules or []):
-        where = 'istio_destination_rules item %d' % (index + 1)
-        if not isinstance(rule, dict):
-            problems.append('%s must be a mapping with name, namespace, host and tls_mode' % where)
+    for where, rule, found in _items('istio_destination_rules', rules, ('name', 'namespace', 'host', 'tls_mode')):
+        problems.extend(found)
+        if not rule:
             continue
-        for key in ('name', 'namespace'):
-            if not isinstance(rule.get(key), str) or not DNS_LABEL.match(rule[key]):
-                problems.append('%s.%s %r is not a name (lower case letters, digits and -, at most 63)' % (where, key, rule.get(key)))
         if not isinstance(rule.get('host'), str) or not rule['host'].strip():
             problems.append('%s.host must name the Service (for example epp.ai-serving.svc.cluster.local)' % where)
         if rule.get('tls_mode', 'DISABLE') not in TLS_MODES:
             problems.append('%s.tls_mode must be one of %s, got %r' % (where, ', '.join(TLS_MODES), rule.get('tls_mode')))
-        unknown = sorted(set(rule) - {'name', 'namespace', 'host', 'tls_mode'})
-        if unknown:
-            problems.append('%s has unknown keys %s (known: name, namespace, host, tls_mode)' % (where, ', '.join(unknown)))
     return problems
 
 
 def _inference_pool_problems(pools):
     problems = []
-    for index, pool in enumerate(pools or []):
-        where = 'istio_inference_pools item %d' % (index + 1)
-        if not isinstance(pool, dict):
-            problems.append('%s must be a mapping with name, namespace, match_labels and target_port' % where)
+    for where, pool, found in _items('istio_inference_pools', pools, ('name', 'namespace', 'match_labels', 'target_port', 'endpoint_picker')):
+        problems.extend(found)
+        if not pool:
             continue
-        for key in ('name', 'namespace'):
-            if not isinstance(pool.get(key), str) or not DNS_LABEL.match(pool[key]):
-                problems.append('%s.%s %r is not a name (lower case letters, digits and -, at most 63)' % (where, key, pool.get(key)))
         if not isinstance(pool.get('match_labels'), dict) or not pool['match_labels']:
             problems.append('%s.match_labels must select the model server pods (for example the workspace label)' % where)
         port = pool.get('target_port', 5000)
@@ -77,9 +82,6 @@ def _inference_pool_problems(pools):
         picker = pool.get('endpoint_picker')
         if picker is not None and (not isinstance(picker, dict) or not isinstance(picker.get('name'), str) or not DNS_LABEL.match(picker['name'])):
             problems.append('%s.endpoint_picker must name the picker\'s Service (name, and port: 9002 by default)' % where)
-        unknown = sorted(set(pool) - {'name', 'namespace', 'match_labels', 'target_port', 'endpoint_picker'})
-        if unknown:
-            problems.append('%s has unknown keys %s (known: name, namespace, match_labels, target_port, endpoint_picker)' % (where, ', '.join(unknown)))
     return problems
 
 
