@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.aiplatform.aks.plugins.module_utils.istio.info import version_key
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.objects import DNS_LABEL
 
 INSTALLS = ('auto', 'addon', 'helm', 'none')
@@ -85,6 +86,20 @@ def _inference_pool_problems(pools):
     return problems
 
 
+def _gateway_api_install(gateway_api, version):
+    """(install, why) for the Gateway API CRDs of `version` on the helm path: where there are none, or where the
+    installed ones are older and nobody marks them as theirs."""
+    if not gateway_api.get('installed'):
+        return True, 'no Gateway API CRDs are installed: the role installs the standard channel %s' % version
+    owners = sorted(set(c['managed_by'] for c in gateway_api.get('crds') or [] if c.get('managed_by')))
+    current = gateway_api.get('bundle_version')
+    if owners:
+        return False, 'the Gateway API CRDs (%s) are managed by %s: the role leaves them' % (current or 'of no bundle version', ', '.join(owners))
+    if version_key(current) is not None and version_key(current) < version_key(version):
+        return True, 'the Gateway API CRDs are %s: the role upgrades them to %s' % (current, version)
+    return False, 'the Gateway API CRDs (%s) are not older than %s: the role leaves them' % (current or 'of no bundle version', version)
+
+
 def _choose(install, addon, found):
     """(install, why) for `auto`; the chosen one with the reason otherwise."""
     if install != 'auto':
@@ -97,7 +112,7 @@ def _choose(install, addon, found):
 
 
 def istio_plan(info, aks=None, install='auto', revision='', namespaces=None, mtls='STRICT', destination_rules=None, helm_namespace='istio-system',
-               gateway=True, inference_pools=None):
+               gateway=True, inference_pools=None, gateway_api_version='v1.4.1'):
     """The plan for the mesh from `info` (what istio_info returned) and `aks` (the cluster's addons as aks_cluster_info
     returns them; None off AKS): install (addon, helm or none), why, the revision to label with, the revisions there
     are, the control plane's root namespace, whether AKS owns the Gateway API CRDs, and problems (sentences naming the
@@ -144,8 +159,11 @@ def istio_plan(info, aks=None, install='auto', revision='', namespaces=None, mtl
 
     gateway_api = info['gateway_api']
     owned = bool(gateway_api.get('managed_by_aks')) or bool(aks and aks.get('gateway_api'))
+    install_crds, crds_why = False, 'istio_install is not helm: the role never writes the Gateway API CRDs'
+    if chosen == 'helm' and gateway:
+        install_crds, crds_why = _gateway_api_install(gateway_api, gateway_api_version)
     apis = info.get('apis') or {}
-    if gateway and not apis.get('gateway.networking.k8s.io/v1'):
+    if gateway and not install_crds and not apis.get('gateway.networking.k8s.io/v1'):
         problems.append('istio_gateway needs the Gateway API (gateway.networking.k8s.io/v1), which is not served: %s, or set '
                         'istio_gateway: false' % ('turn on aks_cluster_gateway_api (AKS Managed Gateway API)' if aks is not None
                                                   else 'install its standard-channel CRDs'))
@@ -155,7 +173,8 @@ def istio_plan(info, aks=None, install='auto', revision='', namespaces=None, mtl
         problems.append('istio_inference_pools needs the Gateway API Inference Extension (inference.networking.k8s.io/v1), which is not '
                         'served: install its InferencePool CRD (v1.0 or later)')
     return {'install': chosen, 'why': why, 'revision': chosen_revision, 'revisions': revisions, 'root_namespace': root,
-            'problems': problems, 'gateway_api_owned_by_aks': owned, 'mtls': mtls}
+            'problems': problems, 'gateway_api_owned_by_aks': owned, 'gateway_api_install': install_crds, 'gateway_api_why': crds_why,
+            'mtls': mtls}
 
 
 def istio_namespace_labels(plan, found, gateway=''):

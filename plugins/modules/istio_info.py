@@ -143,13 +143,14 @@ gateway_api:
     crds:
       description: >-
         Each CRD, by name, with its C(bundle_version) and C(channel) (annotations C(gateway.networking.k8s.io/bundle-version)
-        and C(gateway.networking.k8s.io/channel); null without them), its C(served_versions), and C(managed_by_aks),
-        true when C(app.kubernetes.io/managed-by) is C(aks) as a label or an annotation.
+        and C(gateway.networking.k8s.io/channel); null without them), its C(served_versions), C(managed_by) (the
+        C(app.kubernetes.io/managed-by) label, else that annotation; null without either), and C(managed_by_aks), true
+        when C(app.kubernetes.io/managed-by) is C(aks) as a label or an annotation.
       type: list
       elements: dict
       returned: always
       sample: [{name: gateways.gateway.networking.k8s.io, bundle_version: v1.4.1, channel: standard, served_versions: [v1, v1beta1],
-                managed_by_aks: true}]
+                managed_by: aks, managed_by_aks: true}]
     installed: {description: At least one Gateway API CRD is installed., type: bool, returned: always}
     managed_by_aks: {description: 'AKS manages at least one of them (Managed Gateway API): do not install or overwrite them.', type: bool, returned: always}
     bundle_version:

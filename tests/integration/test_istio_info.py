@@ -148,9 +148,9 @@ def test_no_istiod_in_namespaces_without_one(k8s_env, crds, namespaces):
     assert result['revisions'] == [] and result['revision_names'] == []
 
 
-def crd_entry(name, bundle, managed_by_aks=False):
+def crd_entry(name, bundle, managed_by=None):
     return {'name': name, 'bundle_version': bundle, 'channel': 'standard', 'served_versions': ['v1', 'v1beta1'],
-            'managed_by_aks': managed_by_aks}
+            'managed_by': managed_by, 'managed_by_aks': managed_by == 'aks'}
 
 
 def test_gateway_api_crds_their_bundle_and_who_owns_them(bed, k8s_env, k8s_client, crds, namespaces):
@@ -173,11 +173,11 @@ def test_gateway_api_crds_their_bundle_and_who_owns_them(bed, k8s_env, k8s_clien
         definitions.patch(name=GATEWAYS, content_type=MERGE, body={'metadata': {'labels': {MANAGED_BY: 'aks'}}})
         definitions.patch(name=GATEWAY_CLASSES, content_type=MERGE, body={'metadata': {'annotations': {MANAGED_BY: 'aks'}}})
         found, mine = read()
-        assert mine == {GATEWAY_CLASSES: crd_entry(GATEWAY_CLASSES, 'v1.2.1', True), GATEWAYS: crd_entry(GATEWAYS, 'v1.2.1', True)}
+        assert mine == {GATEWAY_CLASSES: crd_entry(GATEWAY_CLASSES, 'v1.2.1', 'aks'), GATEWAYS: crd_entry(GATEWAYS, 'v1.2.1', 'aks')}
         assert found['managed_by_aks'] is True
         definitions.patch(name=GATEWAYS, content_type=MERGE, body={'metadata': {'labels': {MANAGED_BY: 'Helm'}}})
         found, mine = read()
-        assert mine[GATEWAYS]['managed_by_aks'] is False and found['managed_by_aks'] is True
+        assert mine[GATEWAYS]['managed_by'] == 'Helm' and mine[GATEWAYS]['managed_by_aks'] is False and found['managed_by_aks'] is True
     finally:
         definitions.patch(name=GATEWAYS, content_type=MERGE, body={'metadata': {'labels': {MANAGED_BY: None}}})
         definitions.patch(name=GATEWAY_CLASSES, content_type=MERGE, body={'metadata': {'annotations': {MANAGED_BY: None}}})

@@ -123,6 +123,11 @@ def ingress_info(client, namespace, name):
             'reason': None if ready else '%s has no external address yet (status.loadBalancer.ingress is empty)' % where}
 
 
+def managed_by(meta):
+    """Who marks the object as theirs (app.kubernetes.io/managed-by, as a label or else an annotation), or None."""
+    return (meta.get('labels') or {}).get(MANAGED_BY) or (meta.get('annotations') or {}).get(MANAGED_BY) or None
+
+
 def managed_by_aks(meta):
     return MANAGED_BY_AKS in ((meta.get('labels') or {}).get(MANAGED_BY), (meta.get('annotations') or {}).get(MANAGED_BY))
 
@@ -148,7 +153,7 @@ def gateway_api_info(client):
         annotations = meta.get('annotations') or {}
         crds.append({'name': meta['name'], 'bundle_version': annotations.get(BUNDLE_VERSION), 'channel': annotations.get(CHANNEL),
                      'served_versions': [v['name'] for v in item['spec'].get('versions') or [] if v.get('served')],
-                     'managed_by_aks': managed_by_aks(meta)})
+                     'managed_by': managed_by(meta), 'managed_by_aks': managed_by_aks(meta)})
     versions = [c['bundle_version'] for c in crds if version_key(c['bundle_version'])]
     return {'crds': crds, 'installed': bool(crds), 'managed_by_aks': any(c['managed_by_aks'] for c in crds),
             'bundle_version': min(versions, key=version_key) if versions else None}

@@ -137,3 +137,29 @@ def test_inference_pools_need_the_inference_extension_served():
 def test_bad_inference_pools_name_the_item_and_field(changes, message):
     found = info('default', apis={'inference.networking.k8s.io/v1': True})
     assert any(p.startswith(message) for p in plan(found, inference_pools=[dict(POOL, **changes)])['problems'])
+
+
+def crds_of(bundle, *owners):
+    return {'installed': bool(bundle), 'managed_by_aks': 'aks' in owners, 'bundle_version': bundle,
+            'crds': [{'name': 'gateways.gateway.networking.k8s.io', 'managed_by': owner} for owner in owners or (None,)] if bundle else []}
+
+
+@pytest.mark.parametrize('crds, install, why', [
+    (crds_of(None), True, 'no Gateway API CRDs are installed: the role installs the standard channel v1.4.1'),
+    (crds_of('v1.2.1'), True, 'the Gateway API CRDs are v1.2.1: the role upgrades them to v1.4.1'),
+    (crds_of('v1.4.1'), False, 'the Gateway API CRDs (v1.4.1) are not older than v1.4.1: the role leaves them'),
+    (crds_of('v1.5.1'), False, 'the Gateway API CRDs (v1.5.1) are not older than v1.4.1: the role leaves them'),
+    (crds_of('v1.2.1', 'aks'), False, 'the Gateway API CRDs (v1.2.1) are managed by aks: the role leaves them'),
+    (crds_of('v1.2.1', 'Helm'), False, 'the Gateway API CRDs (v1.2.1) are managed by Helm: the role leaves them'),
+])
+def test_with_helm_the_gateway_api_crds_are_installed_only_where_none_or_older_ones_nobody_owns(crds, install, why):
+    found = dict(info(), gateway_api=crds, apis=dict(SERVED, **{'gateway.networking.k8s.io/v1': bool(crds['installed'])}))
+    chosen = plan(found)
+    assert chosen['install'] == 'helm' and chosen['problems'] == []
+    assert (chosen['gateway_api_install'], chosen['gateway_api_why']) == (install, why)
+
+
+def test_the_gateway_api_crds_are_never_installed_off_the_helm_path_or_without_a_gateway():
+    found = dict(info('asm-1-28'), gateway_api=crds_of(None))
+    assert plan(found, addon('asm-1-28'))['gateway_api_install'] is False
+    assert plan(dict(info(), gateway_api=crds_of(None)), gateway=False)['gateway_api_install'] is False

@@ -163,13 +163,13 @@ def test_gateway_api_crds_owned_by_aks_by_label_or_annotation():
     found = info.gateway_api_info(cluster)
     assert found == {'installed': True, 'managed_by_aks': True, 'bundle_version': 'v1.4.1', 'crds': [
         {'name': 'gatewayclasses.gateway.networking.k8s.io', 'bundle_version': 'v1.4.1', 'channel': 'standard',
-         'served_versions': ['v1', 'v1beta1'], 'managed_by_aks': False},
+         'served_versions': ['v1', 'v1beta1'], 'managed_by': 'Helm', 'managed_by_aks': False},
         {'name': 'gateways.gateway.networking.k8s.io', 'bundle_version': 'v1.4.1', 'channel': 'standard',
-         'served_versions': ['v1', 'v1beta1'], 'managed_by_aks': True},
+         'served_versions': ['v1', 'v1beta1'], 'managed_by': 'aks', 'managed_by_aks': True},
         {'name': 'grpcroutes.gateway.networking.k8s.io', 'bundle_version': 'v1.4.1', 'channel': 'standard',
-         'served_versions': ['v1'], 'managed_by_aks': False},
+         'served_versions': ['v1'], 'managed_by': None, 'managed_by_aks': False},
         {'name': 'httproutes.gateway.networking.k8s.io', 'bundle_version': 'v1.4.1', 'channel': 'standard',
-         'served_versions': ['v1', 'v1beta1'], 'managed_by_aks': True}]}
+         'served_versions': ['v1', 'v1beta1'], 'managed_by': 'aks', 'managed_by_aks': True}]}
 
 
 def test_gateway_api_crds_of_our_own_install():
