@@ -67,6 +67,14 @@ def refused_before_writing(bed, case, env=None):
     return result
 
 
+def refused_before_reading(bed, case):
+    """As refused_before_writing, and the same refusal where no server listens: the input was judged before any read."""
+    refused_before_writing(bed, case)
+    unreachable = call_module(case.module, dict(case.args, host='https://127.0.0.1:1'), env={})
+    assert unreachable['failed'] is True and unreachable['msg'].startswith('Invalid input: ')
+    assert all(name in unreachable['msg'] for name in case.names), unreachable['msg']
+
+
 def failure_messages(run):
     """The messages of a run's failed tasks, loop items included (PlaybookRun.failures, flattened)."""
     messages = []

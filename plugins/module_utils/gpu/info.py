@@ -15,7 +15,7 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from ansible_collections.aiplatform.aks.plugins.module_utils.aks.common import is_gpu_size
-from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.client import K8sError, k8s_call, served
+from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.client import K8sError, list_items
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.objects import label_selector_problems
 
 GPU_RESOURCE = 'nvidia.com/gpu'
@@ -279,13 +279,6 @@ def input_problems(params):
     return problems
 
 
-def _list(client, api_version, kind, action, **kwargs):
-    resource = served(client, api_version, kind)
-    if resource is None:
-        return None
-    return k8s_call(action, lambda: client.get(resource, **kwargs).to_dict().get('items') or [])
-
-
 def server_version(client):
     """'Kubernetes 1.20' from the server's version, or 'Kubernetes of unknown version'."""
     try:
@@ -299,7 +292,7 @@ def server_version(client):
 def cluster_policy_info(client):
     """The GPU Operator's ClusterPolicies (cluster-scoped) with their state; served false when its CRD is absent."""
     api_version, kind = CLUSTER_POLICY_API
-    items = _list(client, api_version, kind, 'list ClusterPolicies')
+    items = list_items(client, api_version, kind, 'list ClusterPolicies')
     if items is None:
         return {'served': False, 'reason': '%s %s is not served: the GPU Operator CRD clusterpolicies.nvidia.com is not installed'
                 % (api_version, kind), 'present': False, 'ready': False, 'state': None, 'policies': []}
@@ -332,7 +325,7 @@ def _metrics_port(ports):
 
 def dcgm_exporters(client):
     """The DCGM exporter Services (named nvidia-dcgm-exporter, in any namespace) and the port that serves the metrics."""
-    items = _list(client, 'v1', 'Service', 'list Services named %s' % DCGM_SERVICE, field_selector='metadata.name=%s' % DCGM_SERVICE)
+    items = list_items(client, 'v1', 'Service', 'list Services named %s' % DCGM_SERVICE, field_selector='metadata.name=%s' % DCGM_SERVICE)
     exporters = []
     for item in sorted(items or [], key=lambda i: (i['metadata'].get('namespace'), i['metadata']['name'])):
         meta = item['metadata']
@@ -368,10 +361,10 @@ def dra_info(client):
     """DRA's DeviceClasses and ResourceSlices in the newest served version of resource.k8s.io, or why there are none."""
     for version in DRA_VERSIONS:
         api_version = '%s/%s' % (DRA_GROUP, version)
-        classes = _list(client, api_version, 'DeviceClass', 'list DeviceClasses')
+        classes = list_items(client, api_version, 'DeviceClass', 'list DeviceClasses')
         if classes is None:
             continue
-        slices = _list(client, api_version, 'ResourceSlice', 'list ResourceSlices') or []
+        slices = list_items(client, api_version, 'ResourceSlice', 'list ResourceSlices') or []
         return {'served': True, 'reason': None, 'api_version': api_version,
                 'device_classes': [_device_class(i) for i in sorted(classes, key=lambda i: i['metadata']['name'])],
                 'resource_slices': [_resource_slice(i) for i in sorted(slices, key=lambda i: i['metadata']['name'])]}
@@ -396,13 +389,12 @@ def in_pools(node, pools):
 def gather(client, node_selector=None, pools=None):
     """Everything gpu_info returns: nodes (selected by `node_selector` and AKS `pools`), summary, cluster_policy,
     dcgm_exporters and dra."""
-    nodes_api = served(client, 'v1', 'Node')
-    listed = k8s_call('list Nodes', lambda: client.get(nodes_api, label_selector=node_selector or None).to_dict().get('items') or [])
+    listed = list_items(client, 'v1', 'Node', 'list Nodes', label_selector=node_selector or None) or []
     listed = sorted((n for n in listed if in_pools(n, pools)), key=lambda n: n['metadata']['name'])
     names = set(n['metadata']['name'] for n in listed)
     pods = []
     if names:
-        pods = _list(client, 'v1', 'Pod', 'list the Pods bound to nodes', field_selector=POD_FIELD_SELECTOR) or []
+        pods = list_items(client, 'v1', 'Pod', 'list the Pods bound to nodes', field_selector=POD_FIELD_SELECTOR) or []
     dra = dra_info(client)
     try:
         allocated = allocated_by_node(pods, names)

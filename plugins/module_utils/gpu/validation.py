@@ -16,7 +16,7 @@ import hashlib
 import re
 
 from ansible_collections.aiplatform.aks.plugins.module_utils.gpu.info import GPU_RESOURCE, MIG_RESOURCE_PREFIX, POOL_LABELS, SHARED_RESOURCE
-from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.client import k8s_call, served
+from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.client import list_items
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.objects import DNS_LABEL
 
 NAME_LABEL = 'app.kubernetes.io/name'
@@ -266,18 +266,14 @@ def summary(found):
     }
 
 
-def _list(client, api_version, kind, namespace, selector):
-    resource = served(client, api_version, kind)
-    return k8s_call('list the GPU validation %ss in %s' % (kind, namespace),
-                    lambda: client.get(resource, namespace=namespace, label_selector=selector).to_dict().get('items') or [])
-
-
 def read(client, namespace, run=None):
     """{node: result} of the GPU validation Jobs in `namespace` (of the run `run` only, when given)."""
     selector = '%s=%s' % (NAME_LABEL, NAME)
     if run:
         selector += ',%s=%s' % (RUN_LABEL, run)
-    return results(_list(client, 'batch/v1', 'Job', namespace, selector), _list(client, 'v1', 'Pod', namespace, selector))
+    jobs, pods = (list_items(client, api_version, kind, 'list the GPU validation %ss in %s' % (kind, namespace), namespace=namespace,
+                             label_selector=selector) or [] for api_version, kind in (('batch/v1', 'Job'), ('v1', 'Pod')))
+    return results(jobs, pods)
 
 
 def attach(gathered, found):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.client import k8s_call, read_object, served
+from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.client import list_items, read_object, served
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.objects import DNS_LABEL
 
 # the AKS add-on, then upstream Istio
@@ -57,13 +57,6 @@ def input_problems(params):
     return problems
 
 
-def _list(client, api_version, kind, action, **kwargs):
-    resource = served(client, api_version, kind)
-    if resource is None:
-        return []
-    return k8s_call(action, lambda: client.get(resource, **kwargs).to_dict().get('items') or [])
-
-
 def image_tag(image):
     """The tag of an image reference (registry:port/repo:tag@digest), or None without one."""
     name = (image or '').split('@')[0].rsplit('/', 1)[-1]
@@ -101,7 +94,7 @@ def revisions(client, namespaces):
     """The istiod Deployments of `namespaces`, sorted by revision, then namespace."""
     found = []
     for namespace in sorted(set(namespaces)):
-        items = _list(client, 'apps/v1', 'Deployment', 'list the Deployments of namespace %s' % namespace, namespace=namespace)
+        items = list_items(client, 'apps/v1', 'Deployment', 'list the Deployments of namespace %s' % namespace, namespace=namespace) or []
         found.extend(revision_info(d) for d in items if is_istiod(d['metadata']['name']))
     return sorted(found, key=lambda r: (r['revision'], r['namespace'], r['deployment']))
 
@@ -144,7 +137,7 @@ def version_key(version):
 
 def gateway_api_info(client):
     """The CRDs of the Gateway API group, their bundle version and channel, and whether AKS manages them."""
-    items = _list(client, 'apiextensions.k8s.io/v1', 'CustomResourceDefinition', 'list CustomResourceDefinitions')
+    items = list_items(client, 'apiextensions.k8s.io/v1', 'CustomResourceDefinition', 'list CustomResourceDefinitions') or []
     crds = []
     for item in sorted(items, key=lambda i: i['metadata']['name']):
         if (item.get('spec') or {}).get('group') != GATEWAY_GROUP:

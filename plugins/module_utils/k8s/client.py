@@ -189,6 +189,15 @@ def connection_error_message(exc):
     return 'the connection to the Kubernetes API server failed (%s: %s)' % (type(exc).__name__, exc)
 
 
+def list_items(client, api_version, kind, action, **kwargs):
+    """The objects of a kind as dicts (get's keyword arguments select them), or None when the server does not serve
+    the kind; an API error is a K8sError "cannot <action>: ..."."""
+    resource = served(client, api_version, kind)
+    if resource is None:
+        return None
+    return k8s_call(action, lambda: client.get(resource, **kwargs).to_dict().get('items') or [])
+
+
 def read_object(client, resource, name, namespace=None):
     """An object as a dict, or None when it does not exist."""
     return k8s_call('read %s %s' % (resource.kind, name), lambda: client.get(resource, name=name, namespace=namespace).to_dict(),
