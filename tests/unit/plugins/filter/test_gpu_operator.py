@@ -15,6 +15,8 @@ from ansible_collections.aiplatform.aks.plugins.filter.gpu_operator import gpu_o
 from ansible_collections.aiplatform.aks.plugins.filter.gpu_operator import gpu_validation_jobs as jobs
 from ansible_collections.aiplatform.aks.plugins.filter.gpu_operator import gpu_validation_verdict as verdict_of
 
+from tests.unit.chart_values import unknown_keys
+
 ROOT = Path(__file__).resolve().parents[4]
 CHART_VALUES = yaml.safe_load((ROOT / 'tests' / 'charts' / 'gpu-operator' / 'values-v26.7.0.yaml').read_text())
 ROLE_VALUES = yaml.safe_load((ROOT / 'roles' / 'gpu_operator' / 'files' / 'gpu-operator-values.yml').read_text())
@@ -32,21 +34,6 @@ def gpu(name='gpunp', driver=None, managed=False, mig=None, size='Standard_NC24a
     if mig:
         pool['gpuInstanceProfile'] = mig
     return pool
-
-
-def unknown_keys(rendered, reference, path=()):
-    """Key paths of `rendered` that the chart's values do not have."""
-    if path in FREE_FORM or not isinstance(rendered, dict):
-        return []
-    if not isinstance(reference, dict):
-        return ['.'.join(path) + ' (the chart has a %s here)' % type(reference).__name__]
-    found = []
-    for key, value in rendered.items():
-        if key not in reference:
-            found.append('.'.join(path + (key,)))
-        else:
-            found.extend(unknown_keys(value, reference[key], path + (key,)))
-    return found
 
 
 @pytest.mark.parametrize('pools, mode, why', [
@@ -133,11 +120,11 @@ RENDERED = {
 
 @pytest.mark.parametrize('case', sorted(RENDERED))
 def test_every_key_of_every_modes_values_is_a_key_of_the_chart(case):
-    assert unknown_keys(RENDERED[case], CHART_VALUES) == []
+    assert unknown_keys(RENDERED[case], CHART_VALUES, FREE_FORM) == []
 
 
 def test_a_typo_is_caught_by_the_key_check():
-    assert unknown_keys({'devicePlugin': {'enable': False}, 'dcgmExporter': {'serviceMonitor': {'enabeld': True}}}, CHART_VALUES) == [
+    assert unknown_keys({'devicePlugin': {'enable': False}, 'dcgmExporter': {'serviceMonitor': {'enabeld': True}}}, CHART_VALUES, FREE_FORM) == [
         'devicePlugin.enable', 'dcgmExporter.serviceMonitor.enabeld']
 
 
