@@ -39,6 +39,24 @@ PY
 mkdir -p "$HOME/.ansible/test/cache"
 install -m 0644 scripts/ansible-test-get-pip.py "$HOME/.ansible/test/cache/get_pip_24_2.py"
 
+# promtool, which checks and unit-tests the Prometheus rules, from Debian's prometheus package: unpacked into the cache
+# that build-kube-assets.sh uses, never installed, so no Prometheus server is set up.
+if [[ ! -x $VENV/bin/promtool ]]; then
+  promtool_dir=${AIPLATFORM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/aiplatform-aks}/promtool
+  if [[ ! -x $promtool_dir/usr/bin/promtool ]]; then
+    sudo=; [[ $(id -u) -eq 0 ]] || sudo=sudo
+    mkdir -p "$promtool_dir"
+    (
+      cd "$promtool_dir"
+      rm -f prometheus_*.deb
+      # a machine whose package lists were never read needs one apt-get update first
+      apt-get download prometheus >/dev/null 2>&1 || { $sudo apt-get update -qq && apt-get download prometheus >/dev/null; }
+      dpkg-deb -x prometheus_*.deb . && rm -f prometheus_*.deb
+    )
+  fi
+  ln -sfn "$promtool_dir/usr/bin/promtool" "$VENV/bin/promtool"
+fi
+
 # etcd + kube-apiserver + kubectl for the test bed (cached after the first build).
 if [[ -z ${KUBEBUILDER_ASSETS:-} ]]; then
   bash tests/bed/build-kube-assets.sh >/dev/null
