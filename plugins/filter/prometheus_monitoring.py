@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.aiplatform.aks.plugins.module_utils.aks.cluster import summarize
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.objects import DNS_LABEL
 
 INSTALLS = ('auto', 'managed', 'helm', 'operator', 'none')
@@ -31,7 +32,7 @@ def _choose(install, aks, served):
     return 'helm', 'no Prometheus operator (%s is not served): kube-prometheus-stack' % OPERATOR_API
 
 
-def _problems(install, aks, cluster, served, rules, available, namespace):
+def _problems(install, aks, cluster, served, rules, available, namespace, check_mode):
     problems = []
     unknown = [name for name in rules if name not in available]
     if unknown:
@@ -46,10 +47,10 @@ def _problems(install, aks, cluster, served, rules, available, namespace):
         return problems
     if not aks:
         problems.append('prometheus_monitoring_install is managed, which needs an AKS cluster (a host of the aks group)')
-    elif not cluster:
+    elif not cluster and not check_mode:
         problems.append('the AKS cluster named by prometheus_monitoring_cluster does not exist in prometheus_monitoring_resource_group: '
                         'create it first (the aks_cluster role, playbooks/aks.yml)')
-    elif not (cluster.get('addons') or {}).get('managed_prometheus'):
+    elif cluster and not cluster['addons']['managed_prometheus']:
         problems.append('the metrics add-on of AKS cluster %s is off, so nothing would collect: set aks_cluster_managed_prometheus: true '
                         'and run the aks_cluster role' % cluster.get('name'))
     return problems
@@ -73,13 +74,15 @@ def _names(cluster_name, cluster, workspace_location, workspace_resource_group, 
 
 
 def prometheus_monitoring_plan(served, install='auto', aks=False, cluster=None, cluster_name='', workspace_location='',
-                               rules=None, available=None, namespace='monitoring', workspace_resource_group='', workspace_name=''):
+                               rules=None, available=None, namespace='monitoring', workspace_resource_group='', workspace_name='',
+                               check_mode=False):
     """Where the metrics go (managed, helm, operator or none) and why, the API of the scrape objects, the Azure names
-    (managed) and the problems that stop the role before it writes anything."""
+    (managed) and the problems that stop the role before it writes anything. `cluster` is the AKS cluster's wire form."""
     if install not in INSTALLS:
         raise AnsibleFilterError('prometheus_monitoring_install must be one of %s, got %r' % (', '.join(INSTALLS), install))
     served = served or {}
     rules = list(rules or [])
+    cluster = summarize(cluster) if cluster and cluster.get('id') else None
     chosen, why = _choose(install, bool(aks), served)
     return {
         'install': chosen,
@@ -90,7 +93,10 @@ def prometheus_monitoring_plan(served, install='auto', aks=False, cluster=None, 
         # Grafana runs in the cluster only with the operator's stack; on AKS the JSON is imported into Azure Managed Grafana.
         'dashboard_configmap': chosen in ('helm', 'operator'),
         'names': _names(cluster_name, cluster, workspace_location, workspace_resource_group, workspace_name) if chosen == 'managed' else {},
-        'problems': _problems(chosen, bool(aks), cluster, served, rules, sorted(available or []), namespace),
+        # in check mode on an empty subscription the cluster is only planned: nothing on Azure can be checked against it yet
+        'azure': chosen == 'managed' and bool(cluster),
+        'cluster_id': (cluster or {}).get('id'),
+        'problems': _problems(chosen, bool(aks), cluster, served, rules, sorted(available or []), namespace, check_mode),
     }
 
 

@@ -6,7 +6,8 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.aiplatform.aks.plugins.filter.prometheus_monitoring import prometheus_monitoring_plan as plan
 
 SUB = '00000000-0000-0000-0000-000000000001'
-CLUSTER = {'name': 'aks-ai-platform', 'location': 'westeurope', 'addons': {'managed_prometheus': True},
+# the wire form, as aks_cluster (aks_cluster_result.cluster) and aks_cluster_info (clusters[].resource) return it
+CLUSTER = {'name': 'aks-ai-platform', 'location': 'westeurope', 'properties': {'azureMonitorProfile': {'metrics': {'enabled': True}}},
            'id': '/subscriptions/%s/resourceGroups/rg-ai/providers/Microsoft.ContainerService/managedClusters/aks-ai-platform' % SUB}
 RULES = ['gpu', 'inference']
 GROUP = '/subscriptions/%s/resourceGroups/rg-monitor/providers/' % SUB
@@ -57,7 +58,7 @@ def test_off_the_managed_path_there_are_no_azure_names():
 @pytest.mark.parametrize('overrides, words', [
     ({'aks': False, 'install': 'managed', 'cluster': None}, ['prometheus_monitoring_install is managed', 'needs an AKS cluster']),
     ({'cluster': None}, ['prometheus_monitoring_cluster does not exist', 'aks_cluster role']),
-    ({'cluster': dict(CLUSTER, addons={'managed_prometheus': False})}, ['metrics add-on of AKS cluster aks-ai-platform is off',
+    ({'cluster': dict(CLUSTER, properties={})}, ['metrics add-on of AKS cluster aks-ai-platform is off',
                                                                        'aks_cluster_managed_prometheus: true']),
     ({'rules': ['gpu', 'gpus']}, ["prometheus_monitoring_rules names 'gpus'", 'it has: gpu, inference']),
 ])
@@ -80,3 +81,10 @@ def test_none_writes_nothing_and_has_no_problems():
 def test_an_unknown_install_is_refused_naming_the_variable():
     with pytest.raises(AnsibleFilterError, match='prometheus_monitoring_install must be one of auto, managed, helm, operator, none'):
         plan({}, 'azure')
+
+
+def test_in_check_mode_a_cluster_that_is_only_planned_is_no_problem_and_nothing_on_azure_is_checked():
+    planned = managed(cluster={'name': 'aks-ai-platform', 'properties': {}}, check_mode=True)
+    assert planned['install'] == 'managed' and planned['problems'] == [] and planned['azure'] is False
+    assert managed()['azure'] is True and managed()['cluster_id'] == CLUSTER['id']
+    assert managed(cluster=None)['problems'] and managed(cluster=None, check_mode=True)['problems'] == []
