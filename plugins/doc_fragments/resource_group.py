@@ -8,7 +8,8 @@ from __future__ import annotations
 class ModuleDocFragment(object):
 
     # The resource group an Azure resource lives in; the spec is RESOURCE_GROUP_ARG_SPEC in module_utils/azure/reconcile.py.
-    # The default names an AKS cluster's (the AKS modules); IDENTITY a managed identity's (identity and credential modules).
+    # The default names an AKS cluster's (the AKS modules); IDENTITY a managed identity's (identity and credential modules);
+    # MONITOR a Managed Prometheus resource's (workspace, data collection endpoint and rule, rule group modules).
     DOCUMENTATION = r'''
 options:
   resource_group:
@@ -21,6 +22,14 @@ options:
 options:
   resource_group:
     description: Resource group of the identity.
+    type: str
+    required: true
+'''
+
+    MONITOR = r'''
+options:
+  resource_group:
+    description: Resource group of the resource.
     type: str
     required: true
 '''
