@@ -4,7 +4,8 @@ AKS comes from the ARM emulator; the Kubernetes layer runs with the kubeconfig t
 (an Entra token, as with local accounts off). The test plays what the bed lacks: the KAITO add-on's
 controller (a Deployment reported rolled out, and a stand-in that marks workspaces ready), the Istio add-on
 (its CRDs, istiod of revision asm-1-28 reported ready, the external ingress gateway Service with a load balancer
-address, Managed Gateway API's CRDs) and the model server (a local stub that answers the five prompts).
+address, Managed Gateway API's CRDs), the metrics add-on's azmonitoring.coreos.com CRDs, and the model server (a local
+stub that answers the five prompts).
 """
 
 from pathlib import Path
@@ -71,7 +72,14 @@ def istio_addon(k8s_client):
                           body={'status': {'loadBalancer': {'ingress': [{'ip': '20.61.12.34'}]}}})
 
 
-def test_site_converges_serves_the_cpu_example_and_tears_down(bed, k8s_client, kaito_addon, istio_addon, tmp_path):
+@pytest.fixture
+def metrics_addon(k8s_client):
+    """The CRDs the AKS metrics add-on installs for its collector's scrape objects, played on the bed."""
+    kaito.install_crds(k8s_client, [CRDS / 'azure-monitor' / name for name in ('ama-metrics-servicemonitor-crd.yaml',
+                                                                              'ama-metrics-podmonitor-crd.yaml')])
+
+
+def test_site_converges_serves_the_cpu_example_and_tears_down(bed, k8s_client, kaito_addon, istio_addon, metrics_addon, tmp_path):
     bed.emulator.engine.reset()
     with InferenceStub() as stub:
         variables = {'aks_cluster_kubeconfig': str(tmp_path / 'kubeconfig'), 'model_workspace_probe_url': stub.url,
@@ -97,6 +105,13 @@ def test_site_converges_serves_the_cpu_example_and_tears_down(bed, k8s_client, k
         emu = bed.emulator
         cluster = '/subscriptions/%s/resourceGroups/rg-ai-platform-testbed/providers/Microsoft.ContainerService/managedClusters/aks-ai-platform'
         assert emu.get_resource(cluster % emu.subscription_id + '/agentPools/gpunp')['properties']['nodeLabels']['node-type'] == 'ai'
+        # Managed Prometheus, made while the pools were created: the workspace's rule groups and the cluster's association
+        assert first.result('Prometheus monitoring | Say where the metrics go')['msg'] == (
+            'Prometheus monitoring: managed (an AKS cluster: Azure Managed Prometheus)')
+        group = '/subscriptions/%s/resourceGroups/rg-ai-platform-testbed/providers/' % emu.subscription_id
+        assert emu.get_resource(group + 'Microsoft.AlertsManagement/prometheusRuleGroups/GpuAlertsRuleGroup-aks-ai-platform') is not None
+        assert emu.get_resource(cluster % emu.subscription_id + '/providers/Microsoft.Insights/dataCollectionRuleAssociations/'
+                                'MSProm-westeurope-aks-ai-platform') is not None
 
         emu.clear_requests()
         second = run_playbook('playbooks/site.yml', variables, env=bed.env(), inventory='inventories/testbed')
