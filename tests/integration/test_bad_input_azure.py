@@ -1,13 +1,16 @@
 """Bad input to the Azure modules (azure_resource_group, azure_managed_identity, azure_federated_credential,
-azure_role_assignment, aks_cluster, aks_nodepool, aks_credentials, aks_cluster_info): each is refused with a message
-naming the option, without a traceback, before anything is written to ARM (the emulator's request log) or to
-Kubernetes (the apiserver's audit log). Module calls in process; every check here runs before the module reads
-anything, so no cluster is needed. One real playbook run for the aks_cluster role's unquoted-version check."""
+azure_role_assignment, aks_cluster, aks_nodepool, aks_credentials, aks_cluster_info and the Managed Prometheus modules):
+each is refused with a message naming the option, without a traceback, before anything is written to ARM (the
+emulator's request log) or to Kubernetes (the apiserver's audit log). Module calls in process; almost every check here
+runs before the module reads anything, so no cluster is needed (a region is judged after reading the resource
+provider's list, and an association after reading it finds no cluster). One real playbook run for the aks_cluster
+role's unquoted-version check."""
 
 import uuid
 
 import pytest
 
+from tests.bed.arm_emulator import DEFAULT_SUBSCRIPTION_ID
 from tests.integration.refusals import BadInput, cases, refused_before_writing, role_refused_before_writing
 
 pytestmark = pytest.mark.integration
@@ -17,6 +20,12 @@ RG = 'rg-bad-input-' + RUN
 GUID = '6f1c2a2e-9d7b-4b8e-a7a4-0c1d2e3f4a5b'
 SYSTEM = {'vm_size': 'Standard_D4s_v5', 'count': 1}
 TOO_MANY_TAGS = dict(('t%d' % i, 'x') for i in range(51))
+MONITOR_RG_ID = '/subscriptions/%s/resourceGroups/%s' % (DEFAULT_SUBSCRIPTION_ID, RG)
+AMW_ID = MONITOR_RG_ID + '/providers/Microsoft.Monitor/accounts/amw-' + RUN
+MISSING_CLUSTER_ID = MONITOR_RG_ID + '/providers/Microsoft.ContainerService/managedClusters/aks-missing-' + RUN
+DCR_ID = MONITOR_RG_ID + '/providers/Microsoft.Insights/dataCollectionRules/dcr-' + RUN
+DCE_ID = MONITOR_RG_ID + '/providers/Microsoft.Insights/dataCollectionEndpoints/dce-' + RUN
+RECORD = {'record': 'instance:node_num_cpu:sum', 'expression': 'count without (cpu, mode) (node_cpu_seconds_total{mode="idle"})'}
 
 
 def group(case_id, names, **args):
@@ -53,6 +62,35 @@ def pool(case_id, names, **args):
 def credentials(case_id, names, **args):
     return BadInput(case_id, 'aks_credentials', dict({'name': 'aks-' + RUN, 'resource_group': RG, 'path': '/tmp/kubeconfig-' + RUN},
                                                      **args), names)
+
+
+def monitor_workspace(case_id, names, **args):
+    return BadInput(case_id, 'azure_monitor_workspace', dict({'name': 'amw-' + RUN, 'resource_group': RG, 'location': 'westeurope'}, **args),
+                    names)
+
+
+def endpoint(case_id, names, **args):
+    return BadInput(case_id, 'azure_data_collection_endpoint', dict({'name': 'dce-' + RUN, 'resource_group': RG, 'location': 'westeurope',
+                                                                     'kind': 'Linux'}, **args), names)
+
+
+def collection_rule(case_id, names, **args):
+    return BadInput(case_id, 'azure_data_collection_rule', dict({
+        'name': 'dcr-' + RUN, 'resource_group': RG, 'location': 'westeurope', 'kind': 'Linux', 'data_collection_endpoint_id': DCE_ID,
+        'prometheus_forwarder': [{'name': 'PrometheusDataSource'}],
+        'monitoring_accounts': [{'name': 'MonitoringAccount1', 'account_resource_id': AMW_ID}],
+        'data_flows': [{'streams': ['Microsoft-PrometheusMetrics'], 'destinations': ['MonitoringAccount1']}]}, **args), names)
+
+
+def rule_association(case_id, names, **args):
+    return BadInput(case_id, 'azure_data_collection_rule_association', dict({
+        'resource_id': MISSING_CLUSTER_ID, 'name': 'MSProm-westeurope-aks', 'data_collection_rule_id': DCR_ID}, **args), names)
+
+
+def rule_group(case_id, names, **args):
+    return BadInput(case_id, 'azure_prometheus_rule_group', dict({
+        'name': 'rules-' + RUN, 'resource_group': RG, 'location': 'westeurope', 'scopes': [AMW_ID], 'interval': 'PT1M',
+        'rules': [RECORD]}, **args), names)
 
 
 def info(case_id, names, **args):
@@ -219,9 +257,45 @@ CLUSTER_INFO = cases(
     info('resource-group-missing', 'resource_group', resource_group=None),
 )
 
+MANAGED_PROMETHEUS = cases(
+    monitor_workspace('unknown-region', ('location', 'marsnorth', 'is offered in', 'westeurope'), location='marsnorth'),
+    monitor_workspace('public-network-access-unknown', 'public_network_access', public_network_access='Open'),
+    endpoint('unknown-region', ('location', 'atlantis'), location='atlantis'),
+    endpoint('kind-unknown', 'kind', kind='Solaris'),
+    collection_rule('unknown-region', ('location', 'moonbase'), location='moonbase'),
+    collection_rule('flow-to-undefined-destination', ('data_flows[0].destinations', "'Nowhere'", 'not a defined destination'),
+                    data_flows=[{'streams': ['Microsoft-PrometheusMetrics'], 'destinations': ['Nowhere']}]),
+    collection_rule('flow-of-unproduced-stream', ('data_flows[0].streams', "'Microsoft-Syslog'", 'no data source produces'),
+                    data_flows=[{'streams': ['Microsoft-Syslog'], 'destinations': ['MonitoringAccount1']}]),
+    collection_rule('destination-names-repeat', ('monitoring_accounts[1].name', 'more than once'),
+                    monitoring_accounts=[{'name': 'MonitoringAccount1', 'account_resource_id': AMW_ID}] * 2),
+    collection_rule('forwarder-without-name', ('name', 'prometheus_forwarder'), prometheus_forwarder=[{'streams': ['Microsoft-PrometheusMetrics']}]),
+    rule_association('cluster-does-not-exist', ('resource_id', MISSING_CLUSTER_ID, 'does not exist')),
+    rule_association('rule-and-endpoint', ('data_collection_rule_id', 'data_collection_endpoint_id', 'mutually exclusive'),
+                     data_collection_endpoint_id=DCE_ID),
+    rule_association('neither-rule-nor-endpoint', ('data_collection_rule_id', 'data_collection_endpoint_id'), data_collection_rule_id=None),
+    rule_association('endpoint-association-name', ('name must be configurationAccessEndpoint', 'data_collection_endpoint_id'),
+                     data_collection_rule_id=None, data_collection_endpoint_id=DCE_ID),
+    rule_association('resource-id-a-name', ('resource_id', 'must be a resource id'), resource_id='aks-ai-platform'),
+    rule_group('unknown-region', ('location', 'narnia'), location='narnia'),
+    rule_group('interval-not-iso-8601', ('interval', "'5m'", 'ISO 8601'), interval='5m'),
+    rule_group('interval-too-long', ('interval', 'between PT1M and PT15M'), interval='PT1H'),
+    rule_group('expression-does-not-parse', ('rules[0].expression', 'does not parse as PromQL'),
+               rules=[{'record': 'job:up:sum', 'expression': 'sum(up) by (job'}, RECORD]),
+    rule_group('record-and-alert', ('rules[0]', 'exactly one of record', 'alert'),
+               rules=[dict(RECORD, alert='NodeCpuHigh')]),
+    rule_group('severity-on-recording-rule', ('rules[1].severity', 'only applies to alert rules'), rules=[RECORD, dict(RECORD, severity=2)]),
+    rule_group('record-not-a-metric-name', ('rules[0].record', 'not a valid Prometheus metric name'),
+               rules=[dict(RECORD, record='node-cpu')]),
+    rule_group('alert-for-not-iso-8601', ('rules[0].for', 'ISO 8601'), rules=[{'alert': 'A', 'expression': 'up == 0', 'for': '5m'}]),
+    rule_group('severity-out-of-range', ('rules[0].severity', '0 to 4'), rules=[{'alert': 'A', 'expression': 'up == 0', 'severity': 9}]),
+    rule_group('21-rules', ('rules', 'at most 20'), rules=[dict(RECORD, record='r%d' % i) for i in range(21)]),
+    rule_group('scope-not-a-resource-id', ('scopes', 'must be a resource id'), scopes=['amw']),
+)
+
 
 @pytest.mark.parametrize('case', RESOURCE_GROUP + MANAGED_IDENTITY + FEDERATED_CREDENTIAL + ROLE_ASSIGNMENT + CLUSTER + NODEPOOL +
-                         CREDENTIALS + CLUSTER_INFO)
+                         CREDENTIALS + CLUSTER_INFO + MANAGED_PROMETHEUS)
 def test_refused_before_writing(bed, case):
     case.args = {k: v for k, v in case.args.items() if v is not None}
     refused_before_writing(bed, case)

@@ -201,10 +201,15 @@ class DataCollectionRule(MonitorResource):
         return {'id': resource.get('id'), 'immutable_id': resource.get('immutable_id')}
 
 
+# 404 codes of an association read that say the resource it would hang on, not the association, is missing
+PARENT_NOT_FOUND = ('ParentResourceNotFound', 'ResourceGroupNotFound', 'SubscriptionNotFound')
+
+
 def missing_parent(error, resource_id, association):
     """True when a 404 of an association read says the resource it hangs on does not exist: ARM answers
-    ParentResourceNotFound, or a ResourceNotFound whose message names the parent rather than the association."""
-    if error.get('code') == 'ParentResourceNotFound':
+    ParentResourceNotFound (or names the missing group or subscription), or a ResourceNotFound whose message names
+    the parent rather than the association."""
+    if error.get('code') in PARENT_NOT_FOUND:
         return True
     message = (error.get('message') or '').lower()
     parent = resource_id.rstrip('/').rsplit('/', 1)[-1].lower()

@@ -251,6 +251,7 @@ def test_association_input(overrides, problem):
 
 def test_missing_parent_is_told_apart_from_a_missing_association():
     assert mod.missing_parent({'code': 'ParentResourceNotFound', 'message': 'x'}, CLUSTER, 'a1')
+    assert mod.missing_parent({'code': 'ResourceGroupNotFound', 'message': "Resource group 'rg' could not be found."}, CLUSTER, 'a1')
     assert mod.missing_parent({'code': 'ResourceNotFound', 'message': "The Resource 'Microsoft.ContainerService/managedClusters/aks' "
                                                                       "under resource group 'rg' was not found."}, CLUSTER, 'a1')
     assert not mod.missing_parent({'code': 'ResourceNotFound', 'message': "The Resource 'Microsoft.Insights/"
