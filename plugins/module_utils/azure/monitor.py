@@ -128,6 +128,8 @@ class DataCollectionEndpoint(MonitorResource):
     type_name = 'Microsoft.Insights/dataCollectionEndpoints'
     operations = 'data_collection_endpoints'
     model = 'DataCollectionEndpointResource'
+    # the SDK does not mark the service-set immutable id and ingestion endpoints read-only: never send them back
+    writable_keys = ('location', 'tags', 'kind', 'identity', 'description', 'network_acls')
 
     def desired(self, params):
         return dict(super(DataCollectionEndpoint, self).desired(params), kind=params['kind'], description=params['description'],
@@ -170,7 +172,8 @@ class DataCollectionRule(MonitorResource):
     def comparable(self, body):
         """Only the fields these options manage, ids in one case, an empty label filter as none."""
         body = dict(super(DataCollectionRule, self).comparable(body))
-        body['data_collection_endpoint_id'] = lower_id(body.get('data_collection_endpoint_id'))
+        if 'data_collection_endpoint_id' in body:
+            body['data_collection_endpoint_id'] = lower_id(body['data_collection_endpoint_id'])
         sources, destinations = body.get('data_sources'), body.get('destinations')
         if isinstance(sources, dict) and 'prometheus_forwarder' in sources:
             body['data_sources'] = dict(sources, prometheus_forwarder=[

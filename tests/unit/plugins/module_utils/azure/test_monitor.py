@@ -172,6 +172,9 @@ def test_data_collection_rule_create_rerun_and_one_change():
     again = rule(client).ensure(dcr_params(data_collection_endpoint_id=DCE.upper(),
                                            monitoring_accounts=[dict(ACCOUNTS[0], account_resource_id=AMW.lower())]))
     assert again['changed'] is False and len(ops.writes) == 1
+    # options left out are left alone
+    unset = dict.fromkeys(('kind', 'description', 'data_collection_endpoint_id', 'prometheus_forwarder', 'monitoring_accounts', 'data_flows'))
+    assert rule(client).ensure(dcr_params(**unset))['changed'] is False and len(ops.writes) == 1
 
     flows = [{'streams': [STREAM], 'destinations': ['MonitoringAccount1']}, {'streams': [STREAM], 'destinations': ['Second']}]
     accounts = ACCOUNTS + [{'name': 'Second', 'account_resource_id': AMW + '2'}]
