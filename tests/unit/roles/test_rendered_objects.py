@@ -24,6 +24,7 @@ from ansible.template import Templar, trust_as_template
 from ansible_collections.aiplatform.aks.plugins.action.k8s_apply import SHARED_TEMPLATES
 from ansible_collections.aiplatform.aks.plugins.filter.gpu_operator import gpu_operator_plan
 from ansible_collections.aiplatform.aks.plugins.filter.istio import istio_namespace_labels, istio_plan
+from ansible_collections.aiplatform.aks.plugins.filter.prometheus_monitoring import prometheus_monitoring_plan
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.objects import load_documents
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.validate import Validator, read_crd_files
 from ansible_collections.aiplatform.aks.plugins.module_utils.kaito.workspace import (
@@ -36,7 +37,10 @@ CRDS = REPO / 'tests' / 'crds'
 CRD_FILES = [CRDS / 'gateway-api' / 'v1.4.1' / 'gateway.networking.k8s.io_httproutes.yaml', CRDS / 'kaito' / 'kaito.sh_workspaces.yaml',
              CRDS / 'azure-monitor' / 'ama-metrics-servicemonitor-crd.yaml', CRDS / 'gateway-api' / 'v1.4.1' / 'gateway.networking.k8s.io_gateways.yaml',
              CRDS / 'istio' / '1.28.10' / 'crd-all.gen.yaml.gz',
-             CRDS / 'gateway-api-inference-extension' / 'v1.6.0' / 'inference.networking.k8s.io_inferencepools.yaml']
+             CRDS / 'gateway-api-inference-extension' / 'v1.6.0' / 'inference.networking.k8s.io_inferencepools.yaml',
+             CRDS / 'azure-monitor' / 'ama-metrics-podmonitor-crd.yaml',
+             CRDS / 'prometheus-operator' / 'v0.93.0' / 'monitoring.coreos.com_servicemonitors.yaml',
+             CRDS / 'prometheus-operator' / 'v0.93.0' / 'monitoring.coreos.com_podmonitors.yaml']
 INVENTORIES = sorted(p.parent.parent.name for p in (REPO / 'inventories').glob('*/group_vars/all.yml'))
 MOLECULE_VARS = REPO / 'molecule' / 'model_workspace' / 'vars' / 'models.yml'
 VERSION = '1.34'
@@ -80,18 +84,27 @@ def rendering_args(task, module):
     return dict((k, v) for k, v in task[module].items() if k not in ('kubeconfig', 'validate'))
 
 
+def template_items(task, variables):
+    """A k8s_apply task's template items: its list, or what its expression gives for these variables."""
+    items = task['aiplatform.aks.k8s_apply']['template']
+    return template(items, variables) if isinstance(items, str) else items
+
+
+def item_path(item):
+    return item if isinstance(item, str) else item['path']
+
+
 def k8s_apply_objects(role, template_path, variables, tasks_file='main.yml'):
     """The objects the role's k8s_apply task with this template (or list of templates) renders (state present)."""
     paths = [template_path] if isinstance(template_path, str) else list(template_path)
-    [task] = [t for t in role_tasks(role, 'aiplatform.aks.k8s_apply', tasks_file)
-              if t['aiplatform.aks.k8s_apply'].get('state', 'present') == 'present'
-              and [i['path'] for i in t['aiplatform.aks.k8s_apply']['template']] == paths]
-    args = template(rendering_args(task, 'aiplatform.aks.k8s_apply'), variables)
+    [items] = [items for items in (template_items(t, variables) for t in role_tasks(role, 'aiplatform.aks.k8s_apply', tasks_file)
+                                   if t['aiplatform.aks.k8s_apply'].get('state', 'present') == 'present')
+               if [item_path(i) for i in items] == paths]
     objects = []
-    for item in args['template']:
-        path = ROLES / role / 'templates' / item['path']
-        path = path if path.is_file() else Path(SHARED_TEMPLATES) / item['path']
-        item_vars = dict(variables, **item.get('vars', {}))
+    for item in template(items, variables):
+        path = ROLES / role / 'templates' / item_path(item)
+        path = path if path.is_file() else Path(SHARED_TEMPLATES) / item_path(item)
+        item_vars = dict(variables, **({} if isinstance(item, str) else item.get('vars', {})))
         text = Templar(loader=LOADER, variables=item_vars).template(trust_as_template(path.read_text()), escape_backslashes=False)
         objects.extend(load_documents(text, str(path)))
     return plain(objects)
@@ -184,6 +197,20 @@ def istio_objects(templates, **overrides):
     return k8s_apply_objects('istio', templates, variables)
 
 
+PROMETHEUS_MONITORING_TEMPLATES = {'managed': ['monitors.yaml.j2'], 'helm': ['monitors.yaml.j2', 'dashboard.yaml.j2'],
+                                   'operator': ['namespaces.yaml.j2', 'monitors.yaml.j2', 'dashboard.yaml.j2']}
+
+
+def prometheus_monitoring_objects(install, **overrides):
+    """What the prometheus_monitoring role's objects.yml applies where the plan chose `install`, with the model
+    namespaces of model_workspace's default models."""
+    served = {'monitoring.coreos.com/v1': install == 'operator', 'azmonitoring.coreos.com/v1': install == 'managed'}
+    variables = role_variables('prometheus_monitoring', ROLES / 'model_workspace' / 'defaults' / 'main.yml',
+                               role_path=str(ROLES / 'prometheus_monitoring'), prometheus_monitoring_rule_sources=[],
+                               prometheus_monitoring_plan_effective=prometheus_monitoring_plan(served, install), **overrides)
+    return k8s_apply_objects('prometheus_monitoring', PROMETHEUS_MONITORING_TEMPLATES[install], variables, tasks_file='objects.yml')
+
+
 def readme_route_example():
     """The route example of roles/model_workspace/README.md."""
     text = (ROLES / 'model_workspace' / 'README.md').read_text()
@@ -264,6 +291,10 @@ RENDERED = {
     'istio: an InferencePool with its endpoint picker': lambda: istio_objects(ISTIO_TEMPLATES, istio_inference_pools=[
         {'name': 'phi-4-mini', 'namespace': 'ai-serving', 'match_labels': {'kaito.sh/workspace': 'phi-4-mini'}, 'target_port': 5000,
          'endpoint_picker': {'name': 'phi-4-mini-epp', 'port': 9002}}]),
+    'prometheus_monitoring: scrape objects for the AKS metrics add-on (azmonitoring.coreos.com/v1)': lambda: prometheus_monitoring_objects('managed'),
+    'prometheus_monitoring: scrape objects and dashboard for kube-prometheus-stack': lambda: prometheus_monitoring_objects('helm'),
+    'prometheus_monitoring: operator already there, two model namespaces': lambda: prometheus_monitoring_objects(
+        'operator', prometheus_monitoring_model_namespaces=['ai-serving', 'bloomz']),
     'gpu_operator: the DRA example (ResourceClaimTemplate and a pod using it)': lambda: plain(
         [yaml.safe_load((ROLES / 'gpu_operator' / 'files' / name).read_text()) for name in DRA_EXAMPLES]),
 }
@@ -303,7 +334,9 @@ def test_every_kind_the_roles_render_is_covered():
                      ('policy/v1', 'PodDisruptionBudget'), ('v1', 'ConfigMap'), ('v1', 'PodTemplate'), ('apps/v1', 'DaemonSet'),
                      ('resource.k8s.io/v1', 'ResourceClaimTemplate'), ('v1', 'Pod'), ('azmonitoring.coreos.com/v1', 'ServiceMonitor'),
                      ('batch/v1', 'Job'), ('gateway.networking.k8s.io/v1', 'Gateway'), ('security.istio.io/v1', 'PeerAuthentication'),
-                     ('networking.istio.io/v1', 'DestinationRule'), ('inference.networking.k8s.io/v1', 'InferencePool')}
+                     ('networking.istio.io/v1', 'DestinationRule'), ('inference.networking.k8s.io/v1', 'InferencePool'),
+                     ('azmonitoring.coreos.com/v1', 'PodMonitor'), ('monitoring.coreos.com/v1', 'ServiceMonitor'),
+                     ('monitoring.coreos.com/v1', 'PodMonitor')}
 
 
 def _bloomz_with(change):
@@ -322,6 +355,13 @@ def _broken_inference_config():
     [config] = _of_kind(objects, 'ConfigMap')
     config['data']['inference_config.yaml'] = 4096
     return [config]
+
+
+def _podmonitor_with_action(action):
+    [monitor] = copy.deepcopy(_of_kind(rendered('prometheus_monitoring: scrape objects for the AKS metrics add-on (azmonitoring.coreos.com/v1)'),
+                                       'PodMonitor'))
+    monitor['spec']['podMetricsEndpoints'][0]['metricRelabelings'][0]['action'] = action
+    return [monitor]
 
 
 def _with_tolerations(daemonset, tolerations):
@@ -357,6 +397,12 @@ BROKEN = {
         lambda: [_with_tolerations(o, [{'key': 'sku', 'efect': 'NoSchedule'}])
                  for o in rendered('gpu_operator: device plugin') if o['kind'] == 'DaemonSet'],
         ('DaemonSet nvidia-device-plugin', 'spec.template.spec.tolerations[0].efect', 'unknown field')),  # k8s_apply sets the namespace
+    'PodMonitor: a relabeling action the add-on does not know': (
+        lambda: _podmonitor_with_action('kept'),
+        ('PodMonitor bloomz/kaito-vllm', 'spec.podMetricsEndpoints[0].metricRelabelings[0].action',
+         'unsupported value "kept": supported values: "replace", "Replace", "keep", "Keep", "drop", "Drop", "hashmod", "HashMod", '
+         '"labelmap", "LabelMap", "labeldrop", "LabelDrop", "labelkeep", "LabelKeep", "lowercase", "Lowercase", "uppercase", "Uppercase", '
+         '"keepequal", "KeepEqual", "dropequal", "DropEqual"')),
     'ConfigMap: inference_config.yaml as a number': (
         _broken_inference_config,
         ('ConfigMap ai-serving/phi-4-mini-canary-inference-config', 'data[inference_config.yaml]', 'must be of type string, not 4096')),
@@ -369,3 +415,36 @@ def test_a_break_of_each_kind_is_caught(validator, case):
     objects = render()
     assert objects, 'nothing rendered'
     assert expected in problems(validator, objects)
+
+
+def test_prometheus_monitoring_scrapes_the_consumer_of_each_gpu_and_the_models_through_istio_s_merged_port():
+    """What the scrape objects must do beyond being valid, the same in both API groups; and the dashboard ConfigMap
+    holds the dashboard under the label kube-prometheus-stack's Grafana sidecar looks for by default."""
+    chart = yaml.safe_load((REPO / 'tests' / 'charts' / 'kube-prometheus-stack' / ('values-%s.yaml' % role_variables(
+        'prometheus_monitoring')['prometheus_monitoring_helm_version'])).read_text())['grafana']['sidecar']['dashboards']
+    for install, api in (('managed', 'azmonitoring.coreos.com/v1'), ('operator', 'monitoring.coreos.com/v1')):
+        objects = prometheus_monitoring_objects(install, prometheus_monitoring_model_namespaces=['ai-serving', 'bloomz'])
+        assert all(o['metadata']['labels']['app.kubernetes.io/managed-by'] == 'aiplatform.aks' for o in objects)
+        [dcgm] = [o for o in objects if o['kind'] == 'ServiceMonitor']
+        assert (dcgm['apiVersion'], dcgm['metadata']['namespace'], dcgm['spec']['selector']['matchLabels']) == (
+            api, 'gpu-operator', {'app': 'nvidia-dcgm-exporter'})
+        [endpoint] = dcgm['spec']['endpoints']
+        assert endpoint['port'] == 'gpu-metrics' and endpoint['honorLabels'] is True
+        models = [o for o in objects if o['kind'] == 'PodMonitor']
+        assert [(o['apiVersion'], o['metadata']['namespace']) for o in models] == [(api, 'ai-serving'), (api, 'bloomz')]
+        for monitor in models:
+            assert monitor['spec']['selector'] == {'matchExpressions': [{'key': 'kaito.sh/workspace', 'operator': 'Exists'}]}
+            [endpoint] = monitor['spec']['podMetricsEndpoints']
+            by_target = dict((r['targetLabel'], r) for r in endpoint['relabelings'])
+            assert by_target['workspace']['sourceLabels'] == ['__meta_kubernetes_pod_label_kaito_sh_workspace']
+            # the port and path the injector writes into the pod's annotations (15020, /stats/prometheus) win
+            assert by_target['__metrics_path__']['sourceLabels'] == ['__meta_kubernetes_pod_annotation_prometheus_io_path']
+            addresses = [r for r in endpoint['relabelings'] if r['targetLabel'] == '__address__']
+            # Prometheus anchors the regex and writes $1 where Python writes \1
+            assert [re.sub(r['regex'], re.sub(r'\$(\d)', r'\\\1', r['replacement']), ip + ';15020') for r in addresses
+                    for ip in ('10.244.1.7', 'fd00:10:244::7') if re.fullmatch(r['regex'], ip + ';15020')] == [
+                '10.244.1.7:15020', '[fd00:10:244::7]:15020']
+    [dashboard] = [o for o in prometheus_monitoring_objects('helm') if o['kind'] == 'ConfigMap']
+    assert dashboard['metadata']['labels'][chart['label']] == chart['labelValue']
+    assert json.loads(dashboard['data']['gpu-inference.json']) == json.loads(
+        (ROLES / 'prometheus_monitoring' / 'files' / 'dashboards' / 'gpu-inference.json').read_text())
