@@ -13,6 +13,9 @@ AKS (managedClusters + agentPools, Kubernetes versions, credentials, token webho
 
     aks = register_aks(emu)            # optionally register_aks(emu, KubeNodes(kubeconfig)) / aks.attach(kubeconfig)
 
+Managed identities and role assignments (:mod:`.identity`) and Azure Monitor managed Prometheus (:mod:`.monitor`)
+come with ``register_aks``, or alone with ``register_identity(emu)`` / ``register_monitor(emu)``.
+
 CLI: ``python -m tests.bed.arm_emulator serve --state-dir DIR [--port 0] [--kubeconfig PATH]`` (writes DIR/arm.json
 once listening; AKS types are registered).
 """
@@ -35,6 +38,7 @@ from .aks import (
 )
 from .engine import ArmEngine, Fault
 from .identity import register_identity
+from .monitor import register_monitor
 from .resource_groups import RESOURCE_GROUP_API_VERSIONS, RESOURCE_GROUP_DEFAULT_API_VERSION, RESOURCE_GROUPS
 from .resource_types import (
     SPECS_DIR,
@@ -91,5 +95,6 @@ __all__ = [
     "aks_bed_session",
     "register_aks",
     "register_identity",
+    "register_monitor",
     "start_aks_bed",
 ]

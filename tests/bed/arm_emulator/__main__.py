@@ -1,10 +1,11 @@
 """``python -m tests.bed.arm_emulator serve --state-dir DIR [--port 0] [--kubeconfig PATH]`` (run from the repository
 root).
 
-The AKS types (managedClusters, agentPools, kubernetesVersions, credentials, ``/_emulator/tokenreview``) and the
-identity types (userAssignedIdentities, federatedIdentityCredentials, roleAssignments) are registered unless
-``--no-aks``. With ``--kubeconfig`` the emulator writes the Nodes of emulated node pools to that
-apiserver and hands out credentials for it; the file is read when first needed (and re-read when it changes), so it
+The AKS types (managedClusters, agentPools, kubernetesVersions, credentials, ``/_emulator/tokenreview``), the
+identity types (userAssignedIdentities, federatedIdentityCredentials, roleAssignments) and the Azure Monitor types
+(accounts, dataCollectionEndpoints/Rules/RuleAssociations, prometheusRuleGroups) are registered unless ``--no-aks``.
+With ``--kubeconfig`` the emulator writes the Nodes of emulated node pools to that apiserver and hands out credentials
+for it; the file is read when first needed (and re-read when it changes), so it
 may name the kubeconfig of an apiserver started after the emulator. Without it, Nodes are skipped until
 ``POST /_emulator/aks/kubeconfig {"path": ...}``.
 

@@ -80,6 +80,7 @@ from urllib.parse import parse_qsl
 from ..kube_nodes import KubeNodes, PoolNodes, parse_taint
 from .engine import TOKEN_LIFETIME, ArmEngine, Operation, Record, new_etag
 from .identity import register_identity
+from .monitor import register_monitor
 from .resource_types import SPECS_DIR, ActionContext, ArmError, OperationContext, PutContext, ResourceType, Response
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -1469,6 +1470,7 @@ def register_aks(emulator: "ArmEmulator | ArmEngine", nodes: KubeNodes | str | P
         engine.register(service.clusters)
         engine.register(service.pools)
         register_identity(engine)  # managed identities, federated credentials, role assignments
+        register_monitor(engine)  # Azure Monitor workspaces, data collection, Prometheus rule groups
         engine.__class__ = _AksEngine  # pylint: disable=attribute-defined-outside-init
         engine.aks = service  # type: ignore[attr-defined]
     return service

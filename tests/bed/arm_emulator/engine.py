@@ -564,6 +564,9 @@ class ArmEngine:
                                 len(low) == 5 and low[2] == "resourcegroups" and low[4] == "resources"):
             return self._list_generic(segs, api_version)
 
+        if method == "GET" and len(low) == 4 and low[2] == "providers":
+            return self._provider(segs[3], api_version)
+
         for rtype in self.types:
             names = rtype.match(segs)
             if names is not None:
@@ -617,6 +620,29 @@ class ArmEngine:
             "authorizationSource": "RoleBased",
         }
 
+    def _provider(self, namespace: str, api_version: str) -> Response:
+        """ARM's provider read: every registered type of ``namespace`` with the regions and api-versions it serves."""
+        rg_type = next((t for t in self.types if t.is_resource_group), None)
+        if rg_type is not None:
+            self._check_api_version(rg_type, api_version)
+        versions: dict[str, set[str]] = {}
+        spelled = None
+        for rtype in self.types:
+            if rtype.namespace.lower() == namespace.lower():
+                spelled = rtype.namespace
+                versions.setdefault(rtype.type_name.split("/", 1)[1], set()).update(rtype.api_versions)  # type: ignore
+        if spelled is None:
+            raise ArmError(404, "InvalidResourceNamespace", f"The resource namespace '{namespace}' is invalid.")
+        regions = list(rules.AZURE_LOCATION_NAMES.values())
+        return Response(200, {
+            "id": f"/subscriptions/{self.subscription_id}/providers/{spelled}",
+            "namespace": spelled,
+            "registrationState": "Registered",
+            "registrationPolicy": "RegistrationRequired",
+            "resourceTypes": [{"resourceType": kind, "locations": list(regions), "apiVersions": sorted(v, reverse=True)}
+                              for kind, v in versions.items()],
+        })
+
     # -- helpers on the store ---------------------------------------------------------------------------------
 
     def _ancestors(self, rtype: ResourceType, names: Mapping[str, str]
@@ -646,11 +672,17 @@ class ArmEngine:
                         f"The Resource '{rtype.display_name(names)}'{where} was not found. For more details please "
                         "go to https://aka.ms/ARMResourceNotFoundFix")
 
-    def _require_ancestors(self, rtype: ResourceType, names: Mapping[str, str]) -> list[Record]:
+    def _require_ancestors(self, rtype: ResourceType, names: Mapping[str, str], method: str = "GET") -> list[Record]:
         recs = []
         for atype, aid, anames in self._ancestors(rtype, names):
             rec = self.store.get(aid.lower())
             if rec is None:
+                if not atype.is_resource_group and atype.namespace.lower() != rtype.namespace.lower():
+                    # the scope of an extension resource (another provider's resource): ARM answers for the parent
+                    verb = {"PUT": "write", "PATCH": "write", "DELETE": "delete", "POST": "action"}.get(method, "read")
+                    raise ArmError(404, "ParentResourceNotFound",
+                                   f"Failed to perform '{verb}' on resource(s) of type '{rtype.type_name}', because "
+                                   f"the parent resource '{aid}' could not be found.")
                 raise self._not_found(atype, anames)
             recs.append(rec)
         return recs
@@ -826,7 +858,7 @@ class ArmEngine:
         rid = rtype.build_id(names)
         key = rid.lower()
         path = self._request_path
-        ancestors = self._require_ancestors(rtype, names)
+        ancestors = self._require_ancestors(rtype, names, method)
         rec = self.store.get(key)
 
         if method in ("GET", "HEAD"):

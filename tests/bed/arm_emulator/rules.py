@@ -28,20 +28,31 @@ from typing import Any, Mapping, Optional
 
 from .resource_types import ArmError
 
-__all__ = ["AZURE_LOCATIONS", "TAG_NAME_FORBIDDEN", "check_location", "check_resource_group_name", "check_tags"]
+__all__ = ["AZURE_LOCATIONS", "AZURE_LOCATION_NAMES", "TAG_NAME_FORBIDDEN", "check_location", "check_resource_group_name", "check_tags"]
 
 #: Public Azure regions a resource group can be created in (as ARM lists them in LocationNotAvailableForResourceGroup,
-#: Azure/azure-cli#16368 and MicrosoftDocs/executable-docs#74, plus the regions opened since).
-AZURE_LOCATIONS = (
-    "eastasia", "southeastasia", "australiaeast", "australiasoutheast", "australiacentral", "australiacentral2",
-    "brazilsouth", "canadacentral", "canadaeast", "switzerlandnorth", "germanywestcentral", "eastus2", "eastus",
-    "centralus", "northcentralus", "francecentral", "uksouth", "ukwest", "centralindia", "southindia", "westindia",
-    "jioindiawest", "italynorth", "japaneast", "japanwest", "koreacentral", "koreasouth", "mexicocentral", "northeurope",
-    "norwayeast", "polandcentral", "qatarcentral", "spaincentral", "swedencentral", "uaenorth", "westcentralus",
-    "westeurope", "westus2", "westus", "southcentralus", "westus3", "southafricanorth", "israelcentral",
-    "newzealandnorth", "indonesiacentral", "malaysiawest", "chilecentral", "austriaeast", "belgiumcentral",
-    "denmarkeast", "centraluseuap", "eastus2euap",
-)
+#: Azure/azure-cli#16368 and MicrosoftDocs/executable-docs#74, plus the regions opened since), with the display names
+#: ARM's provider reads list them by.
+AZURE_LOCATION_NAMES = {
+    "eastasia": "East Asia", "southeastasia": "Southeast Asia", "australiaeast": "Australia East",
+    "australiasoutheast": "Australia Southeast", "australiacentral": "Australia Central",
+    "australiacentral2": "Australia Central 2", "brazilsouth": "Brazil South", "canadacentral": "Canada Central",
+    "canadaeast": "Canada East", "switzerlandnorth": "Switzerland North", "germanywestcentral": "Germany West Central",
+    "eastus2": "East US 2", "eastus": "East US", "centralus": "Central US", "northcentralus": "North Central US",
+    "francecentral": "France Central", "uksouth": "UK South", "ukwest": "UK West", "centralindia": "Central India",
+    "southindia": "South India", "westindia": "West India", "jioindiawest": "Jio India West",
+    "italynorth": "Italy North", "japaneast": "Japan East", "japanwest": "Japan West", "koreacentral": "Korea Central",
+    "koreasouth": "Korea South", "mexicocentral": "Mexico Central", "northeurope": "North Europe",
+    "norwayeast": "Norway East", "polandcentral": "Poland Central", "qatarcentral": "Qatar Central",
+    "spaincentral": "Spain Central", "swedencentral": "Sweden Central", "uaenorth": "UAE North",
+    "westcentralus": "West Central US", "westeurope": "West Europe", "westus2": "West US 2", "westus": "West US",
+    "southcentralus": "South Central US", "westus3": "West US 3", "southafricanorth": "South Africa North",
+    "israelcentral": "Israel Central", "newzealandnorth": "New Zealand North", "indonesiacentral": "Indonesia Central",
+    "malaysiawest": "Malaysia West", "chilecentral": "Chile Central", "austriaeast": "Austria East",
+    "belgiumcentral": "Belgium Central", "denmarkeast": "Denmark East", "centraluseuap": "Central US EUAP",
+    "eastus2euap": "East US 2 EUAP",
+}
+AZURE_LOCATIONS = tuple(AZURE_LOCATION_NAMES)
 TAG_NAME_FORBIDDEN = "<>%&\\?/"
 TAG_NAME_MAX, TAG_VALUE_MAX, TAGS_MAX = 512, 256, 50
 
