@@ -197,7 +197,7 @@ def istio_objects(templates, **overrides):
     return k8s_apply_objects('istio', templates, variables)
 
 
-PROMETHEUS_MONITORING_TEMPLATES = {'managed': ['monitors.yaml.j2'], 'helm': ['monitors.yaml.j2', 'dashboard.yaml.j2'],
+PROMETHEUS_MONITORING_TEMPLATES = {'managed': ['namespaces.yaml.j2', 'monitors.yaml.j2'], 'helm': ['monitors.yaml.j2', 'dashboard.yaml.j2'],
                                    'operator': ['namespaces.yaml.j2', 'monitors.yaml.j2', 'dashboard.yaml.j2']}
 
 
@@ -399,7 +399,7 @@ BROKEN = {
         ('DaemonSet nvidia-device-plugin', 'spec.template.spec.tolerations[0].efect', 'unknown field')),  # k8s_apply sets the namespace
     'PodMonitor: a relabeling action the add-on does not know': (
         lambda: _podmonitor_with_action('kept'),
-        ('PodMonitor bloomz/kaito-vllm', 'spec.podMetricsEndpoints[0].metricRelabelings[0].action',
+        ('PodMonitor monitoring/aiplatform-models', 'spec.podMetricsEndpoints[0].metricRelabelings[0].action',
          'unsupported value "kept": supported values: "replace", "Replace", "keep", "Keep", "drop", "Drop", "hashmod", "HashMod", '
          '"labelmap", "LabelMap", "labeldrop", "LabelDrop", "labelkeep", "LabelKeep", "lowercase", "Lowercase", "uppercase", "Uppercase", '
          '"keepequal", "KeepEqual", "dropequal", "DropEqual"')),
@@ -425,13 +425,15 @@ def test_prometheus_monitoring_scrapes_the_consumer_of_each_gpu_and_the_models_t
     for install, api in (('managed', 'azmonitoring.coreos.com/v1'), ('operator', 'monitoring.coreos.com/v1')):
         objects = prometheus_monitoring_objects(install, prometheus_monitoring_model_namespaces=['ai-serving', 'bloomz'])
         assert all(o['metadata']['labels']['app.kubernetes.io/managed-by'] == 'aiplatform.aks' for o in objects)
+        # in the role's namespace, naming the ones they scrape (which may not exist yet)
         [dcgm] = [o for o in objects if o['kind'] == 'ServiceMonitor']
-        assert (dcgm['apiVersion'], dcgm['metadata']['namespace'], dcgm['spec']['selector']['matchLabels']) == (
-            api, 'gpu-operator', {'app': 'nvidia-dcgm-exporter'})
+        assert (dcgm['apiVersion'], dcgm['metadata']['namespace'], dcgm['spec']['namespaceSelector'], dcgm['spec']['selector']['matchLabels']) == (
+            api, 'monitoring', {'matchNames': ['gpu-operator']}, {'app': 'nvidia-dcgm-exporter'})
         [endpoint] = dcgm['spec']['endpoints']
         assert endpoint['port'] == 'gpu-metrics' and endpoint['honorLabels'] is True
         models = [o for o in objects if o['kind'] == 'PodMonitor']
-        assert [(o['apiVersion'], o['metadata']['namespace']) for o in models] == [(api, 'ai-serving'), (api, 'bloomz')]
+        assert [(o['apiVersion'], o['metadata']['namespace'], o['spec']['namespaceSelector']) for o in models] == [
+            (api, 'monitoring', {'matchNames': ['ai-serving', 'bloomz']})]
         for monitor in models:
             assert monitor['spec']['selector'] == {'matchExpressions': [{'key': 'kaito.sh/workspace', 'operator': 'Exists'}]}
             [endpoint] = monitor['spec']['podMetricsEndpoints']
