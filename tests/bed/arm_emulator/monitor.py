@@ -63,15 +63,20 @@ if TYPE_CHECKING:  # pragma: no cover
     from .server import ArmEmulator
 
 __all__ = [
+    "ACCOUNTS_SPEC",
+    "ASSOCIATIONS_SPEC",
     "ASSOCIATION_SCOPES",
     "DATA_COLLECTION_API_VERSION",
     "DATA_COLLECTION_ENDPOINTS",
     "DATA_COLLECTION_RULES",
+    "ENDPOINTS_SPEC",
     "ENDPOINT_ASSOCIATION_NAME",
     "MONITOR_ACCOUNTS",
     "MONITOR_ACCOUNT_API_VERSION",
     "PROMETHEUS_RULE_GROUPS",
+    "PROMETHEUS_RULE_GROUPS_SPEC",
     "PROMETHEUS_RULE_GROUP_API_VERSION",
+    "RULES_SPEC",
     "association_type",
     "iso_duration_seconds",
     "register_monitor",
@@ -85,6 +90,9 @@ ENDPOINT_ASSOCIATION_NAME = "configurationAccessEndpoint"
 _MONITOR_SPECS = "specification/monitor/resource-manager"
 ACCOUNTS_SPEC = f"{_MONITOR_SPECS}/Microsoft.Monitor/Accounts/stable/2023-04-03/monitoringAccounts_API.json"
 _INSIGHTS_SPECS = f"{_MONITOR_SPECS}/Microsoft.Insights/stable/2023-03-11"
+ENDPOINTS_SPEC = f"{_INSIGHTS_SPECS}/dataCollectionEndpoints_API.json"
+RULES_SPEC = f"{_INSIGHTS_SPECS}/dataCollectionRules_API.json"
+ASSOCIATIONS_SPEC = f"{_INSIGHTS_SPECS}/dataCollectionRuleAssociations_API.json"
 PROMETHEUS_RULE_GROUPS_SPEC = ("specification/alertsmanagement/resource-manager/Microsoft.AlertsManagement/stable/"
                                "2023-03-01/PrometheusRuleGroups.json")
 
@@ -352,7 +360,7 @@ MONITOR_ACCOUNTS = ResourceType(
 DATA_COLLECTION_ENDPOINTS = ResourceType(
     path=_RG + "/providers/Microsoft.Insights/dataCollectionEndpoints/{dataCollectionEndpointName}",
     api_versions=(DATA_COLLECTION_API_VERSION,),
-    spec=f"{_INSIGHTS_SPECS}/dataCollectionEndpoints_API.json",
+    spec=ENDPOINTS_SPEC,
     definition="DataCollectionEndpointResource",
     patch_definition="ResourceForUpdate",
     compute=_endpoint_compute,
@@ -362,7 +370,7 @@ DATA_COLLECTION_ENDPOINTS = ResourceType(
 DATA_COLLECTION_RULES = ResourceType(
     path=_RG + "/providers/Microsoft.Insights/dataCollectionRules/{dataCollectionRuleName}",
     api_versions=(DATA_COLLECTION_API_VERSION,),
-    spec=f"{_INSIGHTS_SPECS}/dataCollectionRules_API.json",
+    spec=RULES_SPEC,
     definition="DataCollectionRuleResource",
     patch_definition="ResourceForUpdate",
     compute=_rule_compute,
@@ -378,7 +386,7 @@ def association_type(scope_template: str) -> ResourceType:
     return ResourceType(
         path=scope_template + "/providers/Microsoft.Insights/dataCollectionRuleAssociations/{associationName}",
         api_versions=(DATA_COLLECTION_API_VERSION,),
-        spec=f"{_INSIGHTS_SPECS}/dataCollectionRuleAssociations_API.json",
+        spec=ASSOCIATIONS_SPEC,
         definition="DataCollectionRuleAssociationProxyOnlyResource",
         compute=_association_compute,
         etag_path=("etag",),

@@ -30,6 +30,16 @@ from tests.bed.arm_emulator import (
     register_aks,
 )
 from tests.bed.arm_emulator.identity import MSI_API_VERSION, ROLE_ASSIGNMENT_API_VERSION
+from tests.bed.arm_emulator.monitor import (
+    ACCOUNTS_SPEC,
+    ASSOCIATIONS_SPEC,
+    DATA_COLLECTION_API_VERSION,
+    ENDPOINTS_SPEC,
+    MONITOR_ACCOUNT_API_VERSION,
+    PROMETHEUS_RULE_GROUP_API_VERSION,
+    PROMETHEUS_RULE_GROUPS_SPEC,
+    RULES_SPEC,
+)
 from tests.bed.arm_emulator.schema import _type_ok, join_path
 
 CONTRIBUTOR = "b24988ac-6180-42a0-ab88-20f7382dd24c"
@@ -133,6 +143,9 @@ def arm(emu):
 RG = "/resourceGroups/walk"
 MC = RG + "/providers/Microsoft.ContainerService/managedClusters/walk"
 UAI = RG + "/providers/Microsoft.ManagedIdentity/userAssignedIdentities/walk-id"
+AMW = RG + "/providers/Microsoft.Monitor/accounts/walk-amw"
+DCE = RG + "/providers/Microsoft.Insights/dataCollectionEndpoints/walk-dce"
+DCR = RG + "/providers/Microsoft.Insights/dataCollectionRules/walk-dcr"
 CLUSTER_BODY = {
     "location": "eastus2", "identity": {"type": "SystemAssigned"},
     "properties": {
@@ -177,11 +190,41 @@ def responses(emu, arm):
     out["role assignment"] = ("authorization.json", "RoleAssignment", ra_body,
                               arm("PUT", RG + "/providers/Microsoft.Authorization/roleAssignments/"
                                   "0b2a5e34-7c61-4f0e-9e39-3c1f0a6b2d11", ROLE_ASSIGNMENT_API_VERSION, ra_body))
+    sub = f"/subscriptions/{emu.subscription_id}"
+    amw_body = {"location": "eastus2", "tags": {"app": "walk"}}
+    out["azure monitor workspace"] = (ACCOUNTS_SPEC, "AzureMonitorWorkspaceResource", amw_body,
+                                      arm("PUT", AMW, MONITOR_ACCOUNT_API_VERSION, amw_body))
+    dce_body = {"location": "eastus2", "kind": "Linux", "properties": {"description": "walk"}}
+    out["data collection endpoint"] = (ENDPOINTS_SPEC, "DataCollectionEndpointResource", dce_body,
+                                       arm("PUT", DCE, DATA_COLLECTION_API_VERSION, dce_body))
+    # a stream the description's DataFlow enum spells (it lacks Microsoft-PrometheusMetrics, see specs/README.md)
+    dcr_body = {"location": "eastus2", "properties": {
+        "dataCollectionEndpointId": sub + DCE,
+        "dataSources": {"performanceCounters": [{"name": "perf", "streams": ["Microsoft-InsightsMetrics"],
+                                                 "samplingFrequencyInSeconds": 60, "counterSpecifiers": ["\\Memory"]}]},
+        "destinations": {"monitoringAccounts": [{"name": "amw", "accountResourceId": sub + AMW}]},
+        "dataFlows": [{"streams": ["Microsoft-InsightsMetrics"], "destinations": ["amw"]}]}}
+    out["data collection rule"] = (RULES_SPEC, "DataCollectionRuleResource", dcr_body,
+                                   arm("PUT", DCR, DATA_COLLECTION_API_VERSION, dcr_body))
+    dcra_body = {"properties": {"dataCollectionRuleId": sub + DCR, "description": "walk"}}
+    out["data collection rule association"] = (
+        ASSOCIATIONS_SPEC, "DataCollectionRuleAssociationProxyOnlyResource", dcra_body,
+        arm("PUT", MC + "/providers/Microsoft.Insights/dataCollectionRuleAssociations/walk", DATA_COLLECTION_API_VERSION,
+            dcra_body))
+    prg_body = {"location": "eastus2", "properties": {
+        "scopes": [sub + AMW, sub + MC], "clusterName": "walk", "interval": "PT1M", "enabled": True,
+        "rules": [{"record": "walk:up", "expression": "sum(up)"},
+                  {"alert": "Down", "expression": "up == 0", "severity": 3, "for": "PT5M",
+                   "resolveConfiguration": {"autoResolved": True, "timeToResolve": "PT10M"}}]}}
+    out["prometheus rule group"] = (PROMETHEUS_RULE_GROUPS_SPEC, "PrometheusRuleGroupResource", prg_body,
+                                    arm("PUT", RG + "/providers/Microsoft.AlertsManagement/prometheusRuleGroups/walk",
+                                        PROMETHEUS_RULE_GROUP_API_VERSION, prg_body))
     return out
 
 
 KINDS = ["resource group", "managed cluster", "agent pool", "spot pool", "managed cluster with its pools", "node resource group",
-         "user-assigned identity", "federated credential", "role assignment"]
+         "user-assigned identity", "federated credential", "role assignment", "azure monitor workspace",
+         "data collection endpoint", "data collection rule", "data collection rule association", "prometheus rule group"]
 
 
 @pytest.mark.parametrize("kind", KINDS)
