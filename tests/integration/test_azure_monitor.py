@@ -220,3 +220,21 @@ def test_prometheus_rule_group_for_the_cluster(arm, azure_env, workspace, cluste
     assert swapped['changed'] is True and swapped['differences'] == ['properties.rules'] and arm_writes(arm) == []
 
     delete_twice(arm, azure_env, 'azure_prometheus_rule_group', {'name': args['name'], 'resource_group': RG}, created['id'])
+
+
+def test_an_association_with_a_cluster_that_does_not_exist(arm, azure_env, workspace, endpoint):
+    """The association read answers 404 for the missing cluster (ParentResourceNotFound), not for the association:
+    refused naming resource_id without a write; in check mode a plan (an earlier task may create the cluster)."""
+    rule = ok(call_module('azure_data_collection_rule', rule_args(workspace, endpoint), env=azure_env))
+    args = {'resource_id': ids(arm)['cluster'], 'name': ASSOCIATION, 'data_collection_rule_id': rule['id']}
+    arm.clear_requests()
+    refused = call_module('azure_data_collection_rule_association', args, env=azure_env)
+    assert refused.get('failed') and refused['msg'].startswith('resource_id %s does not exist' % ids(arm)['cluster'])
+    assert refused['error']['target'] == 'resource_id'
+    reads = [r for r in arm.requests if '/dataCollectionRuleAssociations/' in r['path']]
+    assert [(r['method'], r['status']) for r in reads] == [('GET', 404)]
+    assert arm_writes(arm) == []
+    plan = ok(call_module('azure_data_collection_rule_association', args, env=azure_env, check=True))
+    assert plan['changed'] is True and arm_writes(arm) == []
+    gone = ok(call_module('azure_data_collection_rule_association', dict(args, state='absent'), env=azure_env))
+    assert gone['changed'] is False and arm_writes(arm) == []

@@ -258,7 +258,8 @@ CLUSTER_INFO = cases(
 )
 
 MANAGED_PROMETHEUS = cases(
-    monitor_workspace('unknown-region', ('location', 'marsnorth', 'is offered in', 'westeurope'), location='marsnorth'),
+    monitor_workspace('unknown-region', ('location', 'marsnorth', 'is offered in'), location='marsnorth'),
+    monitor_workspace('misspelt-region', ('location', 'westeurpe', 'is offered in westeurope'), location='westeurpe'),
     monitor_workspace('public-network-access-unknown', 'public_network_access', public_network_access='Open'),
     endpoint('unknown-region', ('location', 'atlantis'), location='atlantis'),
     endpoint('kind-unknown', 'kind', kind='Solaris'),

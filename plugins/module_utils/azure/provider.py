@@ -9,6 +9,8 @@ group), so a location is judged against the type's own list: the refusal names `
 
 from __future__ import annotations
 
+import difflib
+
 from ansible_collections.aiplatform.aks.plugins.module_utils.azure.errors import AzureOperationError, arm_call, wire
 from ansible_collections.aiplatform.aks.plugins.module_utils.azure.reconcile import normalize_location
 from ansible_collections.aiplatform.aks.plugins.module_utils.azure.resource_group import RESOURCE_SDK
@@ -27,10 +29,13 @@ def offered_locations(provider, resource_type):
 
 
 def location_problems(location, offered, type_name):
-    """[] when `offered` is None or holds `location`, else one sentence naming the option and a few valid regions."""
-    if offered is None or location is None or normalize_location(location) in offered:
+    """[] when `offered` is None or holds `location`, else one sentence naming the option and a few valid regions: those
+    spelt like it first (a typo finds its region), then in the provider's order."""
+    wanted = normalize_location(location)
+    if offered is None or location is None or wanted in offered:
         return []
-    shown = ', '.join(sorted(offered)[:REGIONS_SHOWN])
+    close = difflib.get_close_matches(wanted, offered, n=REGIONS_SHOWN, cutoff=0.75)
+    shown = ', '.join((close + [region for region in offered if region not in close])[:REGIONS_SHOWN])
     more = ' and %d more' % (len(offered) - REGIONS_SHOWN) if len(offered) > REGIONS_SHOWN else ''
     return ['location %r is not a region %s is offered in; it is offered in %s%s' % (location, type_name, shown, more)]
 

@@ -43,9 +43,10 @@ def test_location_problems_name_the_option_and_a_few_valid_regions():
     assert provider.location_problems('West Europe', offered, 'Microsoft.Monitor/accounts') == []
     assert provider.location_problems('westeurope', None, 'Microsoft.Monitor/accounts') == []
     (problem,) = provider.location_problems('marsnorth', offered, 'Microsoft.Monitor/accounts')
-    assert problem.startswith("location 'marsnorth' is not a region Microsoft.Monitor/accounts is offered in")
-    assert 'australiaeast, brazilsouth' in problem and problem.endswith('and 2 more')
-    assert 'westeurope' not in problem, 'at most %d regions are listed' % provider.REGIONS_SHOWN
+    assert problem == ("location 'marsnorth' is not a region Microsoft.Monitor/accounts is offered in; it is offered in westeurope, "
+                       "eastus, northeurope, swedencentral, uksouth, francecentral, japaneast, australiaeast and 2 more")
+    (typo,) = provider.location_problems('Sweden Centrl', offered, 'Microsoft.Monitor/accounts')
+    assert typo.startswith("location 'Sweden Centrl' is not a region") and 'offered in swedencentral, westeurope, eastus,' in typo
 
 
 class FakeProviders:
