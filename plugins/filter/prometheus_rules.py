@@ -79,7 +79,7 @@ def _arm_rule(rule, where):
             raise AnsibleFilterError('%s: severity label %r is not one of %s' % (where, severity, ', '.join(SEVERITIES)))
         body['severity'] = SEVERITIES[severity]
         body['annotations'] = dict(rule.get('annotations') or {})
-        if rule.get('for'):
+        if rule.get('for') is not None:
             body['for'] = iso_duration(rule['for'], where)
     return body
 

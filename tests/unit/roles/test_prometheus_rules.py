@@ -218,8 +218,8 @@ MUTANTS = [
     ('gpu', 'node_gpu:dcgm_xid_errors:max5m', 'max %s (DCGM_FI_DEV_XID_ERRORS)' % BY_GPU, 'last sample: a passed error is lost'),
     ('gpu', 'GpuIdleWhileAllocated', 'namespace_pod:dcgm_gpu_utilization:avg5m <= 1', 'threshold'),
     ('gpu', 'GpuMemoryPressure', 'node_gpu:dcgm_framebuffer_used:ratio > 0.85', "threshold under vLLM's 90 %"),
-    ('inference', 'namespace_model:vllm_requests:rate5m', 'sum by (cluster, namespace, model_name) (rate(vllm:request_success_total{finished_reason="stop"}[5m]))',
-     'only one reason'),
+    ('inference', 'namespace_model:vllm_requests:rate5m',
+     'sum by (cluster, namespace, model_name) (rate(vllm:request_success_total{finished_reason="stop"}[5m]))', 'only one reason'),
     ('inference', 'namespace_model:vllm_request_success:ratio5m',
      'sum by (cluster, namespace, model_name) (rate(vllm:request_success_total{finished_reason="stop"}[5m])) / '
      'sum by (cluster, namespace, model_name) (rate(vllm:request_success_total[5m]))', 'length is a normal end too'),
@@ -237,7 +237,8 @@ MUTANTS = [
      'per 5 minutes, not per second'),
     ('inference', 'namespace_model:vllm_requests_waiting:sum', 'max by (cluster, namespace, model_name) (vllm:num_requests_waiting)', 'max, not sum'),
     ('inference', 'namespace_model:vllm_requests_running:sum', 'sum by (cluster, namespace, model_name) (vllm:num_requests_waiting)', 'waiting for running'),
-    ('inference', 'namespace_model:vllm_kv_cache_usage:avg', 'avg by (cluster, namespace, model_name) (vllm:kv_cache_usage_perc)', 'no fallback to the old name'),
+    ('inference', 'namespace_model:vllm_kv_cache_usage:avg', 'avg by (cluster, namespace, model_name) (vllm:kv_cache_usage_perc)',
+     'no fallback to the old name'),
     ('inference', 'InferenceErrorRatioHigh', '(1 - namespace_model:vllm_request_success:ratio5m) > 0.05', 'no traffic floor'),
     ('inference', 'InferenceQueueGrowing', 'namespace_model:vllm_requests_waiting:sum > 0', 'a steady queue is not a growing one'),
 ]
