@@ -34,13 +34,14 @@ endpoint association not named                         InvalidEndpointAssociatio
 configurationAccessEndpoint
 association naming a rule or endpoint that does not    InvalidPayload                    ours
 exist
-rule group: interval outside PT1M..PT15M, no rules,    BadRequest, target the field      unconfirmed (not found)
-a rule without or with both record/alert, severity
-outside 0-4 or on a recording rule, ``for`` not an
-ISO 8601 duration, scopes not 1-2 existing ids (one
-workspace, optionally the cluster), clusterName
-missing or not the cluster's, an expression that is
-not PromQL (``rules[i].expression``)
+rule group: interval outside PT1M..PT15M, no rules or  BadRequest, target the field      unconfirmed (not found);
+more than 20 (a documented limit), a rule without or                                     the limits are real
+with both record/alert, severity outside 0-4 or an
+alert-only field on a recording rule, a bad metric or
+label name, ``for`` not an ISO 8601 duration, scopes
+not 1-2 existing ids (one workspace, optionally the
+cluster), clusterName missing or not the cluster's, an
+expression that is not PromQL (``rules[i].expression``)
 =====================================================  ================================  =========================
 
     register_monitor(emu)     # done by register_aks too
@@ -64,6 +65,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "ACCOUNTS_SPEC",
+    "ALERT_ONLY",
     "ASSOCIATIONS_SPEC",
     "ASSOCIATION_SCOPES",
     "DATA_COLLECTION_API_VERSION",
@@ -71,6 +73,8 @@ __all__ = [
     "DATA_COLLECTION_RULES",
     "ENDPOINTS_SPEC",
     "ENDPOINT_ASSOCIATION_NAME",
+    "INTERVAL_SECONDS",
+    "MAX_RULES_PER_GROUP",
     "MONITOR_ACCOUNTS",
     "MONITOR_ACCOUNT_API_VERSION",
     "PROMETHEUS_RULE_GROUPS",
@@ -256,7 +260,13 @@ def _association_compute(ctx: PutContext) -> None:
 
 _DURATION = re.compile(r"^P(?!$)(?:(\d+)D)?(?:T(?=\d)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$")
 _METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
-_ALERT_ONLY = ("severity", "for", "annotations", "actions", "resolveConfiguration")
+_LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+#: Azure Monitor's service limit: 20 rules per rule group (documented, cannot be raised).
+MAX_RULES_PER_GROUP = 20
+#: The interval "should be between 1 and 15 minutes" (PrometheusRuleGroupProperties.interval).
+INTERVAL_SECONDS = (60, 900)
+#: Rule fields only an alert rule may carry (wire names).
+ALERT_ONLY = ("severity", "for", "annotations", "actions", "resolveConfiguration")
 
 
 def iso_duration_seconds(value: Any) -> Optional[float]:
@@ -301,7 +311,7 @@ def _check_rule(i: int, rule: dict[str, Any]) -> None:
     if rule.get("record"):
         if not _METRIC_NAME.match(rule["record"]):
             raise _bad_rule_group(f"{where}.record", f"'{rule['record']}' is not a valid metric name.")
-        for key in _ALERT_ONLY:
+        for key in ALERT_ONLY:
             if rule.get(key) is not None:
                 raise _bad_rule_group(f"{where}.{key}", f"'{key}' is only allowed in alert rules ({where} records "
                                                         f"'{rule['record']}').")
@@ -310,6 +320,9 @@ def _check_rule(i: int, rule: dict[str, Any]) -> None:
         raise _bad_rule_group(f"{where}.severity", f"Severity {severity} is not between 0 and 4.")
     if rule.get("for") is not None and iso_duration_seconds(rule["for"]) is None:
         raise _bad_rule_group(f"{where}.for", f"'{rule['for']}' is not an ISO 8601 duration.")
+    for label in rule.get("labels") or {}:
+        if not _LABEL_NAME.match(label):
+            raise _bad_rule_group(f"{where}.labels", f"'{label}' is not a valid label name.")
     try:
         promql_parser.parse(rule.get("expression") or "")
     except ValueError as exc:
@@ -322,12 +335,12 @@ def _rule_group_compute(ctx: PutContext) -> None:
     interval = props.get("interval")
     if interval is not None:
         seconds = iso_duration_seconds(interval)
-        if seconds is None or not 60 <= seconds <= 900:
+        if seconds is None or not INTERVAL_SECONDS[0] <= seconds <= INTERVAL_SECONDS[1]:
             raise _bad_rule_group("interval", f"Interval '{interval}' must be an ISO 8601 duration between PT1M and "
                                               "PT15M.")
     rules = props.get("rules") or []
-    if not rules:
-        raise _bad_rule_group("rules", "A rule group needs at least one rule.")
+    if not 1 <= len(rules) <= MAX_RULES_PER_GROUP:
+        raise _bad_rule_group("rules", f"A rule group needs 1 to {MAX_RULES_PER_GROUP} rules, not {len(rules)}.")
     for i, rule in enumerate(rules):
         _check_rule(i, rule)
     _check_scopes(ctx.engine, props)

@@ -16,8 +16,14 @@ from azure.mgmt.prometheusrulegroups import PrometheusRuleGroupsMgmtClient
 from azure.mgmt.resource.resources import ResourceManagementClient
 
 from tests.bed.arm_emulator import ArmEmulator, register_aks, register_monitor
+from ansible_collections.aiplatform.aks.plugins.module_utils.azure import monitor as module_monitor
+from ansible_collections.aiplatform.aks.plugins.module_utils.azure import prometheus_rule_group as module_rule_group
 from tests.bed.arm_emulator.monitor import (
+    ALERT_ONLY,
     DATA_COLLECTION_API_VERSION,
+    ENDPOINT_ASSOCIATION_NAME,
+    INTERVAL_SECONDS,
+    MAX_RULES_PER_GROUP,
     MONITOR_ACCOUNT_API_VERSION,
     PROMETHEUS_RULE_GROUP_API_VERSION,
     iso_duration_seconds,
@@ -334,6 +340,11 @@ def test_rule_groups_the_service_refuses(emu, clients, workspace, cluster):
         "for not ISO 8601": ({"rules": [{"alert": "A", "expression": "up == 0", "for": "5m"}]},
                              "properties.rules[0].for"),
         "bad metric name": ({"rules": [{"record": "a-b", "expression": "up"}]}, "properties.rules[0].record"),
+        "bad label name": ({"rules": [dict(record, labels={"0team": "x"})]}, "properties.rules[0].labels"),
+        "annotations on a recording rule": ({"rules": [dict(record, annotations={"a": "b"})]},
+                                            "properties.rules[0].annotations"),
+        "21 rules": ({"rules": [dict(record, record=f"a:b{i}") for i in range(MAX_RULES_PER_GROUP + 1)]},
+                     "properties.rules"),
         "three scopes": ({"scopes": [workspace.id, cluster.id, other_ws.id], "clusterName": "aks1"},
                          "properties.scopes"),
         "no scope": ({"scopes": []}, "properties.scopes"),
@@ -349,6 +360,18 @@ def test_rule_groups_the_service_refuses(emu, clients, workspace, cluster):
         assert (err.status_code, err.error.code, err.error.target) == (400, "BadRequest", target), what
     assert emu.engine.get_resource(f"/subscriptions/{emu.subscription_id}/resourceGroups/rg/providers/"
                                    "Microsoft.AlertsManagement/prometheusRuleGroups/g1") is None
+    twenty = [dict(record, record=f"a:b{i}") for i in range(MAX_RULES_PER_GROUP)]
+    assert len(groups.create_or_update("rg", "g1", rule_group(workspace, rules=twenty, interval="PT15M"))
+               .properties.rules) == MAX_RULES_PER_GROUP
+
+
+def test_the_modules_check_what_the_emulator_refuses():
+    """The modules refuse bad input before writing; their limits are the ones the emulator answers for."""
+    assert module_monitor.ENDPOINT_ASSOCIATION == ENDPOINT_ASSOCIATION_NAME
+    assert module_rule_group.MAX_RULES == MAX_RULES_PER_GROUP
+    assert tuple(module_rule_group.INTERVAL_SECONDS) == INTERVAL_SECONDS
+    wire = {"resolve_configuration": "resolveConfiguration"}
+    assert sorted(wire.get(k, k) for k in module_rule_group.ALERT_ONLY) == sorted(ALERT_ONLY)
 
 
 def test_rule_group_with_an_expression_that_is_not_promql(clients, workspace):
