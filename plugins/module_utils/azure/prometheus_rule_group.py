@@ -10,6 +10,7 @@ This SDK's wire form (as_dict) is ARM's own: camel case under `properties`.
 
 from __future__ import annotations
 
+import datetime
 import re
 
 from ansible_collections.aiplatform.aks.plugins.module_utils.azure.errors import AzureOperationError, arm_call, wire
@@ -46,7 +47,7 @@ def duration_seconds(text):
         value = ISODATE.parse_duration(text) if DURATION_TEXT.match(text) else None
     except (ValueError, TypeError):  # isodate's ISO8601Error is a ValueError
         value = None
-    if not hasattr(value, 'total_seconds'):
+    if not isinstance(value, datetime.timedelta):  # isodate.Duration: years or months
         raise ValueError('not an ISO 8601 duration of fixed length')
     return value.total_seconds()
 
@@ -57,7 +58,7 @@ def duration_problems(value, field, bounds=None):
     try:
         seconds = duration_seconds(value)
     except ValueError:
-        return ['%s %r is not an ISO 8601 duration such as PT1M or PT5M30S' % (field, value)]
+        return ['%s %r is not an ISO 8601 duration in days, hours, minutes and seconds such as PT1M or PT5M30S' % (field, value)]
     if bounds and not bounds[0] <= seconds <= bounds[1]:
         return ['%s %r must be between PT%dM and PT%dM' % (field, value, bounds[0] // 60, bounds[1] // 60)]
     return []

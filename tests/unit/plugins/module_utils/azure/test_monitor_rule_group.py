@@ -19,6 +19,7 @@ NODE_RULES = [
     {'record': 'instance:node_cpu_utilisation:rate5m',
      'expression': '1 - avg without (cpu) (  sum without (mode) (rate(node_cpu_seconds_total{job="node", mode=~"idle|iowait|steal"}[5m])))'},
 ]
+NOT_FIXED = 'is not an ISO 8601 duration in days, hours, minutes and seconds such as PT1M or PT5M30S'
 ALERT = {'alert': 'DcgmExporterDown', 'expression': 'absent(up{job="dcgm-exporter"})', 'for': 'PT5M', 'severity': 2,
          'annotations': {'summary': 'no GPU metrics'}, 'resolve_configuration': {'auto_resolved': True, 'time_to_resolve': 'PT10M'},
          'actions': [{'action_group_id': RG_ID + '/providers/microsoft.insights/actionGroups/oncall', 'action_properties': None}]}
@@ -36,9 +37,10 @@ def params(**overrides):
     ('PT30S', "interval 'PT30S' must be between PT1M and PT15M"),
     ('PT16M', "interval 'PT16M' must be between PT1M and PT15M"),
     ('P1D', "interval 'P1D' must be between PT1M and PT15M"),
-    ('1m', "interval '1m' is not an ISO 8601 duration such as PT1M or PT5M30S"),
-    ('PT', "interval 'PT' is not an ISO 8601 duration such as PT1M or PT5M30S"),
-    ('5 minutes', "interval '5 minutes' is not an ISO 8601 duration such as PT1M or PT5M30S"),
+    ('1m', "interval '1m' " + NOT_FIXED),
+    ('PT', "interval 'PT' " + NOT_FIXED),
+    ('5 minutes', "interval '5 minutes' " + NOT_FIXED),
+    ('P1M', "interval 'P1M' " + NOT_FIXED),
 ])
 def test_interval_is_an_iso_8601_duration_from_one_to_fifteen_minutes(value, problem):
     assert mod.PrometheusRuleGroup.check_input(params(interval=value)) == ([] if problem is None else [problem])
@@ -57,9 +59,10 @@ def test_azures_own_recording_rules_and_a_full_alert_pass():
      ['rules[0].severity only applies to alert rules', 'rules[0].for only applies to alert rules',
       'rules[0].annotations only applies to alert rules']),
     ({'alert': 'A', 'expression': 'up', 'severity': 5}, ['rules[0].severity must be 0 to 4, got 5']),
-    ({'alert': 'A', 'expression': 'up', 'for': '5m'}, ["rules[0].for '5m' is not an ISO 8601 duration such as PT1M or PT5M30S"]),
+    ({'alert': 'A', 'expression': 'up', 'for': '5m'}, ["rules[0].for '5m' " + NOT_FIXED]),
+    ({'alert': 'A', 'expression': 'up', 'for': 'P1M'}, ["rules[0].for 'P1M' " + NOT_FIXED]),
     ({'alert': 'A', 'expression': 'up', 'resolve_configuration': {'time_to_resolve': 'ten minutes'}},
-     ["rules[0].resolve_configuration.time_to_resolve 'ten minutes' is not an ISO 8601 duration such as PT1M or PT5M30S"]),
+     ["rules[0].resolve_configuration.time_to_resolve 'ten minutes' " + NOT_FIXED]),
     ({'alert': ' ', 'expression': 'up'}, ['rules[0].alert must not be empty']),
     ({'record': 'x', 'expression': 'up', 'labels': {'bad-name': 'v'}}, ["rules[0].labels name 'bad-name' is not a valid Prometheus label name"]),
     ({'record': 'x', 'expression': 'sum(rate(x[5m])'}, ["rules[0].expression 'sum(rate(x[5m])' does not parse as PromQL: unclosed left parenthesis"]),
