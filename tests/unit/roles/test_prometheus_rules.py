@@ -21,7 +21,8 @@ REPO = Path(__file__).resolve().parents[3]
 RULES = REPO / 'roles' / 'prometheus_monitoring' / 'files' / 'rules'
 RULE_FILES = sorted(RULES.glob('*/*.yml'))
 PLATFORM = sorted(RULES.glob('platform/*.yml'))
-UNIT_TESTS = sorted((Path(__file__).parent / 'prometheus_rules').glob('*.test.yml'))
+UNIT_TEST_DIR = Path(__file__).parent / 'prometheus_rules'
+UNIT_TESTS = sorted(UNIT_TEST_DIR.glob('*.test.yml'))
 REFERENCE = REPO / 'tests' / 'reference'
 
 GPU_RECORDS = ['node_gpu:dcgm_gpu_utilization:avg5m', 'namespace_pod:dcgm_gpu_utilization:avg5m', 'node_gpu:dcgm_framebuffer_used:ratio',
@@ -90,7 +91,7 @@ def test_the_unit_tests_cover_every_record_and_alert_firing_and_quiet():
 
 def test_the_gpu_unit_tests_cover_both_label_layouts_of_the_dcgm_exporter():
     """Every GPU record and the consumer alert are tested on series with exported_* labels and on series without them."""
-    blocks = {block['name']: block for block in load(UNIT_TESTS[0].parent / 'gpu.test.yml')['tests']}
+    blocks = {block['name']: block for block in load(UNIT_TEST_DIR / 'gpu.test.yml')['tests']}
     looked_at = unit_test_targets()[0]
 
     def layouts(name):
@@ -250,7 +251,7 @@ def test_a_wrong_expression_fails_the_unit_tests(tmp_path, stem, name, wrong, wh
     targets = [r for g in rules['groups'] for r in g['rules'] if name in (r.get('record'), r.get('alert'))]
     targets[0]['expr'] = wrong
     (tmp_path / 'rules.yml').write_text(yaml.safe_dump(rules))
-    tests = load(Path(__file__).parent / 'prometheus_rules' / ('%s.test.yml' % stem))
+    tests = load(UNIT_TEST_DIR / ('%s.test.yml' % stem))
     tests['rule_files'] = [str(tmp_path / 'rules.yml')]
     (tmp_path / 'test.yml').write_text(yaml.safe_dump(tests))
     assert run_promtool('check', 'rules', str(tmp_path / 'rules.yml')).returncode == 0, 'the wrong expression must still be valid PromQL'
