@@ -12,14 +12,14 @@ import re
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.aiplatform.aks.plugins.module_utils.azure.prometheus_rule_group import MAX_RULES
+
 # The groups the AKS metrics add-on's own template creates, with its descriptions. Rendered for Azure only by default:
 # kube-prometheus-stack ships its own version of them.
 STANDARD_GROUPS = {
     'NodeRecordingRulesRuleGroup': 'Node Recording Rules RuleGroup - 0.1',
     'KubernetesRecordingRulesRuleGroup': 'Kubernetes Recording Rules RuleGroup - 0.1',
 }
-# Azure Monitor takes at most 20 rules in one rule group.
-MAX_RULES = 20
 # Azure's alert severity: 0 is the most severe.
 SEVERITIES = {'critical': 0, 'error': 1, 'warning': 2, 'info': 3}
 OBJECT_PREFIX = 'aiplatform-'

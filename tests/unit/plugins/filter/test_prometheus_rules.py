@@ -13,7 +13,9 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.aiplatform.aks.plugins.filter.prometheus_rules import (
     iso_duration, prometheus_rule_groups_arm as arm, prometheus_rule_objects as objects)
+from ansible_collections.aiplatform.aks.plugins.module_utils.azure.prometheus_rule_group import MAX_RULES, duration_seconds, rule_problems
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.validate import Validator, read_crd_files
+from ansible_collections.aiplatform.aks.plugins.modules import azure_prometheus_rule_group
 from tests.bed.arm_emulator.monitor import iso_duration_seconds
 
 ROOT = Path(__file__).resolve().parents[4]
@@ -155,6 +157,15 @@ def test_every_rendered_expression_parses_with_promql_parser():
     for group in arm(sources(), 'aks1', [WORKSPACE]):
         for rule in group['rules']:
             assert promql_parser.parse(rule['expression']) is not None, (group['name'], rule.get('record') or rule.get('alert'))
+
+
+def test_what_is_rendered_is_what_azure_prometheus_rule_group_takes():
+    options = yaml.safe_load(azure_prometheus_rule_group.DOCUMENTATION)['options']
+    rule_options = options['rules']['suboptions']
+    for group in arm(sources(), 'aks1', [WORKSPACE, CLUSTER]):
+        assert sorted(set(group) - set(options)) == [] and sorted(set(k for r in group['rules'] for k in r) - set(rule_options)) == []
+        assert [p for i, rule in enumerate(group['rules']) for p in rule_problems(rule, 'rules[%d]' % i)] == [], group['name']
+        assert duration_seconds(group['interval']) == 60 and len(group['rules']) <= MAX_RULES
 
 
 def test_the_inputs_are_not_changed():
