@@ -26,9 +26,9 @@ REGIONS = ['West Europe', 'East US', 'North Europe', 'Sweden Central', 'UK South
 # regions a type is offered in
 
 
-def provider_doc(type_name='accounts', locations=REGIONS):
+def provider_doc(type_name='accounts'):
     return {'namespace': 'Microsoft.Monitor', 'resourceTypes': [{'resourceType': 'operations', 'locations': []},
-                                                                {'resourceType': type_name, 'locations': locations}]}
+                                                                {'resourceType': type_name, 'locations': list(REGIONS)}]}
 
 
 def test_offered_locations_are_the_types_own_in_one_spelling():
