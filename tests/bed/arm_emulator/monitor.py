@@ -26,7 +26,8 @@ data flow sends to a destination the rule does not     InvalidPayload, one detai
 define; data flow stream no data source produces and  problem (InvalidDataFlow...)     and wording ours
 no stream declaration declares; dataCollectionEndpoint
 Id or monitoringAccounts[].accountResourceId that does
-not exist
+not exist; two destinations of one name; a declared
+stream not named Custom-...
 association with both a rule and an endpoint           InvalidPayload                    real wording, code
                                                                                          unconfirmed
 association with neither                               InvalidPayload                    ours
@@ -58,6 +59,7 @@ import promql_parser
 
 from .engine import new_etag
 from .resource_types import ArmError, PutContext, ResourceType
+from .schema import join_path
 
 if TYPE_CHECKING:  # pragma: no cover
     from .engine import ArmEngine
@@ -181,12 +183,12 @@ def _produced_streams(props: dict[str, Any]) -> set[str]:
     return streams
 
 
-def _destination_names(destinations: dict[str, Any]) -> set[str]:
-    names = set()
+def _destination_names(destinations: dict[str, Any]) -> list[str]:
+    names = []
     for entries in destinations.values():
         for entry in entries if isinstance(entries, list) else [entries or {}]:
             if entry.get("name"):
-                names.add(entry["name"])
+                names.append(entry["name"])
     return names
 
 
@@ -198,6 +200,13 @@ def _rule_problems(engine: "ArmEngine", props: dict[str, Any]) -> list[dict[str,
 
     destinations = props.get("destinations") or {}
     defined, produced = _destination_names(destinations), _produced_streams(props)
+    for name in sorted({n for n in defined if defined.count(n) > 1}):
+        problem("InvalidDestination", "destinations", f"Destination name '{name}' is used more than once; destination "
+                                                      "names are unique across all destinations of a rule.")
+    for name in props.get("streamDeclarations") or {}:
+        if not name.startswith("Custom-"):
+            problem("InvalidStreamDeclaration", join_path("streamDeclarations", name),
+                    f"Declared stream '{name}' must be named 'Custom-<name>'.")
     for i, flow in enumerate(props.get("dataFlows") or []):
         for j, stream in enumerate(flow.get("streams") or []):
             if stream not in produced:

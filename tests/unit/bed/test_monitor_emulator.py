@@ -213,6 +213,13 @@ def test_data_collection_rules_the_service_refuses(emu, mon, workspace):
             {"destinations": {"monitoring_accounts": [{"account_resource_id": f"{sub}/Microsoft.Monitor/accounts/nope",
                                                        "name": "MonitoringAccount1"}]}},
             "properties.destinations.monitoringAccounts[0].accountResourceId"),
+        "two destinations of one name": (
+            {"destinations": {"monitoring_accounts": [{"account_resource_id": workspace.id, "name": "MonitoringAccount1"}],
+                              "azure_monitor_metrics": {"name": "MonitoringAccount1"}}},
+            "properties.destinations"),
+        "declared stream not Custom-": (
+            {"stream_declarations": {"Mine": {"columns": [{"name": "x", "type": "string"}]}}},
+            "properties.streamDeclarations.Mine"),
     }
     for what, (change, target) in cases.items():
         err = refused(mon.data_collection_rules.create, "rg", "dcr1", prometheus_rule(workspace, **change))
