@@ -12,6 +12,7 @@ from ansible_collections.aiplatform.aks.plugins.module_utils.aks.cluster import 
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.objects import DNS_LABEL
 
 INSTALLS = ('auto', 'managed', 'helm', 'operator', 'none')
+STATES = ('present', 'absent')
 OPERATOR_API = 'monitoring.coreos.com/v1'
 MANAGED_API = 'azmonitoring.coreos.com/v1'
 # Names as the metrics add-on's own ARM template (Azure/prometheus-collector, FullAzureMonitorMetricsProfile.json) makes them.
@@ -32,7 +33,7 @@ def _choose(install, aks, served):
     return 'helm', 'no Prometheus operator (%s is not served): kube-prometheus-stack' % OPERATOR_API
 
 
-def _problems(install, aks, cluster, served, rules, available, namespace, check_mode):
+def _problems(install, aks, cluster, served, rules, available, namespace, check_mode, state):
     problems = []
     unknown = [name for name in rules if name not in available]
     if unknown:
@@ -43,7 +44,7 @@ def _problems(install, aks, cluster, served, rules, available, namespace, check_
     if install == 'operator' and not served.get(OPERATOR_API):
         problems.append('prometheus_monitoring_install is operator but no Prometheus operator is there (%s is not served): '
                         'install one, or set prometheus_monitoring_install: helm' % OPERATOR_API)
-    if install != 'managed':
+    if install != 'managed' or state == 'absent':
         return problems
     if not aks:
         problems.append('prometheus_monitoring_install is managed, which needs an AKS cluster (a host of the aks group)')
@@ -75,11 +76,13 @@ def _names(cluster_name, cluster, workspace_location, workspace_resource_group, 
 
 def prometheus_monitoring_plan(served, install='auto', aks=False, cluster=None, cluster_name='', workspace_location='',
                                rules=None, available=None, namespace='monitoring', workspace_resource_group='', workspace_name='',
-                               check_mode=False):
+                               check_mode=False, state='present'):
     """Where the metrics go (managed, helm, operator or none) and why, the API of the scrape objects, the Azure names
     (managed) and the problems that stop the role before it writes anything. `cluster` is the AKS cluster's wire form."""
     if install not in INSTALLS:
         raise AnsibleFilterError('prometheus_monitoring_install must be one of %s, got %r' % (', '.join(INSTALLS), install))
+    if state not in STATES:
+        raise AnsibleFilterError('prometheus_monitoring_state must be one of %s, got %r' % (', '.join(STATES), state))
     served = served or {}
     rules = list(rules or [])
     cluster = summarize(cluster) if cluster and cluster.get('id') else None
@@ -94,9 +97,9 @@ def prometheus_monitoring_plan(served, install='auto', aks=False, cluster=None, 
         'dashboard_configmap': chosen in ('helm', 'operator'),
         'names': _names(cluster_name, cluster, workspace_location, workspace_resource_group, workspace_name) if chosen == 'managed' else {},
         # in check mode on an empty subscription the cluster is only planned: nothing on Azure can be checked against it yet
-        'azure': chosen == 'managed' and bool(cluster),
+        'azure': chosen == 'managed' and (bool(cluster) or state == 'absent'),
         'cluster_id': (cluster or {}).get('id'),
-        'problems': _problems(chosen, bool(aks), cluster, served, rules, sorted(available or []), namespace, check_mode),
+        'problems': _problems(chosen, bool(aks), cluster, served, rules, sorted(available or []), namespace, check_mode, state),
     }
 
 

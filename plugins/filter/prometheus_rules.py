@@ -12,7 +12,7 @@ import re
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.aiplatform.aks.plugins.module_utils.azure.prometheus_rule_group import MAX_RULES
+from ansible_collections.aiplatform.aks.plugins.module_utils.azure.prometheus_rule_group import MAX_RULES, PrometheusRuleGroup
 
 # The groups the AKS metrics add-on's own template creates, with its descriptions. Rendered for Azure only by default:
 # kube-prometheus-stack ships its own version of them.
@@ -88,8 +88,12 @@ def _description(group, name):
     return STANDARD_GROUPS.get(group['name']) or 'aiplatform.aks %s rules (files/rules/platform/%s.yml)' % (group['name'], name)
 
 
-def prometheus_rule_groups_arm(sources, cluster_name, scopes, interval='PT1M', enabled=True, standard=True):
-    """The parameters of one azure_prometheus_rule_group call per group of `sources` (parsed rule files)."""
+DEFAULT_INTERVAL = 'PT1M'
+
+
+def prometheus_rule_groups_arm(sources, cluster_name, scopes, interval=None, enabled=True, standard=True):
+    """The parameters of one azure_prometheus_rule_group call per group of `sources` (parsed rule files), checked as the
+    module checks them, so that a role stops before its first write. `interval`, when given, is every group's."""
     result = []
     for index, document in enumerate(_plain(sources)):
         name = file_name(document, index)
@@ -102,16 +106,20 @@ def prometheus_rule_groups_arm(sources, cluster_name, scopes, interval='PT1M', e
                 first = rules[MAX_RULES].get('record') or rules[MAX_RULES].get('alert')
                 raise AnsibleFilterError('%s has %d rules, more than the %d Azure Monitor takes in one rule group (from rule %d, %s, on): '
                                          'split the group' % (where, len(rules), MAX_RULES, MAX_RULES + 1, first))
-            result.append({
+            params = {
                 'name': '%s-%s' % (group['name'], cluster_name),
                 'description': _description(group, name),
                 'scopes': list(scopes),
                 'cluster_name': cluster_name,
-                'interval': iso_duration(group['interval'], where) if group.get('interval') else interval,
+                'interval': interval or (iso_duration(group['interval'], where) if group.get('interval') else DEFAULT_INTERVAL),
                 'enabled': bool(enabled),
                 'rules': [_arm_rule(rule, '%s, %s %s' % (where, 'alert' if 'alert' in rule else 'record', rule.get('alert') or rule.get('record')))
                           for rule in rules],
-            })
+            }
+            problems = PrometheusRuleGroup.check_input(dict(params, state='present'))
+            if problems:
+                raise AnsibleFilterError('%s: %s' % (where, '; '.join(problems)))
+            result.append(params)
     return result
 
 

@@ -88,3 +88,12 @@ def test_in_check_mode_a_cluster_that_is_only_planned_is_no_problem_and_nothing_
     assert planned['install'] == 'managed' and planned['problems'] == [] and planned['azure'] is False
     assert managed()['azure'] is True and managed()['cluster_id'] == CLUSTER['id']
     assert managed(cluster=None)['problems'] and managed(cluster=None, check_mode=True)['problems'] == []
+
+
+def test_a_removal_needs_neither_the_cluster_nor_its_add_on_and_keeps_the_names():
+    gone = managed(cluster=None, state='absent')
+    assert gone['problems'] == [] and gone['azure'] is True and gone['cluster_id'] is None
+    assert gone['names']['data_collection_rule'] == 'MSProm-westeurope-aks-ai-platform'
+    assert managed(cluster=dict(CLUSTER, properties={}), state='absent')['problems'] == []
+    with pytest.raises(AnsibleFilterError, match='prometheus_monitoring_state must be one of present, absent'):
+        managed(state='gone')

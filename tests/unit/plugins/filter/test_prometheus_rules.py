@@ -115,11 +115,19 @@ def test_durations_that_are_not_prometheus_s_are_refused(duration):
         arm(one_group([alert(**{'for': duration})]), 'c', [WORKSPACE])
 
 
-def test_a_group_s_own_interval_wins_over_the_argument():
-    assert arm(one_group([alert()], interval='2m'), 'c', [WORKSPACE], interval='PT5M')[0]['interval'] == 'PT2M'
+def test_the_argument_s_interval_is_every_group_s_else_the_group_s_own_else_one_minute():
+    assert arm(one_group([alert()], interval='2m'), 'c', [WORKSPACE], interval='PT5M')[0]['interval'] == 'PT5M'
+    assert arm(one_group([alert()], interval='2m'), 'c', [WORKSPACE])[0]['interval'] == 'PT2M'
     no_interval = [{'groups': [{'name': 'TestAlertsRuleGroup', 'rules': [alert()]}]}]
     assert arm(no_interval, 'c', [WORKSPACE], interval='PT5M')[0]['interval'] == 'PT5M'
     assert arm(no_interval, 'c', [WORKSPACE])[0]['interval'] == 'PT1M'
+
+
+@pytest.mark.parametrize('interval, words', [('every minute', "interval 'every minute' is not an ISO 8601 duration"),
+                                             ('PT30M', "interval 'PT30M' must be between PT1M and PT15M")])
+def test_a_rule_group_the_module_would_refuse_is_refused_here_first_naming_the_group(interval, words):
+    with pytest.raises(AnsibleFilterError, match='test-alerts.yml, group TestAlertsRuleGroup: ' + re.escape(words)):
+        arm(one_group([alert()]), 'c', [WORKSPACE], interval=interval)
 
 
 def test_twenty_rules_fit_in_a_group_twenty_one_are_refused_naming_file_group_and_rule():
