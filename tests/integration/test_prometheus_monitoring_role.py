@@ -70,6 +70,11 @@ def test_with_the_prometheus_operator_the_rules_monitors_and_dashboard_are_appli
     assert second.rc == 0, second.failures
     assert [name for name, r in second.tasks.items() if r.get('changed')] == []
 
+    removed = converge(k8s_env, run_names, prometheus_monitoring_state='absent')
+    assert removed.rc == 0, removed.failures
+    assert objects(k8s_client, 'monitoring.coreos.com/v1', 'PrometheusRule', run_names['namespace']) == []
+    assert objects(k8s_client, 'monitoring.coreos.com/v1', 'PodMonitor', run_names['namespace']) == []
+
 
 def test_check_mode_on_a_new_namespace_writes_nothing(bed, k8s_env, k8s_client, operator_crds, run_names):
     mark = bed.apiserver.audit_mark()
@@ -121,6 +126,18 @@ def test_on_aks_the_add_on_templates_resources_and_rule_groups_are_made_once(bed
     second = converge(bed.env(), run_names, **managed_cluster)
     assert second.rc == 0, second.failures
     assert [name for name, r in second.tasks.items() if r.get('changed')] == []
+    assert arm_writes(emu) == []
+
+    # the removal (playbooks/teardown.yml): everything the role made on Azure, the associations first; again: nothing
+    removed = converge(bed.env(), run_names, prometheus_monitoring_state='absent', **managed_cluster)
+    assert removed.rc == 0, removed.failures
+    deleted = [r['path'].split('?')[0] for r in emu.requests if r['method'] == 'DELETE']
+    assert deleted[0].endswith('/dataCollectionRuleAssociations/MSProm-westeurope-' + CLUSTER), deleted
+    assert len(deleted) == 2 + len(STANDARD_GROUPS + PLATFORM_GROUPS) + 3, deleted
+    assert all(emu.get_resource(path) is None for path in deleted)
+    emu.clear_requests()
+    again = converge(bed.env(), run_names, prometheus_monitoring_state='absent', **managed_cluster)
+    assert again.rc == 0, again.failures
     assert arm_writes(emu) == []
 
 

@@ -123,3 +123,6 @@ def test_site_converges_serves_the_cpu_example_and_tears_down(bed, k8s_client, k
     gone = run_playbook('playbooks/teardown.yml', {'aks_cluster_delete_resource_group': True}, env=bed.env(), inventory='inventories/testbed')
     assert gone.rc == 0, gone.failures
     assert bed.emulator.get_resource(cluster % bed.emulator.subscription_id) is None
+    assert [t for t in gone.tasks if t.endswith('Prometheus monitoring | Remove the Azure Monitor workspace')]
+    assert bed.emulator.get_resource('/subscriptions/%s/resourceGroups/rg-ai-platform-testbed/providers/Microsoft.Monitor/accounts/'
+                                     'amw-aks-ai-platform' % bed.emulator.subscription_id) is None

@@ -98,7 +98,7 @@ def k8s_apply_objects(role, template_path, variables, tasks_file='main.yml'):
     """The objects the role's k8s_apply task with this template (or list of templates) renders (state present)."""
     paths = [template_path] if isinstance(template_path, str) else list(template_path)
     [items] = [items for items in (template_items(t, variables) for t in role_tasks(role, 'aiplatform.aks.k8s_apply', tasks_file)
-                                   if t['aiplatform.aks.k8s_apply'].get('state', 'present') == 'present')
+                                   if template(t['aiplatform.aks.k8s_apply'].get('state', 'present'), variables) == 'present')
                if [item_path(i) for i in items] == paths]
     objects = []
     for item in template(items, variables):
