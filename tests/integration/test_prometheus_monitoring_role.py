@@ -54,8 +54,8 @@ def test_with_the_prometheus_operator_the_rules_monitors_and_dashboard_are_appli
         bed, k8s_env, k8s_client, operator_crds, run_names):
     first = converge(k8s_env, run_names)
     assert first.rc == 0, first.failures
-    assert first.result(PLAN)['msg'] == ('Prometheus monitoring: operator (the Prometheus operator is there '
-                                          '(monitoring.coreos.com/v1 is served))')
+    assert first.result(PLAN)['msg'] == (
+        'Prometheus monitoring: operator (the Prometheus operator is there (monitoring.coreos.com/v1 is served))')
     rules = objects(k8s_client, 'monitoring.coreos.com/v1', 'PrometheusRule', run_names['namespace'])
     groups = [g['name'] for r in rules for g in r['spec']['groups']]
     # kube-prometheus-stack has its own node and Kubernetes recording rules: only the platform's groups

@@ -75,8 +75,8 @@ def istio_addon(k8s_client):
 @pytest.fixture
 def metrics_addon(k8s_client):
     """The CRDs the AKS metrics add-on installs for its collector's scrape objects, played on the bed."""
-    kaito.install_crds(k8s_client, [CRDS / 'azure-monitor' / name for name in ('ama-metrics-servicemonitor-crd.yaml',
-                                                                              'ama-metrics-podmonitor-crd.yaml')])
+    names = ('ama-metrics-servicemonitor-crd.yaml', 'ama-metrics-podmonitor-crd.yaml')
+    kaito.install_crds(k8s_client, [CRDS / 'azure-monitor' / name for name in names])
 
 
 def test_site_converges_serves_the_cpu_example_and_tears_down(bed, k8s_client, kaito_addon, istio_addon, metrics_addon, tmp_path):

@@ -152,7 +152,7 @@ def test_every_query_uses_the_data_source_variable(dashboard):
 
 
 def test_every_fixed_recording_rule_is_on_the_dashboard(dashboard):
-    used = set().union(*(metric_names(expression) for _, expression in queries(dashboard)))
+    used = set().union(*(metric_names(query[1]) for query in queries(dashboard)))
     assert RECORDS - used == set()
 
 

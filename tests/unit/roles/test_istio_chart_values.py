@@ -36,5 +36,6 @@ def test_a_misspelt_key_is_caught():
 
 def test_native_sidecars_are_switched_on_with_a_value_pilot_understands():
     # weights are downloaded by KAITO's init containers: the proxy must run before them (README, STRICT pitfalls)
-    assert ROLE_VALUES['env']['ENABLE_NATIVE_SIDECARS'] == 'true' in NATIVE_SIDECAR_VALUES
+    native = ROLE_VALUES['env']['ENABLE_NATIVE_SIDECARS']
+    assert native in NATIVE_SIDECAR_VALUES and native == 'true'
     assert ROLE_VALUES['meshConfig']['enablePrometheusMerge'] is True

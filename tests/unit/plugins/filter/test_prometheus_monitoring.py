@@ -58,8 +58,7 @@ def test_off_the_managed_path_there_are_no_azure_names():
 @pytest.mark.parametrize('overrides, words', [
     ({'aks': False, 'install': 'managed', 'cluster': None}, ['prometheus_monitoring_install is managed', 'needs an AKS cluster']),
     ({'cluster': None}, ['prometheus_monitoring_cluster does not exist', 'aks_cluster role']),
-    ({'cluster': dict(CLUSTER, properties={})}, ['metrics add-on of AKS cluster aks-ai-platform is off',
-                                                                       'aks_cluster_managed_prometheus: true']),
+    ({'cluster': dict(CLUSTER, properties={})}, ['metrics add-on of AKS cluster aks-ai-platform is off', 'aks_cluster_managed_prometheus: true']),
     ({'rules': ['gpu', 'gpus']}, ["prometheus_monitoring_rules names 'gpus'", 'it has: gpu, inference']),
 ])
 def test_what_cannot_work_is_a_problem_naming_the_variable(overrides, words):
