@@ -83,7 +83,8 @@ def prometheus_monitoring_plan(served, install='auto', aks=False, cluster=None, 
         raise AnsibleFilterError('prometheus_monitoring_install must be one of %s, got %r' % (', '.join(INSTALLS), install))
     if state not in STATES:
         raise AnsibleFilterError('prometheus_monitoring_state must be one of %s, got %r' % (', '.join(STATES), state))
-    served = served or {}
+    # what k8s_info looked at, API by API (a loop's results: item and api_found; items it skipped have no api_found)
+    served = dict((r['item'], bool(r['api_found'])) for r in served or [] if 'api_found' in r)
     rules = list(rules or [])
     cluster = summarize(cluster) if cluster and cluster.get('id') else None
     chosen, why = _choose(install, bool(aks), served)

@@ -204,7 +204,8 @@ PROMETHEUS_MONITORING_TEMPLATES = {'managed': ['namespaces.yaml.j2', 'monitors.y
 def prometheus_monitoring_objects(install, **overrides):
     """What the prometheus_monitoring role's objects.yml applies where the plan chose `install`, with the model
     namespaces of model_workspace's default models."""
-    served = {'monitoring.coreos.com/v1': install == 'operator', 'azmonitoring.coreos.com/v1': install == 'managed'}
+    served = [{'item': 'monitoring.coreos.com/v1', 'api_found': install == 'operator'},
+              {'item': 'azmonitoring.coreos.com/v1', 'api_found': install == 'managed'}]
     variables = role_variables('prometheus_monitoring', ROLES / 'model_workspace' / 'defaults' / 'main.yml',
                                role_path=str(ROLES / 'prometheus_monitoring'), prometheus_monitoring_rule_sources=[],
                                prometheus_monitoring_plan_effective=prometheus_monitoring_plan(served, install), **overrides)

@@ -11,21 +11,22 @@ CLUSTER = {'name': 'aks-ai-platform', 'location': 'westeurope', 'properties': {'
            'id': '/subscriptions/%s/resourceGroups/rg-ai/providers/Microsoft.ContainerService/managedClusters/aks-ai-platform' % SUB}
 RULES = ['gpu', 'inference']
 GROUP = '/subscriptions/%s/resourceGroups/rg-monitor/providers/' % SUB
-OPERATOR = {'monitoring.coreos.com/v1': True}
+OPERATOR = [{'item': 'monitoring.coreos.com/v1', 'api_found': True}, {'item': 'azmonitoring.coreos.com/v1', 'api_found': False}]
 
 
 def managed(**overrides):
     args = dict(install='auto', aks=True, cluster=CLUSTER, cluster_name='aks-ai-platform', workspace_location='West Europe',
                 rules=RULES, available=RULES, workspace_resource_group='rg-monitor', workspace_name='amw-ai')
     args.update(overrides)
-    return plan({}, **args)
+    return plan([], **args)
 
 
 @pytest.mark.parametrize('served, aks, install, why', [
-    ({}, True, 'managed', 'an AKS cluster'),
+    ([], True, 'managed', 'an AKS cluster'),
     (OPERATOR, True, 'managed', 'an AKS cluster'),
     (OPERATOR, False, 'operator', 'monitoring.coreos.com/v1 is served'),
-    ({'monitoring.coreos.com/v1': False}, False, 'helm', 'not served'),
+    ([{'item': 'monitoring.coreos.com/v1', 'api_found': False}], False, 'helm', 'not served'),
+    ([{'item': 'monitoring.coreos.com/v1', 'skipped': True}], False, 'helm', 'not served'),
 ])
 def test_auto_chooses_managed_on_aks_then_an_operator_that_is_there_then_helm(served, aks, install, why):
     chosen = plan(served, 'auto', aks, CLUSTER if aks else None, 'c', 'westeurope', RULES, RULES)
@@ -67,19 +68,19 @@ def test_what_cannot_work_is_a_problem_naming_the_variable(overrides, words):
 
 
 def test_operator_chosen_without_an_operator_and_a_bad_namespace_are_problems():
-    problems = plan({}, 'operator', False, namespace='Monitoring')['problems']
+    problems = plan([], 'operator', False, namespace='Monitoring')['problems']
     assert any('prometheus_monitoring_namespace' in p for p in problems)
     assert any('no Prometheus operator is there' in p and 'prometheus_monitoring_install: helm' in p for p in problems)
 
 
 def test_none_writes_nothing_and_has_no_problems():
-    chosen = plan({}, 'none', True, None)
+    chosen = plan([], 'none', True, None)
     assert chosen['install'] == 'none' and chosen['problems'] == [] and chosen['names'] == {}
 
 
 def test_an_unknown_install_is_refused_naming_the_variable():
     with pytest.raises(AnsibleFilterError, match='prometheus_monitoring_install must be one of auto, managed, helm, operator, none'):
-        plan({}, 'azure')
+        plan([], 'azure')
 
 
 def test_in_check_mode_a_cluster_that_is_only_planned_is_no_problem_and_nothing_on_azure_is_checked():
