@@ -32,7 +32,7 @@ def k8s_apply_tasks():
 def test_every_k8s_apply_task_of_a_role_passes_k8s_validate():
     found = list(k8s_apply_tasks())
     assert [(role, name) for role, _file, name, args in found if args.get('validate') != PASSED] == []
-    assert sorted(set(role for role, _f, _n, _a in found)) == ['gpu_operator', 'istio', 'kaito', 'model_workspace', 'prometheus_monitoring']
+    assert sorted(set(role for role, _f, _n, _a in found)) == ['ai_scheduling', 'gpu_operator', 'istio', 'kaito', 'model_workspace', 'prometheus_monitoring']
 
 
 def test_each_of_those_roles_declares_it_with_the_options_of_the_module():

@@ -22,6 +22,7 @@ from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar, trust_as_template
 
 from ansible_collections.aiplatform.aks.plugins.action.k8s_apply import SHARED_TEMPLATES
+from ansible_collections.aiplatform.aks.plugins.filter.ai_scheduling import ai_scheduling_plan
 from ansible_collections.aiplatform.aks.plugins.filter.gpu_operator import gpu_operator_plan
 from ansible_collections.aiplatform.aks.plugins.filter.istio import istio_namespace_labels, istio_plan
 from ansible_collections.aiplatform.aks.plugins.filter.prometheus_monitoring import prometheus_monitoring_plan
@@ -41,6 +42,9 @@ CRD_FILES = [CRDS / 'gateway-api' / 'v1.4.1' / 'gateway.networking.k8s.io_httpro
              CRDS / 'azure-monitor' / 'ama-metrics-podmonitor-crd.yaml',
              CRDS / 'prometheus-operator' / 'v0.93.0' / 'monitoring.coreos.com_servicemonitors.yaml',
              CRDS / 'prometheus-operator' / 'v0.93.0' / 'monitoring.coreos.com_podmonitors.yaml']
+# ai_scheduling: Kueue v0.19.2 (v1beta2) and KEDA v2.20.2
+CRD_FILES += [CRDS / 'kueue' / ('kueue.x-k8s.io_%s.yaml' % name) for name in ('resourceflavors', 'clusterqueues', 'localqueues')]
+CRD_FILES += [CRDS / 'keda' / 'v2.20.2' / ('keda.sh_%s.yaml' % name) for name in ('scaledobjects', 'triggerauthentications')]
 INVENTORIES = sorted(p.parent.parent.name for p in (REPO / 'inventories').glob('*/group_vars/all.yml'))
 MOLECULE_VARS = REPO / 'molecule' / 'model_workspace' / 'vars' / 'models.yml'
 VERSION = '1.34'
@@ -212,6 +216,24 @@ def prometheus_monitoring_objects(install, **overrides):
     return k8s_apply_objects('prometheus_monitoring', PROMETHEUS_MONITORING_TEMPLATES[install], variables, tasks_file='objects.yml')
 
 
+AI_SCHEDULING_TEMPLATES = {'kueue': ['namespaces.yaml.j2', 'kueue.yaml.j2'], 'keda': ['autoscaling.yaml.j2']}
+AUTOSCALED_MODEL = {'name': 'phi-4-mini', 'namespace': 'ai-serving', 'max_replicas': 3, 'threshold': 5, 'activation_threshold': 1,
+                    'query': 'sum(vllm:num_requests_waiting{namespace="ai-serving",workspace="phi-4-mini"})'}
+
+
+def ai_scheduling_objects(objects, aks=False, **overrides):
+    """What the ai_scheduling role's k8s_apply task of `objects` (kueue or keda) renders with model_workspace's default
+    models, on an AKS cluster with the KEDA add-on and the workspace of prometheus_monitoring, or off AKS."""
+    variables = role_variables('ai_scheduling', ROLES / 'model_workspace' / 'defaults' / 'main.yml', group_names=['aks'] if aks else [],
+                               prometheus_monitoring_workspace={'query_endpoint': 'https://amw-ai.westeurope.prometheus.monitor.azure.com'},
+                               **overrides)
+    served = [{'item': api, 'api_found': True} for api in variables['ai_scheduling_apis']]
+    plan = ai_scheduling_plan(served, plain(template(variables['ai_scheduling_settings'], variables)), {'keda': True} if aks else None)
+    assert plan['problems'] == []
+    variables['ai_scheduling_plan_effective'] = plan
+    return k8s_apply_objects('ai_scheduling', AI_SCHEDULING_TEMPLATES[objects], variables)
+
+
 def readme_route_example():
     """The route example of roles/model_workspace/README.md."""
     text = (ROLES / 'model_workspace' / 'README.md').read_text()
@@ -296,6 +318,18 @@ RENDERED = {
     'prometheus_monitoring: scrape objects and dashboard for kube-prometheus-stack': lambda: prometheus_monitoring_objects('helm'),
     'prometheus_monitoring: operator already there, two model namespaces': lambda: prometheus_monitoring_objects(
         'operator', prometheus_monitoring_model_namespaces=['ai-serving', 'bloomz']),
+    'ai_scheduling: team namespaces, flavors, ClusterQueue and LocalQueues (defaults)': lambda: ai_scheduling_objects('kueue'),
+    'ai_scheduling: two team namespaces, a tainted CPU flavor, quotas as numbers': lambda: ai_scheduling_objects(
+        'kueue', ai_scheduling_team_namespaces=['team-a', 'team-b'],
+        ai_scheduling_quotas={'ai': {'gpu': 8, 'cpu': 190, 'memory': '1800Gi'}, 'cpu': {'cpu': '15500m', 'memory': '6e10'}},
+        ai_scheduling_cpu_flavor={'name': 'system', 'node_labels': {'kubernetes.azure.com/mode': 'user'}, 'node_taints': ['dedicated:NoSchedule']}),
+    'ai_scheduling: ScaledObjects against Azure Monitor with workload identity (AKS)': lambda: ai_scheduling_objects(
+        'keda', aks=True, ai_scheduling_keda_identity_id='00000000-0000-0000-0000-000000000001', ai_scheduling_autoscaled_models=[
+            AUTOSCALED_MODEL, {'name': 'bloomz', 'namespace': 'bloomz', 'min_replicas': 0, 'max_replicas': 2, 'threshold': '2.5',
+                               'target': {'kind': 'StatefulSet', 'name': 'bloomz-workspace'},
+                               'query': 'sum(vllm:num_requests_waiting{namespace="bloomz",workspace="bloomz-workspace"})'}]),
+    'ai_scheduling: a ScaledObject against kube-prometheus-stack': lambda: ai_scheduling_objects(
+        'keda', ai_scheduling_autoscaled_models=[AUTOSCALED_MODEL]),
     'gpu_operator: the DRA example (ResourceClaimTemplate and a pod using it)': lambda: plain(
         [yaml.safe_load((ROLES / 'gpu_operator' / 'files' / name).read_text()) for name in DRA_EXAMPLES]),
 }
@@ -337,7 +371,9 @@ def test_every_kind_the_roles_render_is_covered():
                      ('batch/v1', 'Job'), ('gateway.networking.k8s.io/v1', 'Gateway'), ('security.istio.io/v1', 'PeerAuthentication'),
                      ('networking.istio.io/v1', 'DestinationRule'), ('inference.networking.k8s.io/v1', 'InferencePool'),
                      ('azmonitoring.coreos.com/v1', 'PodMonitor'), ('monitoring.coreos.com/v1', 'ServiceMonitor'),
-                     ('monitoring.coreos.com/v1', 'PodMonitor')}
+                     ('monitoring.coreos.com/v1', 'PodMonitor'), ('kueue.x-k8s.io/v1beta2', 'ResourceFlavor'),
+                     ('kueue.x-k8s.io/v1beta2', 'ClusterQueue'), ('kueue.x-k8s.io/v1beta2', 'LocalQueue'), ('keda.sh/v1alpha1', 'ScaledObject'),
+                     ('keda.sh/v1alpha1', 'TriggerAuthentication')}
 
 
 def _bloomz_with(change):
@@ -369,6 +405,13 @@ def _with_tolerations(daemonset, tolerations):
     broken = copy.deepcopy(daemonset)
     broken['spec']['template']['spec']['tolerations'] = tolerations
     return broken
+
+
+def _ai_scheduling_with(objects, kind, change, **overrides):
+    found = [copy.deepcopy(o) for o in ai_scheduling_objects(objects, **overrides) if o['kind'] == kind]
+    for obj in found:
+        change(obj)
+    return found
 
 
 # One break per kind, rendered through the same path as above; each must be found, with its field path.
@@ -404,6 +447,12 @@ BROKEN = {
          'unsupported value "kept": supported values: "replace", "Replace", "keep", "Keep", "drop", "Drop", "hashmod", "HashMod", '
          '"labelmap", "LabelMap", "labeldrop", "LabelDrop", "labelkeep", "LabelKeep", "lowercase", "Lowercase", "uppercase", "Uppercase", '
          '"keepequal", "KeepEqual", "dropequal", "DropEqual"')),
+    'ResourceFlavor: a toleration of the GPU taint with operator Exists and a value (CEL rule)': (
+        lambda: _ai_scheduling_with('kueue', 'ResourceFlavor', lambda o: [t.update(operator='Exists') for t in o['spec'].get('tolerations', [])]),
+        ('ResourceFlavor ai-gpu', 'spec.tolerations', "a value must be empty when 'operator' is 'Exists'")),
+    'ScaledObject: a trigger without its type': (
+        lambda: _ai_scheduling_with('keda', 'ScaledObject', lambda o: o['spec']['triggers'][0].pop('type'), ai_scheduling_autoscaled_models=[AUTOSCALED_MODEL]),
+        ('ScaledObject ai-serving/phi-4-mini', 'spec.triggers[0].type', 'required value')),
     'ConfigMap: inference_config.yaml as a number': (
         _broken_inference_config,
         ('ConfigMap ai-serving/phi-4-mini-canary-inference-config', 'data[inference_config.yaml]', 'must be of type string, not 4096')),
