@@ -6,6 +6,8 @@ ScaledObjects to apply, and what cannot work (ai_scheduling_plan). Documented in
 
 from __future__ import annotations
 
+import math
+
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.aiplatform.aks.plugins.module_utils.gpu.info import parse_quantity
@@ -144,7 +146,7 @@ def _threshold(variable, value, required):
         number = float(value)
     except (TypeError, ValueError):
         number = None
-    if isinstance(value, bool) or number is None or number < 0 or number != number:
+    if isinstance(value, bool) or number is None or not math.isfinite(number) or number < 0:
         return None, ['%s must be a number of 0 or more, got %r' % (variable, value)]
     return str(value), []
 

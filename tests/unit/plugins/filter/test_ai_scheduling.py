@@ -133,6 +133,8 @@ def test_bad_input_is_refused_naming_the_variable(changes, expected):
                  'least min_replicas (4)', id='min-above-max'),
     pytest.param(dict(MODEL, threshold='high'), "ai_scheduling_autoscaled_models[0] (phi-4-mini).threshold must be a number of 0 or more, "
                  "got 'high'", id='threshold'),
+    pytest.param(dict(MODEL, activation_threshold='inf'), "ai_scheduling_autoscaled_models[0] (phi-4-mini).activation_threshold must be a "
+                 "number of 0 or more, got 'inf'", id='infinite-activation'),
     pytest.param(dict(MODEL, target={'kind': 'Workspace'}), 'ai_scheduling_autoscaled_models[0] (phi-4-mini).target.kind must be one of '
                  'Deployment, StatefulSet', id='target-kind'),
     pytest.param(dict(MODEL, namespace='AI'), "ai_scheduling_autoscaled_models[0] (phi-4-mini).namespace 'AI' is not a name", id='namespace'),
