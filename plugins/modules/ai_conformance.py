@@ -77,6 +77,12 @@ options:
         description: The KAITO preset model a functional probe of C(robust_controller) uses.
         type: str
         default: phi-4-mini-instruct
+      kaito_instance_type:
+        description: The VM size the functional probe's KAITO Workspace asks for; unset, it selects existing nodes by O(probes.kaito_label_selector).
+        type: str
+      kaito_label_selector:
+        description: Labels of the nodes the functional probe's KAITO Workspace runs on (the probe's default when unset).
+        type: dict
   prometheus_url:
     description:
       - Base URL of a Prometheus HTTP API (the module sends C(GET <url>/api/v1/query)); empty to query nothing, in which
@@ -225,6 +231,7 @@ from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.module import K
 
 def main():
     probes = dict((key, dict(type='int' if isinstance(value, int) else 'str', default=value)) for key, value in DEFAULT_SETTINGS.items())
+    probes.update(kaito_instance_type=dict(type='str'), kaito_label_selector=dict(type='dict'))
     module = K8sModule(argument_spec=dict(
         checklist=dict(type='dict', required=True),
         functional=dict(type='bool', default=False),

@@ -29,7 +29,8 @@ DRA_KINDS = ('DeviceClass', 'ResourceClaim', 'ResourceClaimTemplate', 'ResourceS
 DRA_VERBS = ('create', 'list', 'update', 'patch', 'delete')
 GATEWAY_CRDS = ('gatewayclasses.gateway.networking.k8s.io', 'gateways.gateway.networking.k8s.io', 'httproutes.gateway.networking.k8s.io')
 INFERENCE_POOL_CRD = 'inferencepools.inference.networking.k8s.io'
-KUEUE_CRDS = ('resourceflavors.kueue.x-k8s.io', 'clusterqueues.kueue.x-k8s.io', 'localqueues.kueue.x-k8s.io', 'workloads.kueue.x-k8s.io')
+# the queue CRDs users write (Kueue's chart installs its Workload CRD with them)
+KUEUE_CRDS = ('resourceflavors.kueue.x-k8s.io', 'clusterqueues.kueue.x-k8s.io', 'localqueues.kueue.x-k8s.io')
 KUEUE_API = 'kueue.x-k8s.io/v1beta2'
 KUEUE_CONTROLLER = 'kueue-controller-manager'
 # all-or-nothing schedulers other than Kueue: their PodGroup CRDs
