@@ -69,8 +69,8 @@ def test_1_37_keeps_the_upstream_wording():
      ['checklist.spec.networking[0].level', "'MAY'"]),
     ({'metadata': {'kubernetesVersion': 'v1.34'}, 'spec': {'networking': [{'id': 'x', 'level': 'MUST'}]}},
      ['checklist.spec.networking[0].description is missing']),
-    ({'metadata': {'kubernetesVersion': 'v1.34'}, 'spec': {'a': [{'id': 'x', 'description': 'd', 'level': 'MUST'}],
-                                                          'b': [{'id': 'x', 'description': 'd', 'level': 'MUST'}]}},
+    ({'metadata': {'kubernetesVersion': 'v1.34'},
+      'spec': {'a': [{'id': 'x', 'description': 'd', 'level': 'MUST'}], 'b': [{'id': 'x', 'description': 'd', 'level': 'MUST'}]}},
      ["checklist.spec.b[0].id 'x' appears twice"]),
 ])
 def test_malformed_checklists_are_named(bad, words):

@@ -6,7 +6,6 @@ import pytest
 from ansible_collections.aiplatform.aks.plugins.module_utils.conformance import static
 from ansible_collections.aiplatform.aks.plugins.module_utils.conformance.context import DEFAULT_SETTINGS
 
-from tests.unit.plugins.module_utils.k8s.fakes import FakeResource
 from tests.unit.plugins.module_utils.gpu.test_info import Cluster as GpuCluster, node
 
 VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch']
@@ -96,17 +95,18 @@ KUEUE = [crd(n, ('v1beta1', 'v1beta2')) for n in static.KUEUE_CRDS]
 
 
 def test_gang_scheduling_needs_crds_controller_and_webhooks():
-    ready = KUEUE + [deployment('kueue-controller-manager', 'kueue-system'), webhook('kueue-vwc', 'kueue.x-k8s.io', service='kueue-webhook-service'),
-                     service('kueue-webhook-service', 'kueue-system')]
-    assert probe('gang_scheduling', *ready, serve=[('kueue.x-k8s.io/v1beta2', 'ClusterQueue', False)])['outcome'] == 'pass'
-    not_ready = [deployment('kueue-controller-manager', 'kueue-system', ready=False)] + ready[5:]
-    found = probe('gang_scheduling', *(KUEUE + not_ready), serve=[('kueue.x-k8s.io/v1beta2', 'ClusterQueue', False)])
+    queues = [('kueue.x-k8s.io/v1beta2', 'ClusterQueue', False)]
+    running = deployment('kueue-controller-manager', 'kueue-system')
+    hook = webhook('kueue-vwc', 'kueue.x-k8s.io', service='kueue-webhook-service')
+    backend = service('kueue-webhook-service', 'kueue-system')
+    assert probe('gang_scheduling', *KUEUE, running, hook, backend, serve=queues)['outcome'] == 'pass'
+    starting = deployment('kueue-controller-manager', 'kueue-system', ready=False)
+    found = probe('gang_scheduling', *KUEUE, starting, hook, backend, serve=queues)
     assert found['outcome'] == 'fail' and found['remediation'] == 'ai_scheduling_kueue_install'
-    no_ca = ready[:5] + [webhook('kueue-vwc', 'kueue.x-k8s.io', service='kueue-webhook-service', ca=None), ready[6]]
-    found = probe('gang_scheduling', *no_ca, serve=[('kueue.x-k8s.io/v1beta2', 'ClusterQueue', False)])
+    no_ca = webhook('kueue-vwc', 'kueue.x-k8s.io', service='kueue-webhook-service', ca=None)
+    found = probe('gang_scheduling', *KUEUE, running, no_ca, backend, serve=queues)
     assert found['outcome'] == 'fail' and 'no caBundle' in found['notes']
-    no_service = ready[:6]
-    assert 'Service kueue-system/kueue-webhook-service does not exist' in probe('gang_scheduling', *no_service)['notes']
+    assert 'Service kueue-system/kueue-webhook-service does not exist' in probe('gang_scheduling', *KUEUE, running, hook)['notes']
     assert probe('gang_scheduling')['notes'].startswith('no gang scheduler runs: CRD resourceflavors.kueue.x-k8s.io is not installed')
     assert probe('gang_scheduling', crd('podgroups.scheduling.volcano.sh', ('v1beta1',)))['notes'] == 'Volcano is installed (its PodGroup CRD)'
 
@@ -153,11 +153,15 @@ def series(name, node_name, **labels):
 def test_accelerator_metrics_for_every_gpu_node():
     exporter = service('nvidia-dcgm-exporter', 'gpu-operator')
     nodes = [gpu_node('gpu-0'), gpu_node('gpu-1')]
-    both = lambda url, q: [series(q, 'gpu-0'), series(q, 'gpu-1')]  # noqa: E731
+    def both(url, q):
+        return [series(q, 'gpu-0'), series(q, 'gpu-1')]
+
+    def one(url, q):
+        return [series(q, 'gpu-0')]
+
     found = probe('accelerator_metrics', exporter, *nodes, url='http://prometheus.test', query=both)
     assert found['outcome'] == 'pass' and found['measured'] is True
     assert [e['call'] for e in found['evidence'][2:]] == ['QUERY DCGM_FI_DEV_GPU_UTIL', 'QUERY DCGM_FI_DEV_FB_USED']
-    one = lambda url, q: [series(q, 'gpu-0')]  # noqa: E731
     found = probe('accelerator_metrics', exporter, *nodes, url='http://prometheus.test', query=one)
     assert found['outcome'] == 'fail' and 'DCGM_FI_DEV_GPU_UTIL on gpu-1' in found['notes']
     static_only = probe('accelerator_metrics', exporter, *nodes)
@@ -174,7 +178,9 @@ def test_accelerator_metrics_for_every_gpu_node():
 def test_ai_service_metrics():
     stack = [crd('servicemonitors.monitoring.coreos.com'), crd('podmonitors.monitoring.coreos.com'), crd('prometheuses.monitoring.coreos.com'),
              {'apiVersion': 'monitoring.coreos.com/v1', 'kind': 'Prometheus', 'metadata': {'name': 'kps', 'namespace': 'monitoring'}}]
-    vllm = lambda url, q: [{'metric': {'__name__': q, 'namespace': 'models', 'pod': 'phi-0'}, 'value': [0, '0']}]  # noqa: E731
+    def vllm(url, q):
+        return [{'metric': {'__name__': q, 'namespace': 'models', 'pod': 'phi-0'}, 'value': [0, '0']}]
+
     found = probe('ai_service_metrics', *stack, url='http://p.test', query=vllm)
     assert found['outcome'] == 'pass' and found['measured'] and 'models/phi-0' in found['notes']
     found = probe('ai_service_metrics', *stack, url='http://p.test', query=lambda url, q: [])
