@@ -153,6 +153,7 @@ def series(name, node_name, **labels):
 def test_accelerator_metrics_for_every_gpu_node():
     exporter = service('nvidia-dcgm-exporter', 'gpu-operator')
     nodes = [gpu_node('gpu-0'), gpu_node('gpu-1')]
+
     def both(url, q):
         return [series(q, 'gpu-0'), series(q, 'gpu-1')]
 
@@ -178,6 +179,7 @@ def test_accelerator_metrics_for_every_gpu_node():
 def test_ai_service_metrics():
     stack = [crd('servicemonitors.monitoring.coreos.com'), crd('podmonitors.monitoring.coreos.com'), crd('prometheuses.monitoring.coreos.com'),
              {'apiVersion': 'monitoring.coreos.com/v1', 'kind': 'Prometheus', 'metadata': {'name': 'kps', 'namespace': 'monitoring'}}]
+
     def vllm(url, q):
         return [{'metric': {'__name__': q, 'namespace': 'models', 'pod': 'phi-0'}, 'value': [0, '0']}]
 
