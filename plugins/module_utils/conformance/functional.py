@@ -152,11 +152,12 @@ def gang_job(namespace, name, queue, size):
 
 def gang_state(job, pods, workloads):
     """What Kueue and the Job controller did with one Job: {name, suspended, pods, workload, admitted, quota_reserved,
-    assigned} (assigned: the pods the admission counted)."""
+    assigned} (assigned: the pods the admission counted; suspended: None when the server does not keep spec.suspend,
+    as before Kubernetes 1.21)."""
     uid = job['metadata']['uid']
     workload = next((w for w in workloads if owned_by(w, uid)), None)
     admission = ((workload or {}).get('status') or {}).get('admission') or {}
-    return {'name': job['metadata']['name'], 'suspended': bool(job['spec'].get('suspend')),
+    return {'name': job['metadata']['name'], 'suspended': job['spec'].get('suspend'),
             'pods': sum(1 for pod in pods if owned_by(pod, uid)),
             'workload': workload['metadata']['name'] if workload else None,
             'admitted': is_true(workload, 'Admitted'), 'quota_reserved': is_true(workload, 'QuotaReserved'),
@@ -171,7 +172,7 @@ def gang_started(state, size):
         return False, 'Workload %s not admitted' % state['workload']
     if state['assigned'] != size:
         return False, 'Workload %s admitted for %d pods, not %d' % (state['workload'], state['assigned'], size)
-    if state['suspended']:
+    if state['suspended'] is True:
         return False, 'Job %s still suspended' % state['name']
     if state['pods'] != size:
         return False, 'Job %s has %d pods, not %d' % (state['name'], state['pods'], size)
@@ -183,7 +184,7 @@ def gang_started_partly(state):
     started = []
     if state['admitted'] or state['quota_reserved']:
         started.append('Workload %s admitted (%d pods assigned)' % (state['workload'], state['assigned']))
-    if not state['suspended']:
+    if state['suspended'] is False:
         started.append('Job %s unsuspended' % state['name'])
     if state['pods']:
         started.append('%d pods created' % state['pods'])
@@ -204,7 +205,17 @@ def gang_scheduling(ctx, found):
     local = ctx.create(local_queue(namespace, unique('aic-lq'), queue_name))['metadata']['name']
     found.append(evidence('queues', 'create ResourceFlavor %s, ClusterQueue %s (cpu nominalQuota %s), LocalQueue %s/%s'
                           % (flavor, queue_name, GANG_QUOTA_CPU, namespace, local), 'created', True))
-    over = ctx.create(gang_job(namespace, unique('aic-gang-over'), local, GANG_SIZE + 1))['metadata']['name']
+    over_job = ctx.create(gang_job(namespace, unique('aic-gang-over'), local, GANG_SIZE + 1))
+    over = over_job['metadata']['name']
+    if 'suspend' not in over_job['spec']:
+        found.append(evidence('Job suspension', 'create Job %s/%s with spec.suspend' % (namespace, over),
+                              'the server dropped spec.suspend (Kubernetes before 1.21): judged by Workload admission and pods only', True))
+
+    def taken_up():
+        state = gang_state(_read(ctx, 'batch/v1', 'Job', over, namespace), _list(ctx, 'v1', 'Pod', namespace), _list(ctx, KUEUE, 'Workload', namespace))
+        return bool(state['workload']), 'no Workload for Job %s yet' % over
+    # the Job that fits comes once Kueue has queued the other one: the whole quota is free when it is held back
+    _waited(ctx, taken_up, timeout, 'Kueue to make a Workload for Job %s/%s' % (namespace, over), found, 'gang admission')
     held_since = time.monotonic()
     fits = ctx.create(gang_job(namespace, unique('aic-gang-fit'), local, GANG_SIZE))['metadata']['name']
     hold = gang_hold(timeout)
@@ -232,7 +243,8 @@ def gang_scheduling(ctx, found):
     elif not over_state['workload']:
         held = 'no Workload was made for it: Kueue did not take up the Job, so holding it back shows nothing'
     else:
-        held = 'Workload %s not admitted, Job suspended, no pods, for %.0f s' % (over_state['workload'], hold)
+        held = 'Workload %s not admitted, Job %s, no pods, for %.0f s' % (
+            over_state['workload'], 'suspended' if over_state['suspended'] else 'not started', hold)
     held_ok = not partly and bool(over_state['workload'])
     found.append(evidence('none admitted above the quota', 'create Job %s/%s (parallelism = completions = %d, above the quota)'
                           % (namespace, over, GANG_SIZE + 1), held, held_ok))
@@ -299,8 +311,8 @@ def route_accepted(route, gateway_name):
         if cond.get('observedGeneration') is not None and generation is not None and cond['observedGeneration'] < generation:
             return False, 'HTTPRoute %s: condition %s is for an older generation' % (route['metadata']['name'], ctype)
         if cond.get('status') != 'True':
-            return False, 'HTTPRoute %s: %s is %s (%s: %s)' % (route['metadata']['name'], ctype, cond.get('status'), cond.get('reason'),
-                                                              cond.get('message'))
+            return False, 'HTTPRoute %s: %s is %s (%s: %s)' % (
+                route['metadata']['name'], ctype, cond.get('status'), cond.get('reason'), cond.get('message'))
     return True, 'HTTPRoute %s Accepted with its references resolved by %s' % (route['metadata']['name'], parents[0].get('controllerName'))
 
 
