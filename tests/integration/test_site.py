@@ -73,13 +73,21 @@ def istio_addon(k8s_client):
 
 
 @pytest.fixture
+def kueue_installed(k8s_client):
+    """Kueue's CRDs, as an earlier install would leave them (the bed has no helm): the ai_scheduling role then uses it."""
+    kaito.install_crds(k8s_client, [CRDS / 'kueue' / name for name in (
+        'kueue.x-k8s.io_resourceflavors.yaml', 'kueue.x-k8s.io_clusterqueues.yaml', 'kueue.x-k8s.io_localqueues.yaml')])
+
+
+@pytest.fixture
 def metrics_addon(k8s_client):
     """The CRDs the AKS metrics add-on installs for its collector's scrape objects, played on the bed."""
     names = ('ama-metrics-servicemonitor-crd.yaml', 'ama-metrics-podmonitor-crd.yaml')
     kaito.install_crds(k8s_client, [CRDS / 'azure-monitor' / name for name in names])
 
 
-def test_site_converges_serves_the_cpu_example_and_tears_down(bed, k8s_client, kaito_addon, istio_addon, metrics_addon, tmp_path):
+def test_site_converges_serves_the_cpu_example_and_tears_down(bed, k8s_client, kaito_addon, istio_addon, metrics_addon, kueue_installed,
+                                                              tmp_path):
     bed.emulator.engine.reset()
     with InferenceStub() as stub:
         variables = {'aks_cluster_kubeconfig': str(tmp_path / 'kubeconfig'), 'model_workspace_probe_url': stub.url,
@@ -105,6 +113,9 @@ def test_site_converges_serves_the_cpu_example_and_tears_down(bed, k8s_client, k
         emu = bed.emulator
         cluster = '/subscriptions/%s/resourceGroups/rg-ai-platform-testbed/providers/Microsoft.ContainerService/managedClusters/aks-ai-platform'
         assert emu.get_resource(cluster % emu.subscription_id + '/agentPools/gpunp')['properties']['nodeLabels']['node-type'] == 'ai'
+        # the model namespace's Kueue queue, on the KEDA add-on the cluster has by default
+        queue = k8s_client.resources.get(api_version='kueue.x-k8s.io/v1beta2', kind='LocalQueue').get(name='ai-queue', namespace='bloomz')
+        assert queue.to_dict()['spec']['clusterQueue'] == 'ai-platform'
         # Managed Prometheus, made while the pools were created: the workspace's rule groups and the cluster's association
         assert first.result('Prometheus monitoring | Say where the metrics go')['msg'] == (
             'Prometheus monitoring: managed (an AKS cluster: Azure Managed Prometheus)')
