@@ -16,7 +16,7 @@ description:
   - Static probes only read. They read discovery, CRDs (Established, serving the version used), controllers'
     Deployments (rolled out), admission webhooks (a caBundle, their Service present), APIServices (Available),
     DRA DeviceClasses and ResourceSlices, GPU nodes, and the AKS pools of O(node_pools). For C(accelerator_metrics)
-    and C(ai_service_metrics) they query Prometheus at O(prometheus_url) (C(GET /api/v1/query)): C(DCGM_FI_DEV_GPU_UTIL)
+    and C(ai_service_metrics) they query Prometheus at O(prometheus_url) (C(GET /api/v1/query)), for C(DCGM_FI_DEV_GPU_UTIL)
     and C(DCGM_FI_DEV_FB_USED) for every GPU node (by the C(Hostname), C(node), C(kubernetes_node) or C(instance)
     label), and a vLLM series (C(vllm:num_requests_running)).
   - "The status rule: C(Implemented) from a static probe only where the checklist asks for presence (C(dra_support):
@@ -24,10 +24,10 @@ description:
     query that found the series). For every other requirement a static pass gives at most C(Partially Implemented)
     until its functional probe passed; RV(requirements[].notes) says which kind of evidence decided. A static failure
     is C(Not Implemented); an API the server does not serve is C(Not Implemented) with the evidence C(not served)."
-  - A requirement the module has no probe for (an id of a later checklist) is C(Not Implemented) when it is a MUST and
+  - "A requirement the module has no probe for (an id of a later checklist) is C(Not Implemented) when it is a MUST and
     C(N/A) when it is a SHOULD, with the note C(no probe: check by hand). C(N/A) always comes with notes. A requirement
     the platform cannot have (no cluster autoscaler at all for C(cluster_autoscaling), no GPU sharing configured for
-    C(gpu_sharing)) is C(N/A) with the reason.
+    C(gpu_sharing)) is C(N/A) with the reason."
   - C(cluster_autoscaling) reads O(node_pools) on AKS (a GPU pool with C(enableAutoScaling) and C(minCount) below
     C(maxCount) passes; a pool pinned at C(minCount) = C(maxCount) cannot prove autoscaling, and the notes say so);
     off AKS, a C(cluster-autoscaler) Deployment, the C(kube-system/cluster-autoscaler-status) ConfigMap, or a Karpenter
@@ -172,10 +172,10 @@ requirements:
   type: list
   elements: dict
   contains:
-    id: {description: The requirement id, as in the checklist., type: str, returned: always, sample: gang_scheduling}
+    id: {description: The requirement id as in the checklist., type: str, returned: always, sample: gang_scheduling}
     category: {description: The checklist's category of the requirement., type: str, returned: always, sample: schedulingOrchestration}
-    level: {description: C(MUST) or C(SHOULD), as in the checklist., type: str, returned: always, sample: MUST}
-    description: {description: The requirement's text, verbatim from the checklist., type: str, returned: always}
+    level: {description: C(MUST) or C(SHOULD) as in the checklist., type: str, returned: always, sample: MUST}
+    description: {description: The requirement's text verbatim from the checklist., type: str, returned: always}
     status:
       description: C(Implemented), C(Not Implemented), C(Partially Implemented) or C(N/A) (always with notes).
       type: str
@@ -185,7 +185,7 @@ requirements:
       description: What decided the status, starting with the kind of evidence (static, measured, functional).
       type: str
       returned: always
-    probe: {description: C(functional) when the functional probe ran and decided, else C(static)., type: str, returned: always}
+    probe: {description: C(functional) when the functional probe ran and decided; else C(static)., type: str, returned: always}
     evidence:
       description: Each check with the API call made (C(call)), what was observed and whether it is as required.
       type: list

@@ -442,3 +442,39 @@ def test_bad_input_is_refused_before_reading(bed):
                                          ('prometheus_url',)))
     refused_before_reading(bed, BadInput('prefix', 'ai_conformance', {'checklist': CHECKLIST, 'probes': {'namespace_prefix': 'Bad_Prefix'}},
                                          ('probes.namespace_prefix',)))
+
+
+def test_the_query_client_and_the_prometheus_standin_speak_prometheus_s_api(prometheus):
+    """What the module sends and reads (static.prometheus_query) against the stand-in, which answers as Prometheus's
+    HTTP API does: GET and POST forms, `query` required, parse errors in Prometheus's error shape."""
+    import json
+    import urllib.error
+    import urllib.request
+    from ansible_collections.aiplatform.aks.plugins.module_utils.conformance.static import QueryError, prometheus_query
+    prometheus.clear()
+    prometheus.load({'__name__': 'DCGM_FI_DEV_GPU_UTIL', 'Hostname': 'gpu-0', 'gpu': '0'}, 12.5)
+    prometheus.load({'__name__': 'DCGM_FI_DEV_GPU_UTIL', 'Hostname': 'gpu-1', 'gpu': '0'}, 0)
+    assert [s['metric']['Hostname'] for s in prometheus_query(prometheus.url, 'DCGM_FI_DEV_GPU_UTIL{Hostname=~"gpu-.*"}')] == ['gpu-0', 'gpu-1']
+    assert prometheus_query(prometheus.url + '/', 'DCGM_FI_DEV_GPU_UTIL{Hostname!="gpu-1"}')[0]['value'][1] == '12.5'
+    assert prometheus_query(prometheus.url, 'DCGM_FI_DEV_FB_USED') == []
+    with pytest.raises(QueryError, match=r'Prometheus refused the query \(bad_data\): invalid parameter "query": .*unclosed left parenthesis'):
+        prometheus_query(prometheus.url, 'sum(DCGM_FI_DEV_GPU_UTIL')
+    with pytest.raises(QueryError, match=r'\(execution\): the Prometheus stand-in evaluates only plain vector selectors'):
+        prometheus_query(prometheus.url, 'sum(DCGM_FI_DEV_GPU_UTIL)')
+    with pytest.raises(urllib.error.HTTPError) as missing:
+        urllib.request.urlopen(prometheus.url + '/api/v1/query')
+    assert missing.value.code == 400
+    assert json.loads(missing.value.read()) == {'status': 'error', 'errorType': 'bad_data',
+                                                'error': 'invalid parameter "query": no expression found in input'}
+    posted = urllib.request.urlopen(urllib.request.Request(prometheus.url + '/api/v1/query', data=b'query=DCGM_FI_DEV_GPU_UTIL&time=1700000000'))
+    body = json.loads(posted.read())
+    assert body['status'] == 'success' and body['data']['resultType'] == 'vector'
+    assert [s['value'] for s in body['data']['result']] == [[1700000000.0, '12.5'], [1700000000.0, '0']]
+    for path, code in (('/api/v1/query_range?query=up', 404), ('/metrics', 404)):
+        with pytest.raises(urllib.error.HTTPError) as other:
+            urllib.request.urlopen(prometheus.url + path)
+        assert other.value.code == code
+    with pytest.raises(urllib.error.HTTPError) as put:
+        urllib.request.urlopen(urllib.request.Request(prometheus.url + '/api/v1/query?query=up', method='PUT'))
+    assert put.value.code == 405
+    prometheus.clear()
