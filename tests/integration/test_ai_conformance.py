@@ -86,6 +86,22 @@ def delete_and_wait(resource, name, namespace=None, timeout=60):
         time.sleep(0.2)
 
 
+def release_instances(client, crds, name):
+    """Remove the finalizers of a CRD's objects (left by other files, in namespaces the bed never deletes), as their
+    controllers would on deletion: the CRD's own deletion waits for its objects to go."""
+    from kubernetes.dynamic.exceptions import NotFoundError
+    try:
+        crd = crds.get(name=name).to_dict()
+    except NotFoundError:
+        return
+    version = next(v['name'] for v in crd['spec']['versions'] if v.get('storage'))
+    resource = api(client, crd['spec']['names']['kind'], '%s/%s' % (crd['spec']['group'], version))
+    for item in resource.get().to_dict()['items']:
+        if item['metadata'].get('finalizers'):
+            resource.patch(name=item['metadata']['name'], namespace=item['metadata'].get('namespace'), content_type=MERGE,
+                           body={'metadata': {'finalizers': None}})
+
+
 def clear(client):
     """No CRD, controller, webhook, metrics APIService or DCGM exporter of what the probes look for: what other test
     files installed, or left in namespaces the bed never deletes, is removed."""
@@ -96,6 +112,7 @@ def clear(client):
         names.update(doc['metadata']['name'] for doc in yaml.safe_load_all(text) if doc)
     names.update(c['metadata']['name'] for c in crds.get().to_dict()['items'] if c['spec']['group'] in ('monitoring.coreos.com', 'karpenter.sh'))
     for name in names:
+        release_instances(client, crds, name)
         delete_and_wait(crds, name)
     deployments = api(client, 'Deployment', 'apps/v1')
     for item in deployments.get().to_dict()['items']:

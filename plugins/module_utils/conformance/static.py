@@ -266,7 +266,7 @@ def gpu_sharing(cluster):
         names = [r for r, amounts in node['resources'].items() if amounts['allocatable'] and
                  (r.startswith(gpu_info.MIG_RESOURCE_PREFIX) or r == gpu_info.SHARED_RESOURCE)]
         if (node['gfd']['replicas'] or 0) > 1:
-            names.append('%s replicas %s' % (gpu_info.GFD_LABELS[4][1], node['gfd']['replicas']))
+            names.append('%s=%s' % (dict(gpu_info.GFD_LABELS)['replicas'], node['gfd']['replicas']))
         if names:
             shared.append('%s: %s' % (node['name'], ', '.join(names)))
     items = [gpu_item, evidence('MIG or time-sliced GPU resources', 'LIST v1 Node', '; '.join(shared) or 'none', shared)]
@@ -279,7 +279,7 @@ def gpu_sharing(cluster):
 def virtualized_accelerator(cluster):
     nodes, gpu_item = gpu_nodes_check(cluster)
     virtual = [n['name'] for n in nodes if any(mark in (n['gfd']['product'] or '').lower() for mark in VGPU_MARKS)]
-    items = [gpu_item, evidence('a virtual GPU product (GPU feature discovery label %s)' % gpu_info.GFD_LABELS[1][1], 'LIST v1 Node',
+    items = [gpu_item, evidence('a virtual GPU product (GPU feature discovery label %s)' % dict(gpu_info.GFD_LABELS)['product'], 'LIST v1 Node',
                                 ', '.join(virtual) or 'none', virtual)]
     if not virtual:
         return finding(ABSENT, 'no node advertises a virtual GPU (vGPU) product', items)
