@@ -212,7 +212,10 @@ summary:
   type: dict
   sample: {must: 9, must_implemented: 9, should: 0, should_implemented: 0, failed_musts: [], passed: true}
 probe_objects:
-  description: The objects the functional probes created, each with whether it was created and deleted.
+  description: >-
+    The objects the functional probes created, newest last, each with whether it was created and deleted (for a
+    namespace, whether its deletion was accepted: the module does not wait for namespaces to go). An object that could
+    not be removed keeps C(deleted) false and is named in its requirement's notes.
   returned: always
   type: list
   elements: dict
