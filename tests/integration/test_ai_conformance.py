@@ -495,3 +495,30 @@ def test_the_query_client_and_the_prometheus_standin_speak_prometheus_s_api(prom
         urllib.request.urlopen(urllib.request.Request(prometheus.url + '/api/v1/query?query=up', method='PUT'))
     assert put.value.code == 405
     prometheus.clear()
+
+
+@pytest.mark.parametrize('version', ['1.33', '1.35', '1.36', '1.37'])
+def test_every_checklist_runs_in_order_with_valid_statuses(k8s_env, version):
+    checklist = yaml.safe_load((ROOT / 'roles' / 'ai_conformance' / 'files' / 'checklists' / ('AIConformance-%s.yaml' % version)).read_text())
+    result = conformance(k8s_env, checklist=checklist)
+    assert result['checklist_version'] == version
+    items = [i for category in checklist['spec'].values() for i in category]
+    assert [(r['id'], r['level'], r['description']) for r in result['requirements']] == [(i['id'], i['level'], i['description']) for i in items]
+    for row in result['requirements']:
+        assert row['status'] in ('Implemented', 'Not Implemented', 'Partially Implemented', 'N/A')
+        assert row['notes'] and row['evidence'] and 'no probe' not in row['notes']
+    found = verdicts(result)
+    if 'dra_support' in found:
+        assert found['dra_support']['evidence'][-1]['observed'] == 'not served'
+        assert found['dra_support']['status'] == 'Not Implemented'
+    assert result['summary']['should'] == sum(1 for i in items if i['level'] == 'SHOULD')
+
+
+def test_a_requirement_without_a_probe_is_checked_by_hand(k8s_env):
+    checklist = {'metadata': {'kubernetesVersion': 'v1.38'}, 'spec': {'future': [
+        {'id': 'teleportation', 'description': 'Must teleport.', 'level': 'MUST'},
+        {'id': 'levitation', 'description': 'Should levitate.', 'level': 'SHOULD'}]}}
+    result = conformance(k8s_env, checklist=checklist)
+    assert [(r['id'], r['status'], r['notes'], r['evidence']) for r in result['requirements']] == [
+        ('teleportation', 'Not Implemented', 'no probe: check by hand', []), ('levitation', 'N/A', 'no probe: check by hand', [])]
+    assert result['summary']['failed_musts'] == ['teleportation']
