@@ -361,7 +361,7 @@ def cluster_autoscaling(cluster):
                           'present' if status else 'absent', status))
     if KARPENTER_CRD in cluster.crds():
         pools = list_items(cluster.client, KARPENTER_API, 'NodePool', 'list Karpenter NodePools') or []
-        gpu_pools = [p['metadata']['name'] for p in pools if 'gpu' in json.dumps(((p.get('spec') or {}).get('template') or {}).get('spec') or {}).lower()]
+        gpu_pools = [p['metadata']['name'] for p in pools if _admits_gpus(p)]
         items.append(evidence('Karpenter NodePools admitting GPU nodes', 'LIST %s NodePool' % KARPENTER_API, ', '.join(gpu_pools) or 'none', gpu_pools))
         if gpu_pools:
             return finding(PASS, 'node auto-provisioning (Karpenter) admits GPU nodes in NodePool %s' % ', '.join(gpu_pools), items)
@@ -369,6 +369,12 @@ def cluster_autoscaling(cluster):
         return finding(PASS, 'a cluster autoscaler runs (%s)' % ('%s/%s' % (namespace, CLUSTER_AUTOSCALER) if ready else 'its status ConfigMap'), items)
     return finding(ABSENT, 'the platform provides no cluster autoscaler (no node_pools given, no cluster-autoscaler, no Karpenter NodePool '
                    'admitting GPU nodes): the requirement applies only where one exists', items, 'nodepools_list')
+
+
+def _admits_gpus(node_pool):
+    """A Karpenter NodePool whose requirements name GPUs (karpenter.azure.com/sku-gpu-manufacturer, ...-gpu-count...)."""
+    requirements = ((((node_pool.get('spec') or {}).get('template') or {}).get('spec') or {}).get('requirements')) or []
+    return any('gpu' in (r.get('key') or '').lower() and r.get('operator') != 'DoesNotExist' for r in requirements)
 
 
 def _pools_autoscaling(pools):
@@ -405,8 +411,9 @@ def pod_autoscaling(cluster):
     if hpa and any(ok for ok, _item in metrics):
         return finding(PASS, 'the HPA API (%s) and a custom or external metrics API are Available%s' % (
             hpa, ', KEDA runs' if keda_crd and keda_ready else ''), items)
+    lacking = [items[0]] + [item for _ok, item in metrics]
     return finding(FAIL, 'the HPA cannot scale on AI metrics: %s' % '; '.join(
-        '%s: %s' % (i['check'], i['observed']) for i in items[:3] if not i['ok']), items, 'ai_scheduling_keda_install')
+        '%s: %s' % (i['check'], i['observed']) for i in lacking if not i['ok']), items, 'ai_scheduling_keda_install')
 
 
 def _node_of(series):
