@@ -24,14 +24,14 @@ class Fake(FakeCluster):
             raise api_error(404, 'NotFound', 'namespaces "%s" not found' % namespace)
         return Result(self.add(dict(body, metadata=dict(body['metadata'], namespace=namespace) if namespace else body['metadata'])))
 
-    def delete(self, resource, name, namespace=None, propagation_policy=None):
-        self.order.append((resource.kind, name, propagation_policy))
+    def delete(self, resource, name, namespace=None, body=None, **query):
+        self.order.append((resource.kind, name, query.get('propagation_policy')))
         if name in self.refuse_delete:
             raise api_error(403, 'Forbidden', 'cannot delete %s' % name)
         if resource.kind == 'Namespace':
             self.live('Namespace', name)['status'] = {'phase': 'Terminating'}
         elif name not in self.linger:
-            super(Fake, self).delete(resource, name, namespace)
+            super(Fake, self).delete(resource, name, namespace, body)
 
 
 def configmap(namespace, name):
