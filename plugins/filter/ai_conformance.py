@@ -52,6 +52,15 @@ ROLES = ('prometheus_monitoring', 'model_workspace', 'ai_scheduling', 'gpu_opera
 METRICS_REQUIREMENTS = ('accelerator_metrics', 'ai_service_metrics')
 
 
+class _Dumper(yaml.SafeDumper):
+    """SafeDumper that also writes Ansible's tagged strings, mappings and lists as the plain ones they are."""
+
+
+_Dumper.add_multi_representer(str, yaml.representer.SafeRepresenter.represent_str)
+_Dumper.add_multi_representer(dict, yaml.representer.SafeRepresenter.represent_dict)
+_Dumper.add_multi_representer(list, yaml.representer.SafeRepresenter.represent_list)
+
+
 def _snake(name):
     return re.sub(r'([a-z0-9])([A-Z])', r'\1_\2', name).lower()
 
@@ -297,7 +306,7 @@ def ai_conformance_files(result, checklist, metadata=None):
     rows = [dict(row, category=row.get('category') or known.get(row.get('id'))) for row in result['requirements']
             if row.get('id') in known]
     files = {PRODUCT: '# Kubernetes AI Conformance self-assessment, written by the aiplatform.aks.ai_conformance role\n'
-                      + yaml.safe_dump(product, sort_keys=False, allow_unicode=True, width=100000, default_flow_style=False)}
+                      + yaml.dump(product, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100000, default_flow_style=False)}
     for row in rows:
         files[evidence_path(row['id'])] = _evidence_md(row, result)
     files['results.json'] = _results_json(rows)
