@@ -181,6 +181,43 @@ def install_crds(client, paths, field_manager='itest', timeout=30):
     return names
 
 
+def delete_and_wait(resource, name, namespace=None, timeout=60):
+    """Delete an object (the garbage collector takes what it owns) and wait until it is gone."""
+    from kubernetes.dynamic.exceptions import NotFoundError
+    try:
+        resource.delete(name=name, namespace=namespace, propagation_policy='Background')
+    except NotFoundError:
+        return
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            resource.get(name=name, namespace=namespace)
+        except NotFoundError:
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError('%s %s is still there after %ss' % (resource.kind, name, timeout))
+        time.sleep(0.2)
+
+
+def remove_crds(client, names, timeout=60):
+    """The inverse of install_crds, for a test that needs a kind not served: each CRD's objects lose their finalizers
+    (their controllers, absent on the bed, would release them), then the CRD is deleted and waited for."""
+    from kubernetes.dynamic.exceptions import NotFoundError
+    crds = client.resources.get(api_version='apiextensions.k8s.io/v1', kind='CustomResourceDefinition')
+    for name in names:
+        try:
+            crd = crds.get(name=name).to_dict()
+        except NotFoundError:
+            continue
+        version = next(v['name'] for v in crd['spec']['versions'] if v.get('storage'))
+        resource = client.resources.get(api_version='%s/%s' % (crd['spec']['group'], version), kind=crd['spec']['names']['kind'])
+        for item in resource.get().to_dict()['items']:
+            if item['metadata'].get('finalizers'):
+                resource.patch(name=item['metadata']['name'], namespace=item['metadata'].get('namespace'), content_type=MERGE,
+                               body={'metadata': {'finalizers': None}})
+        delete_and_wait(crds, name, timeout=timeout)
+
+
 def mark_deployment_ready(client, namespace, name):
     api = client.resources.get(api_version='apps/v1', kind='Deployment')
     dep = api.get(name=name, namespace=namespace).to_dict()

@@ -70,38 +70,6 @@ def namespace(client, prefix):
     return name
 
 
-def delete_and_wait(resource, name, namespace=None, timeout=60):
-    from kubernetes.dynamic.exceptions import NotFoundError
-    try:
-        resource.delete(name=name, namespace=namespace, propagation_policy='Background')
-    except NotFoundError:
-        return
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            resource.get(name=name, namespace=namespace)
-        except NotFoundError:
-            return
-        assert time.monotonic() < deadline, '%s %s is still there after %ss' % (resource.kind, name, timeout)
-        time.sleep(0.2)
-
-
-def release_instances(client, crds, name):
-    """Remove the finalizers of a CRD's objects (left by other files, in namespaces the bed never deletes), as their
-    controllers would on deletion: the CRD's own deletion waits for its objects to go."""
-    from kubernetes.dynamic.exceptions import NotFoundError
-    try:
-        crd = crds.get(name=name).to_dict()
-    except NotFoundError:
-        return
-    version = next(v['name'] for v in crd['spec']['versions'] if v.get('storage'))
-    resource = api(client, crd['spec']['names']['kind'], '%s/%s' % (crd['spec']['group'], version))
-    for item in resource.get().to_dict()['items']:
-        if item['metadata'].get('finalizers'):
-            resource.patch(name=item['metadata']['name'], namespace=item['metadata'].get('namespace'), content_type=MERGE,
-                           body={'metadata': {'finalizers': None}})
-
-
 def clear(client):
     """No CRD, controller, webhook, metrics APIService or DCGM exporter of what the probes look for: what other test
     files installed, or left in namespaces the bed never deletes, is removed."""
@@ -111,24 +79,22 @@ def clear(client):
         text = gzip.decompress(path.read_bytes()).decode() if path.suffix == '.gz' else path.read_text()
         names.update(doc['metadata']['name'] for doc in yaml.safe_load_all(text) if doc)
     names.update(c['metadata']['name'] for c in crds.get().to_dict()['items'] if c['spec']['group'] in ('monitoring.coreos.com', 'karpenter.sh'))
-    for name in names:
-        release_instances(client, crds, name)
-        delete_and_wait(crds, name)
+    kaito_standin.remove_crds(client, sorted(names))
     deployments = api(client, 'Deployment', 'apps/v1')
     for item in deployments.get().to_dict()['items']:
         if item['metadata']['name'] in CONTROLLERS or item['metadata']['name'].startswith('istiod'):
-            delete_and_wait(deployments, item['metadata']['name'], item['metadata']['namespace'])
+            kaito_standin.delete_and_wait(deployments, item['metadata']['name'], item['metadata']['namespace'])
     services = api(client, 'Service')
     for item in services.get(field_selector='metadata.name=nvidia-dcgm-exporter').to_dict()['items']:
-        delete_and_wait(services, item['metadata']['name'], item['metadata']['namespace'])
+        kaito_standin.delete_and_wait(services, item['metadata']['name'], item['metadata']['namespace'])
     for name in METRICS_APISERVICES:
-        delete_and_wait(api(client, 'APIService', 'apiregistration.k8s.io/v1'), name)
+        kaito_standin.delete_and_wait(api(client, 'APIService', 'apiregistration.k8s.io/v1'), name)
     for kind in ('ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration'):
         hooks = api(client, kind, 'admissionregistration.k8s.io/v1')
         for config in hooks.get().to_dict()['items']:
             groups = set(g for h in config.get('webhooks') or [] for r in h.get('rules') or [] for g in r.get('apiGroups') or [])
             if groups & {'kueue.x-k8s.io', 'kaito.sh'}:
-                delete_and_wait(hooks, config['metadata']['name'])
+                kaito_standin.delete_and_wait(hooks, config['metadata']['name'])
 
 
 def controller(client, name, ns, ready=True, labels=None):
@@ -239,7 +205,7 @@ def test_gang_scheduling_with_kueue_running_or_not(k8s_env, k8s_client, installe
         assert kueue == {'name': 'kueue', 'target': '0.19.2', 'installed': '0.19.2', 'drift': False}
         assert keda == {'name': 'keda', 'target': '2.20.2', 'installed': None, 'drift': True}
     finally:
-        delete_and_wait(api(k8s_client, 'ValidatingWebhookConfiguration', 'admissionregistration.k8s.io/v1'), hook)
+        kaito_standin.delete_and_wait(api(k8s_client, 'ValidatingWebhookConfiguration', 'admissionregistration.k8s.io/v1'), hook)
     # the webhook's backend must exist
     api(k8s_client, 'Service').delete(name='kueue-webhook-service', namespace=ns)
     webhook_configuration(k8s_client, hook, 'kueue.x-k8s.io', ns, 'kueue-webhook-service')
@@ -247,7 +213,7 @@ def test_gang_scheduling_with_kueue_running_or_not(k8s_env, k8s_client, installe
         missing = verdicts(conformance(k8s_env))['gang_scheduling']
         assert missing['status'] == 'Not Implemented' and 'Service %s/kueue-webhook-service does not exist' % ns in missing['notes']
     finally:
-        delete_and_wait(api(k8s_client, 'ValidatingWebhookConfiguration', 'admissionregistration.k8s.io/v1'), hook)
+        kaito_standin.delete_and_wait(api(k8s_client, 'ValidatingWebhookConfiguration', 'admissionregistration.k8s.io/v1'), hook)
     api(k8s_client, 'Deployment', 'apps/v1').delete(name='kueue-controller-manager', namespace=ns)
 
 
@@ -275,7 +241,7 @@ def test_ai_inference_with_an_accepted_gateway_class(k8s_env, k8s_client, instal
         assert 'GatewayClass istio accepted, istiod %s ready' % revision in accepted['notes']
         assert [e['ok'] for e in accepted['evidence']] == [True] * 5
     finally:
-        delete_and_wait(classes, 'istio')
+        kaito_standin.delete_and_wait(classes, 'istio')
         api(k8s_client, 'Deployment', 'apps/v1').delete(name='istiod-' + revision, namespace='istio-system')
 
 
@@ -297,7 +263,7 @@ def test_pod_autoscaling_needs_an_available_metrics_api(k8s_env, k8s_client, ins
         assert down['status'] == 'Not Implemented' and down['remediation'] == 'ai_scheduling_keda_install'
         assert 'APIService v1beta1.external.metrics.k8s.io Available: condition Available is False' in down['notes']
     finally:
-        delete_and_wait(apiservices, name)
+        kaito_standin.delete_and_wait(apiservices, name)
     # registered without a backend ("local"): the aggregator reports it Available (the stand-in for KEDA's metrics server)
     apiservices.create(body={'metadata': {'name': name}, 'spec': {
         'group': 'external.metrics.k8s.io', 'version': 'v1beta1', 'groupPriorityMinimum': 100, 'versionPriority': 100}})
@@ -312,7 +278,7 @@ def test_pod_autoscaling_needs_an_available_metrics_api(k8s_env, k8s_client, ins
         assert up['notes'].startswith('Static evidence only: the HPA API (autoscaling/v2beta2) and a custom or external metrics API are Available, '
                                       'KEDA runs')
     finally:
-        delete_and_wait(apiservices, name)
+        kaito_standin.delete_and_wait(apiservices, name)
         api(k8s_client, 'Deployment', 'apps/v1').delete(name='keda-operator', namespace=ns)
 
 
@@ -448,7 +414,7 @@ def test_functional_probes_always_clean_up(k8s_env, k8s_client, installed, monke
         checked = conformance(k8s_env, check=True, functional=True)
         assert checked['probe_objects'] == [] and verdicts(checked)['robust_controller']['probe'] == 'static'
     finally:
-        delete_and_wait(api(k8s_client, 'ValidatingWebhookConfiguration', 'admissionregistration.k8s.io/v1'), 'aic-kaito-%s' % ns)
+        kaito_standin.delete_and_wait(api(k8s_client, 'ValidatingWebhookConfiguration', 'admissionregistration.k8s.io/v1'), 'aic-kaito-%s' % ns)
         api(k8s_client, 'Deployment', 'apps/v1').delete(name='kaito-workspace', namespace=ns)
 
 

@@ -43,6 +43,8 @@ def snapshot(k8s_client, ns):
 @pytest.fixture(scope='module')
 def ns(k8s_client):
     kaito.install_crds(k8s_client, [CRDS / 'gateway-api' / 'v1.2.1' / 'gateway.networking.k8s.io_httproutes.yaml.gz'])
+    # the Kueue ClusterQueue cases need a kind the server does not serve: another file of this bed may have installed it
+    kaito.remove_crds(k8s_client, ['clusterqueues.kueue.x-k8s.io'])
     # no controller-manager on the bed: deleted namespaces never finish, so this module gets its own
     name = 'kv-' + uuid.uuid4().hex[:8]
     k8s_client.resources.get(api_version='v1', kind='Namespace').create(body={'metadata': {'name': name}})
