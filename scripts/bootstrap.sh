@@ -57,6 +57,15 @@ if [[ ! -x $VENV/bin/promtool ]]; then
   ln -sfn "$promtool_dir/usr/bin/promtool" "$VENV/bin/promtool"
 fi
 
+# Headless Chromium, which opens the ai_conformance report page in a test: Debian's chromium package from the machine's
+# own apt sources.
+if ! command -v chromium >/dev/null; then
+  sudo=; [[ $(id -u) -eq 0 ]] || sudo=sudo
+  # a machine whose package lists were never read needs one apt-get update first
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1 \
+    || { $sudo apt-get update -qq && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+fi
+
 # etcd + kube-apiserver + kubectl for the test bed (cached after the first build).
 if [[ -z ${KUBEBUILDER_ASSETS:-} ]]; then
   bash tests/bed/build-kube-assets.sh >/dev/null
