@@ -21,7 +21,10 @@ from xml.etree import ElementTree
 import yaml
 from ansible.errors import AnsibleFilterError
 
-IMPLEMENTED, NOT_IMPLEMENTED, PARTIAL, NOT_APPLICABLE = 'Implemented', 'Not Implemented', 'Partially Implemented', 'N/A'
+IMPLEMENTED = 'Implemented'
+NOT_IMPLEMENTED = 'Not Implemented'
+PARTIAL = 'Partially Implemented'
+NOT_APPLICABLE = 'N/A'
 STATUSES = (IMPLEMENTED, NOT_IMPLEMENTED, PARTIAL, NOT_APPLICABLE)
 STATUS_CLASSES = {IMPLEMENTED: 'implemented', NOT_IMPLEMENTED: 'not-implemented', PARTIAL: 'partial', NOT_APPLICABLE: 'na'}
 

@@ -17,8 +17,8 @@ STATUSES = ('Implemented', 'Not Implemented', 'Partially Implemented', 'N/A')
 FAILED = {'cluster_autoscaling', 'pod_autoscaling', 'secure_accelerator_access'}
 
 
-def written(version='1.34', metadata=METADATA, found=None):
-    return files(found or result(version), checklist(version), metadata)
+def written(version='1.34', metadata=None, found=None):
+    return files(found or result(version), checklist(version), METADATA if metadata is None else metadata)
 
 
 def product(version='1.34', **metadata):
