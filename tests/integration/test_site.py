@@ -11,6 +11,7 @@ stub that answers the five prompts).
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.integration import kaito_standin as kaito
 from tests.integration.inference_stub import InferenceStub
@@ -91,6 +92,7 @@ def test_site_converges_serves_the_cpu_example_and_tears_down(bed, k8s_client, k
     bed.emulator.engine.reset()
     with InferenceStub() as stub:
         variables = {'aks_cluster_kubeconfig': str(tmp_path / 'kubeconfig'), 'model_workspace_probe_url': stub.url,
+                     'ai_conformance_output_dir': str(tmp_path / 'ai-conformance'),
                      'model_workspace_wait_sleep': 0.3, 'model_workspace_wait_timeout': 60, 'kaito_wait_timeout': 30}
         first = run_playbook('playbooks/site.yml', variables, env=bed.env(), inventory='inventories/testbed')
         assert first.rc == 0, first.failures
@@ -116,6 +118,10 @@ def test_site_converges_serves_the_cpu_example_and_tears_down(bed, k8s_client, k
         # the model namespace's Kueue queue, on the KEDA add-on the cluster has by default
         queue = k8s_client.resources.get(api_version='kueue.x-k8s.io/v1beta2', kind='LocalQueue').get(name='ai-queue', namespace='bloomz')
         assert queue.to_dict()['spec']['clusterQueue'] == 'ai-platform'
+        # the last stage: the conformance report of the 1.34 checklist, written though MUSTs are not met on the bed
+        product = yaml.safe_load((tmp_path / 'ai-conformance' / 'PRODUCT.yaml').read_text())
+        assert product['metadata']['kubernetesVersion'] == 'v1.34'
+        assert (tmp_path / 'ai-conformance' / 'index.html').is_file() and (tmp_path / 'ai-conformance' / 'junit.xml').is_file()
         # Managed Prometheus, made while the pools were created: the workspace's rule groups and the cluster's association
         assert first.result('Prometheus monitoring | Say where the metrics go')['msg'] == (
             'Prometheus monitoring: managed (an AKS cluster: Azure Managed Prometheus)')
