@@ -80,7 +80,8 @@ def assess(client, params, run_functional):
     for requirement in requirements(params['checklist']):
         found = _static(cluster, requirement['id'])
         result = _functional(client, settings, requirement['id'], found, objects) if run_functional else None
-        status, notes, probe = decide(requirement['id'], requirement['level'], found, result)
+        status, notes, probe = decide(requirement['id'], requirement['level'], found, result,
+                                      probe_exists=requirement['id'] in functional_probes.PROBES)
         rows.append(dict(requirement, status=status, notes=notes, probe=probe,
                          evidence=((found or {}).get('evidence') or []) + ((result or {}).get('evidence') or []),
                          remediation='' if status == IMPLEMENTED else (found or {}).get('remediation') or ''))

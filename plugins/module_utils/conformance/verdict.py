@@ -24,12 +24,13 @@ NO_PROBE = 'no probe: check by hand'
 PASS, FAIL, ABSENT = 'pass', 'fail', 'absent'
 
 
-def decide(requirement_id, level, static, functional=None):
+def decide(requirement_id, level, static, functional=None, probe_exists=False):
     """(status, notes, probe) of one requirement.
 
     `static` is the static probe's finding ({outcome: pass|fail|absent, notes, measured}) or None when the module
     has no probe for the id; `functional` the functional probe's result ({ok, notes, partial}) or None when it did
-    not run."""
+    not run; `probe_exists` whether the module has a functional probe for the id (the notes say how to show the
+    behaviour: with that probe, or by hand)."""
     if functional is not None:
         said = 'Functional probe: %s' % (functional.get('notes') or ('passed' if functional.get('ok') else 'failed'))
         if not functional.get('ok'):
@@ -47,8 +48,9 @@ def decide(requirement_id, level, static, functional=None):
         return IMPLEMENTED, 'Measured: %s' % notes, 'static'
     if requirement_id in PRESENCE:
         return IMPLEMENTED, 'Static evidence (the checklist asks for presence): %s' % notes, 'static'
-    return PARTIAL, ('Static evidence only: %s; the behaviour itself is shown by the functional probe (functional: true)'
-                     % notes), 'static'
+    shown = ('run the functional probe (functional: true) to show the behaviour itself' if probe_exists else
+             'the module has no functional probe for it yet: show the behaviour by hand')
+    return PARTIAL, 'Static evidence only: %s; %s' % (notes, shown), 'static'
 
 
 def summarize(rows):

@@ -33,7 +33,7 @@ FOUND = {
         ev('controller Deployment kueue-controller-manager Available', 'LIST apps/v1 Deployment', 'kueue-system/kueue-controller-manager 1/1'),
         ev('Workload admitted all or nothing', 'LIST kueue.x-k8s.io/v1beta2 Workload', 'Admitted=True for 2 of 2 pods')], ''),
     'cluster_autoscaling': ('Partially Implemented', 'static', 'Static evidence only: the cluster autoscaler scales GPU pool gpu between 1 and 3 nodes; '
-                            'the behaviour itself is shown by the functional probe (functional: true)', [
+                            'the module has no functional probe for it yet: show the behaviour by hand', [
                                 ev('an AKS GPU pool with the cluster autoscaler', 'GET Microsoft.ContainerService managedClusters/agentPools',
                                    'gpu: Standard_NC24ads_A100_v4, autoscaling 1-3')], ''),
     'pod_autoscaling': ('Not Implemented', 'static', 'Static evidence: the HPA cannot scale on AI metrics: APIService v1beta1.external.metrics.k8s.io '
@@ -49,8 +49,8 @@ FOUND = {
     'ai_service_metrics': ('Implemented', 'static', 'Measured: ama-metrics collects vLLM metrics (vllm:num_requests_running from ai-serving/phi-4-mini)', [
         ev('a vLLM series', 'QUERY vllm:num_requests_running', '1 series: ai-serving/phi-4-mini')], ''),
     'secure_accelerator_access': ('Partially Implemented', 'static', 'Static evidence only: GPUs are advertised through the device plugin or DRA on '
-                                  'aks-gpu-12345678-vmss000000 and no workload mounts GPU devices; the behaviour itself is shown by the functional '
-                                  'probe (functional: true)', [
+                                  'aks-gpu-12345678-vmss000000 and no workload mounts GPU devices; the module has no functional '
+                                  'probe for it yet: show the behaviour by hand', [
                                       ev('GPUs advertised by a device plugin or DRA', 'LIST v1 Node', 'aks-gpu-12345678-vmss000000: nvidia.com/gpu=1'),
                                       ev('no workload mounts /dev/nvidia* from the host', 'LIST v1 Pod', 'none')], ''),
     'robust_controller': ('Implemented', 'functional', 'Functional probe: the KAITO webhook refused an invalid Workspace; a CPU template Workspace '

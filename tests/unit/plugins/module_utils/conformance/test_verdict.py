@@ -17,10 +17,12 @@ def test_presence_is_implemented_from_a_static_pass():
 
 
 @pytest.mark.parametrize('requirement', BEHAVIOUR)
-def test_behaviour_is_at_most_partial_from_a_static_pass(requirement):
-    status, notes, probe = decide(requirement, 'MUST', PASSED)
+@pytest.mark.parametrize('probe_exists, how', [(True, 'run the functional probe (functional: true)'),
+                                               (False, 'no functional probe for it yet: show the behaviour by hand')])
+def test_behaviour_is_at_most_partial_from_a_static_pass_and_the_notes_say_how_to_show_it(requirement, probe_exists, how):
+    status, notes, probe = decide(requirement, 'MUST', PASSED, probe_exists=probe_exists)
     assert (status, probe) == ('Partially Implemented', 'static')
-    assert notes.startswith('Static evidence only: seen') and 'functional' in notes
+    assert notes.startswith('Static evidence only: seen') and how in notes
 
 
 def test_a_measurement_is_implemented():
