@@ -9,6 +9,7 @@ from __future__ import annotations
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.aiplatform.aks.plugins.module_utils.aks.cluster import summarize
+from ansible_collections.aiplatform.aks.plugins.module_utils.azure.monitor import ENDPOINT_ASSOCIATION
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.objects import DNS_LABEL
 
 INSTALLS = ('auto', 'managed', 'helm', 'operator', 'none')
@@ -19,8 +20,6 @@ MANAGED_API = 'azmonitoring.coreos.com/v1'
 NAME_PREFIX = 'MSProm'
 DATA_COLLECTION_ENDPOINT_MAX = 44
 DATA_COLLECTION_RULE_MAX = 64
-# The association of a cluster with its data collection endpoint has this fixed name.
-ENDPOINT_ASSOCIATION = 'configurationAccessEndpoint'
 
 
 def _choose(install, aks, served):
