@@ -83,6 +83,19 @@ options:
       kaito_label_selector:
         description: Labels of the nodes the functional probe's KAITO Workspace runs on (the probe's default when unset).
         type: dict
+      keda_prometheus_server:
+        description:
+          - The Prometheus URL KEDA queries in the functional probe of C(pod_autoscaling), as KEDA (in the cluster) reaches
+            it; on AKS the Azure Monitor workspace's query endpoint. The C(ai_conformance) role passes
+            C(ai_scheduling_prometheus_server).
+        type: str
+        default: ''
+      keda_identity_id:
+        description:
+          - The client id of the managed identity KEDA reads the Azure Monitor workspace with (a C(TriggerAuthentication)
+            of provider C(azure-workload) in the probe's namespace); empty for a Prometheus that needs no authentication.
+        type: str
+        default: ''
   prometheus_url:
     description:
       - Base URL of a Prometheus HTTP API (the module sends C(GET <url>/api/v1/query)); empty to query nothing, in which

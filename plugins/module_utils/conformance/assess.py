@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.aiplatform.aks.plugins.module_utils.conformance import functional as functional_probes
 from ansible_collections.aiplatform.aks.plugins.module_utils.conformance import static
 from ansible_collections.aiplatform.aks.plugins.module_utils.conformance.checklist import checklist_problems, checklist_version, requirements
 from ansible_collections.aiplatform.aks.plugins.module_utils.conformance.components import components
 from ansible_collections.aiplatform.aks.plugins.module_utils.conformance.context import DEFAULT_SETTINGS, ProbeContext
+from ansible_collections.aiplatform.aks.plugins.module_utils.conformance.probes import PROBES
 from ansible_collections.aiplatform.aks.plugins.module_utils.conformance.verdict import FAIL, IMPLEMENTED, PASS, decide, summarize
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.client import K8sError
 
@@ -54,7 +54,7 @@ def _static(cluster, requirement_id):
 
 def _functional(client, settings, requirement_id, found, objects):
     """The functional probe's result, or None when there is none or the static probe already failed."""
-    probe = functional_probes.PROBES.get(requirement_id)
+    probe = PROBES.get(requirement_id)
     if probe is None or (found is not None and found['outcome'] != PASS):
         return None
     ctx = ProbeContext(client, settings)
@@ -81,7 +81,7 @@ def assess(client, params, run_functional):
         found = _static(cluster, requirement['id'])
         result = _functional(client, settings, requirement['id'], found, objects) if run_functional else None
         status, notes, probe = decide(requirement['id'], requirement['level'], found, result,
-                                      probe_exists=requirement['id'] in functional_probes.PROBES)
+                                      probe_exists=requirement['id'] in PROBES)
         rows.append(dict(requirement, status=status, notes=notes, probe=probe,
                          evidence=((found or {}).get('evidence') or []) + ((result or {}).get('evidence') or []),
                          remediation='' if status == IMPLEMENTED else (found or {}).get('remediation') or ''))

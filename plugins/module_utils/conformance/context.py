@@ -23,6 +23,8 @@ DEFAULT_SETTINGS = {
     'device_class': 'gpu.nvidia.com',
     'gateway_class': 'istio',
     'kaito_preset': 'phi-4-mini-instruct',
+    'keda_prometheus_server': '',
+    'keda_identity_id': '',
 }
 
 

@@ -11,9 +11,7 @@ Every object a probe makes goes through the context (so cleanup() finds it), has
 PROBE_LABEL=<requirement id>. A wait that times out or a refused call ends the probe as failed, with the evidence
 gathered so far.
 
-Not probed here: `secure_accelerator_access` (a pod without a GPU request must see no /dev/nvidia* on a GPU node: it
-needs a kubelet with the NVIDIA runtime, which the test bed cannot play for an arbitrary command) and
-`pod_autoscaling` (autoscaling/v2 and a metrics pipeline).
+The probes of `secure_accelerator_access` and `pod_autoscaling` live in modules of their own; probes.py gathers all.
 """
 
 from __future__ import annotations
