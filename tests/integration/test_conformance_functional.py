@@ -14,6 +14,8 @@ from ansible_collections.aiplatform.aks.plugins.module_utils.conformance import 
 from ansible_collections.aiplatform.aks.plugins.module_utils.conformance.context import ProbeContext
 from tests.integration import conformance_standins as standins
 from tests.integration import kaito_standin as kaito
+from tests.integration.probe_leftovers import checks
+from tests.integration.probe_leftovers import cleaned as cleaned_of
 
 pytestmark = pytest.mark.integration
 
@@ -24,6 +26,10 @@ QUEUE_KINDS = ('ClusterQueue', 'ResourceFlavor')
 PROBED_KINDS = [('v1', 'Pod'), ('v1', 'Service'), ('apps/v1', 'Deployment'), ('batch/v1', 'Job'), (standins.KUEUE, 'Workload'),
                 (standins.KUEUE, 'LocalQueue'), (standins.GATEWAY_API, 'Gateway'), (standins.GATEWAY_API, 'HTTPRoute'),
                 ('kaito.sh/v1beta1', 'Workspace')]
+
+
+def cleaned(k8s_client, ctx):
+    return cleaned_of(k8s_client, ctx, PROBED_KINDS, [(standins.KUEUE, kind) for kind in QUEUE_KINDS])
 
 
 def map_keys_required(schema):
@@ -78,42 +84,6 @@ def gateway_class(k8s_client):
                          'spec': {'controllerName': standins.CONTROLLER}})
     yield name
     classes.delete(name=name)
-
-
-def leftovers(k8s_client, ctx):
-    """What is left of the probe once cleaned up: any object in its namespaces (all of the kinds the probes and the
-    controllers they drive make) and the cluster-scoped queues it made, and namespaces that are neither gone nor
-    Terminating (the bed runs no namespace controller)."""
-    left = []
-    namespaces = [r['name'] for r in ctx.objects if r['kind'] == 'Namespace']
-    for api_version, kind in PROBED_KINDS:
-        resource = k8s_client.resources.get(api_version=api_version, kind=kind)
-        for namespace in namespaces:
-            left += ['%s %s/%s' % (kind, namespace, o['metadata']['name']) for o in resource.get(namespace=namespace).to_dict()['items']]
-    for kind in QUEUE_KINDS:
-        mine = set(r['name'] for r in ctx.objects if r['kind'] == kind)
-        resource = k8s_client.resources.get(api_version=standins.KUEUE, kind=kind)
-        left += ['%s %s' % (kind, o['metadata']['name']) for o in resource.get(label_selector=functional.PROBE_LABEL).to_dict()['items']
-                 if o['metadata']['name'] in mine]
-    for namespace in namespaces:
-        found = k8s_client.resources.get(api_version='v1', kind='Namespace').get(field_selector='metadata.name=' + namespace).to_dict()['items']
-        left += ['Namespace %s (%s)' % (namespace, n['status']['phase']) for n in found if n['status']['phase'] != 'Terminating']
-    return left
-
-
-def cleaned(k8s_client, ctx, settle=5.0):
-    """Clean up, then give the stand-ins' garbage collector a moment (pods and Workloads of deleted Jobs); returns
-    the cleanup's problems and what is still there."""
-    problems = ctx.cleanup()
-    deadline = time.monotonic() + settle
-    while leftovers(k8s_client, ctx) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert ctx.objects and all(r['deleted'] for r in ctx.objects), ctx.objects
-    return problems, leftovers(k8s_client, ctx)
-
-
-def checks(result):
-    return dict((e['check'], e['ok']) for e in result['evidence'])
 
 
 # ------------------------------------------------------------------------------------------------ gang_scheduling
