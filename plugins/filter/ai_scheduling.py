@@ -7,6 +7,7 @@ ScaledObjects to apply, and what cannot work (ai_scheduling_plan). Documented in
 from __future__ import annotations
 
 import math
+import re
 
 from ansible.errors import AnsibleFilterError
 
@@ -23,6 +24,9 @@ FLAVOR_MAX = 8
 TARGET_KINDS = ('Deployment', 'StatefulSet')
 AUTOSCALED_KEYS = ('name', 'namespace', 'target', 'min_replicas', 'max_replicas', 'query', 'threshold', 'activation_threshold')
 NAME_RULE = '(lower case letters, digits and -, at most 63)'
+KEDA_OPERATOR_ACCOUNT = 'keda-operator'
+ADDON_NAMESPACE = 'kube-system'  # where the AKS add-on runs KEDA
+WORKSPACE_ID = re.compile(r'^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Monitor/accounts/[^/]+$', re.IGNORECASE)
 
 
 def _name_problem(variable, value):
@@ -257,6 +261,21 @@ def _keda(install, served, aks, wanted):
     return chosen, why, problems
 
 
+def _keda_identity(settings, keda, identity_namespaces):
+    """What KEDA's workload identity needs from the role: None when nothing (no TriggerAuthentication, or the user names
+    the identity in ai_scheduling_keda_identity_id), else {subject, workspace_id} of the identity to make; and problems."""
+    if not identity_namespaces or settings.get('ai_scheduling_keda_identity_id') or keda not in ('addon', 'helm'):
+        return None, []
+    workspace = settings.get('ai_scheduling_prometheus_workspace_id')
+    problems = []
+    if not isinstance(workspace, str) or not WORKSPACE_ID.match(workspace):
+        problems.append('ai_scheduling_prometheus_workspace_id %r is not the ARM id of an Azure Monitor workspace: KEDA\'s identity gets '
+                        'Monitoring Data Reader on it (run prometheus_monitoring first, set it, or set ai_scheduling_keda_identity_id '
+                        'to an identity you manage)' % (workspace,))
+    namespace = ADDON_NAMESPACE if keda == 'addon' else settings.get('ai_scheduling_keda_namespace')
+    return {'subject': 'system:serviceaccount:%s:%s' % (namespace, KEDA_OPERATOR_ACCOUNT), 'workspace_id': workspace}, problems
+
+
 def ai_scheduling_plan(served, settings, aks=None):
     """The plan from `served` (k8s_info results over the Kueue and KEDA API versions), `settings` (the role's variables
     by name) and `aks` (the cluster's addons as aks_cluster_info returns them; None off AKS)."""
@@ -278,10 +297,13 @@ def ai_scheduling_plan(served, settings, aks=None):
     problems.extend(found)
     keda, keda_why, found = _keda(settings.get('ai_scheduling_keda_install'), apis, aks, bool(scaled))
     problems.extend(found)
+    keda_identity, found = _keda_identity(settings, keda, identity_namespaces) if aks is not None else (None, [])
+    problems.extend(found)
     return {'kueue_install': kueue, 'kueue_why': kueue_why, 'keda_install': keda, 'keda_why': keda_why,
             'kueue_served': bool(apis.get(KUEUE_API)), 'keda_served': bool(apis.get(KEDA_API)),
             'flavors': [f for f in (cpu_flavor, gpu_flavor) if f], 'cluster_queue': cluster_queue, 'team_namespaces': namespaces,
-            'scaled_objects': scaled, 'trigger_authentication_namespaces': identity_namespaces, 'problems': problems}
+            'scaled_objects': scaled, 'trigger_authentication_namespaces': identity_namespaces, 'keda_identity': keda_identity,
+            'problems': problems}
 
 
 class FilterModule(object):

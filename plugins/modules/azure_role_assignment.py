@@ -23,7 +23,7 @@ options:
   role:
     description:
       - A built-in role name (C(Contributor), C(Reader), C(Owner), C(Azure Kubernetes Service RBAC Cluster Admin),
-        C(Azure Kubernetes Service Cluster User Role), C(Managed Identity Operator)), a role GUID, or a full role
+        C(Azure Kubernetes Service Cluster User Role), C(Managed Identity Operator), C(Monitoring Data Reader)), a role GUID, or a full role
         definition id.
     type: str
     required: true

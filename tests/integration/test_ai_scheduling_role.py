@@ -126,19 +126,41 @@ def keda_clusters(bed, arm_emulator, azure_env):
     assert not call_module('azure_resource_group', {'name': rg, 'location': 'westeurope'}, env=azure_env).get('failed')
     for name, keda in (('aks-keda-on', True), ('aks-keda-off', False)):
         made = call_module('aks_cluster', {'name': name, 'resource_group': rg, 'location': 'westeurope', 'timeout': 120, 'keda': keda,
-                                           'system_pool': {'vm_size': 'Standard_D2s_v3', 'count': 1}}, env=bed.env())
+                                           'oidc_issuer': True, 'system_pool': {'vm_size': 'Standard_D2s_v3', 'count': 1}}, env=bed.env())
         assert not made.get('failed'), made.get('msg')
-    return {'ai_scheduling_aks': True, 'ai_scheduling_resource_group': rg, 'ai_scheduling_keda_install': 'auto'}
+    workspace = call_module('azure_monitor_workspace', {'name': 'amw-ai-scheduling', 'resource_group': rg, 'location': 'westeurope'},
+                            env=azure_env)
+    assert not workspace.get('failed'), workspace.get('msg')
+    return {'ai_scheduling_aks': True, 'ai_scheduling_resource_group': rg, 'ai_scheduling_keda_install': 'auto',
+            'ai_scheduling_prometheus_workspace_id': workspace['id']}
 
 
 def test_on_aks_the_add_on_is_required_and_the_triggers_query_the_workspace_as_keda_s_workload_identity(bed, k8s_client, names, keda_clusters):
     on_aks = dict(variables(names), ai_scheduling_prometheus_server=AMW, ai_scheduling_prometheus_workload_identity=True, **keda_clusters)
     role_refused_before_writing(bed, 'ai_scheduling_role.yml', dict(on_aks, ai_scheduling_cluster='aks-keda-off'),
                                 ('the AKS cluster has no KEDA add-on: set aks_cluster_keda: true',))
-    run = run_playbook('ai_scheduling_role.yml', dict(on_aks, ai_scheduling_cluster='aks-keda-on'), env=bed.env())
+    role_refused_before_writing(bed, 'ai_scheduling_role.yml', dict(on_aks, ai_scheduling_cluster='aks-keda-on', ai_scheduling_prometheus_workspace_id=''),
+                                ("ai_scheduling_prometheus_workspace_id '' is not the ARM id of an Azure Monitor workspace",))
+    identity = 'keda-' + names['queue']
+    on_aks.update(ai_scheduling_cluster='aks-keda-on', ai_scheduling_keda_identity_name=identity)
+    run = run_playbook('ai_scheduling_role.yml', on_aks, env=bed.env())
     assert run.rc == 0, run.failures
     assert 'KEDA: addon (an AKS cluster: the KEDA add-on)' in run.result(PLAN)['msg']
+    # KEDA's identity: federated with the add-on's operator service account, reading the workspace
+    made = call_module('azure_managed_identity', {'name': identity, 'resource_group': on_aks['ai_scheduling_resource_group'],
+                                                  'location': 'westeurope'}, env=bed.env(), check=True)
+    assert not made['changed'] and made['client_id']
+    credential = call_module('azure_federated_credential', {
+        'name': 'keda-operator', 'identity': identity, 'resource_group': on_aks['ai_scheduling_resource_group'],
+        'issuer': 'https://westeurope.oic.prod-aks.azure.com/0000/1111/', 'subject': 'system:serviceaccount:kube-system:keda-operator',
+        'audiences': ['api://AzureADTokenExchange']}, env=bed.env(), check=True)
+    assert credential['federated_credential']['subject'] == 'system:serviceaccount:kube-system:keda-operator'
+    reader = call_module('azure_role_assignment', {'scope': on_aks['ai_scheduling_prometheus_workspace_id'], 'role': 'Monitoring Data Reader',
+                                                   'principal_id': made['principal_id']}, env=bed.env(), check=True)
+    assert not reader['changed'], reader
     auth = api(k8s_client, 'TriggerAuthentication', KEDA_API).get(name='azure-monitor-prometheus', namespace=names['model']).to_dict()
-    assert auth['spec'] == {'podIdentity': {'provider': 'azure-workload'}}
+    assert auth['spec'] == {'podIdentity': {'provider': 'azure-workload', 'identityId': made['client_id']}}
     trigger = api(k8s_client, 'ScaledObject', KEDA_API).get(name='phi-4-mini', namespace=names['model']).to_dict()['spec']['triggers'][0]
     assert trigger['metadata']['serverAddress'] == AMW and trigger['authenticationRef'] == {'name': 'azure-monitor-prometheus'}
+    again = run_playbook('ai_scheduling_role.yml', on_aks, env=bed.env())
+    assert again.rc == 0 and again.changed == 0, again.failures

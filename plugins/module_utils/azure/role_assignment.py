@@ -23,6 +23,7 @@ BUILTIN_ROLES = {
     'Azure Kubernetes Service RBAC Cluster Admin': 'b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b',
     'Azure Kubernetes Service Cluster User Role': '4abbcc35-e782-43d8-92c5-2d3f1bd2253f',
     'Managed Identity Operator': 'f1a07417-d97a-45cb-824c-7a7467783830',
+    'Monitoring Data Reader': 'b0d8363b-8ddd-447d-831f-62ca05bff136',
 }
 
 # uuid5 namespace of role assignment names: scope + role + principal always give the same name

@@ -7,7 +7,7 @@
   ``audiences`` are required and updatable; at most 20 credentials per identity (400 like ARM); an issuer+subject pair
   may be used by only one credential of an identity.
 * ``Microsoft.Authorization/roleAssignments``: registered at the scopes the collection uses (subscription, resource
-  group, managed cluster, user-assigned identity). The name must be a GUID; the role definition must be a known
+  group, managed cluster, user-assigned identity, Azure Monitor workspace). The name must be a GUID; the role definition must be a known
   built-in role; the same principal+role at the same scope under another name answers 409 ``RoleAssignmentExists``;
   changing principal or role of an existing assignment answers 400 ``RoleAssignmentUpdateNotPermitted``. Listing
   honours ``$filter`` = ``atScope()``, ``principalId eq '...'``, ``assignedTo('...')`` (joined with ``and``): without
@@ -53,6 +53,7 @@ BUILTIN_ROLES = {
     "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b": "Azure Kubernetes Service RBAC Cluster Admin",
     "4abbcc35-e782-43d8-92c5-2d3f1bd2253f": "Azure Kubernetes Service Cluster User Role",
     "f1a07417-d97a-45cb-824c-7a7467783830": "Managed Identity Operator",
+    "b0d8363b-8ddd-447d-831f-62ca05bff136": "Monitoring Data Reader",
 }
 
 _RG = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}"
@@ -63,6 +64,7 @@ ROLE_ASSIGNMENT_SCOPES = (
     _RG,
     _RG + "/providers/Microsoft.ContainerService/managedClusters/{resourceName}",
     _IDENTITY,
+    _RG + "/providers/Microsoft.Monitor/accounts/{resourceName}",
 )
 _ROLE_DEFINITION = re.compile(
     r"^(?:/subscriptions/(?P<sub>[^/]+))?/providers/Microsoft\.Authorization/roleDefinitions/(?P<guid>[^/]+)$",

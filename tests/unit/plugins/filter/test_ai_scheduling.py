@@ -11,6 +11,7 @@ from ansible_collections.aiplatform.aks.plugins.filter.ai_scheduling import ai_s
 
 DEFAULTS = yaml.safe_load((Path(__file__).resolve().parents[4] / 'roles' / 'ai_scheduling' / 'defaults' / 'main.yml').read_text())
 AMW = 'https://amw-ai.westeurope.prometheus.monitor.azure.com'
+AMW_ID = '/subscriptions/0000/resourceGroups/rg-ai/providers/Microsoft.Monitor/accounts/amw-ai'
 MODEL = {'name': 'phi-4-mini', 'namespace': 'ai-serving', 'max_replicas': 3, 'threshold': 5,
          'query': 'sum(vllm:num_requests_waiting{namespace="ai-serving",workspace="phi-4-mini"})'}
 
@@ -86,12 +87,38 @@ def test_addon_off_aks_and_none_without_the_api_are_refused():
 
 def test_an_autoscaled_model_on_aks_queries_the_workspace_as_keda_s_workload_identity():
     chosen = plan(served(), settings(ai_scheduling_autoscaled_models=[dict(MODEL, activation_threshold='0.5', min_replicas=0)],
-                                     ai_scheduling_prometheus_server=AMW, ai_scheduling_prometheus_workload_identity=True), {'keda': True})
+                                     ai_scheduling_prometheus_server=AMW, ai_scheduling_prometheus_workload_identity=True,
+                                     ai_scheduling_prometheus_workspace_id=AMW_ID), {'keda': True})
     assert chosen['problems'] == []
+    assert chosen['keda_identity'] == {'subject': 'system:serviceaccount:kube-system:keda-operator', 'workspace_id': AMW_ID}
     assert chosen['scaled_objects'] == [{'name': 'phi-4-mini', 'namespace': 'ai-serving', 'target': {'kind': 'Deployment', 'name': 'phi-4-mini'},
                                          'min_replicas': 0, 'max_replicas': 3, 'query': MODEL['query'], 'threshold': '5',
                                          'activation_threshold': '0.5'}]
     assert chosen['trigger_authentication_namespaces'] == ['ai-serving']
+
+
+@pytest.mark.parametrize('changes, aks, expected', [
+    pytest.param({'ai_scheduling_keda_install': 'helm'}, {'keda': False},
+                 {'subject': 'system:serviceaccount:keda:keda-operator', 'workspace_id': AMW_ID}, id='helm-on-aks'),
+    pytest.param({'ai_scheduling_keda_identity_id': '11111111-2222-3333-4444-555555555555'}, {'keda': True}, None, id='identity-named'),
+    pytest.param({'ai_scheduling_prometheus_workload_identity': False, 'ai_scheduling_prometheus_server': 'http://prometheus:9090'},
+                 {'keda': True}, None, id='no-workload-identity'),
+    pytest.param({'ai_scheduling_keda_install': 'none'}, {'keda': True}, None, id='keda-of-the-user'),
+])
+def test_the_role_makes_keda_s_identity_only_for_the_keda_it_runs_and_no_named_identity(changes, aks, expected):
+    chosen = plan(served(), settings(**dict({'ai_scheduling_autoscaled_models': [MODEL], 'ai_scheduling_prometheus_server': AMW,
+                                             'ai_scheduling_prometheus_workload_identity': True,
+                                             'ai_scheduling_prometheus_workspace_id': AMW_ID}, **changes)), aks)
+    assert chosen['problems'] == [] and chosen['keda_identity'] == expected
+
+
+def test_keda_s_identity_needs_the_workspace_id():
+    chosen = plan(served(), settings(ai_scheduling_autoscaled_models=[MODEL], ai_scheduling_prometheus_server=AMW,
+                                     ai_scheduling_prometheus_workload_identity=True,
+                                     ai_scheduling_prometheus_workspace_id=AMW_ID.replace('Microsoft.Monitor', 'Microsoft.Insights')), {'keda': True})
+    assert chosen['problems'] == ["ai_scheduling_prometheus_workspace_id '%s' is not the ARM id of an Azure Monitor workspace: KEDA's identity "
+                                  "gets Monitoring Data Reader on it (run prometheus_monitoring first, set it, or set "
+                                  "ai_scheduling_keda_identity_id to an identity you manage)" % AMW_ID.replace('Microsoft.Monitor', 'Microsoft.Insights')]
 
 
 def test_without_workload_identity_no_trigger_authentication_is_planned():
