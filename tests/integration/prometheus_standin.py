@@ -5,9 +5,13 @@
 numbers. A query that does not parse (``promql_parser``) gets Prometheus's own error shape, HTTP 400
 ``{"status": "error", "errorType": "bad_data", "error": "invalid parameter \\"query\\": ..."}``. The stand-in
 evaluates vector selectors (metric name and label matchers ``=``, ``!=``, ``=~``, ``!~``, regular expressions
-anchored as Prometheus anchors them); any other expression parses but is answered with HTTP 422 ``execution``
-naming the stand-in, so a test never mistakes an unevaluated query for an empty result. Results are instant vectors
-(``resultType: vector``, ``value: [time, "<number>"]``). Other paths: 404; other methods: 405.
+anchored as Prometheus anchors them) and ``vector(<number literal>)`` (one sample with no labels, its value written
+as Prometheus writes floats: ``2``, ``-1.5``, ``NaN``, ``+Inf``); any other expression parses but is answered with
+HTTP 422 ``execution`` naming the stand-in, so a test never mistakes an unevaluated query for an empty result.
+``time`` is a Unix timestamp or RFC 3339, as Prometheus takes it (KEDA sends RFC 3339). Results are instant vectors
+(``resultType: vector``, ``value: [time, "<number>"]``). Other paths: 404; other methods: 405. With ``bearer_token``
+every request must carry ``Authorization: Bearer <token>``, else HTTP 401 ``Unauthorized`` (as an authenticating
+proxy or the Azure Monitor workspace answers); ``authorizations`` records the header of each query.
 
     with PrometheusStandIn() as prometheus:
         prometheus.load({'__name__': 'DCGM_FI_DEV_GPU_UTIL', 'Hostname': 'gpu-0', 'gpu': '0'}, 42)
@@ -16,7 +20,10 @@ naming the stand-in, so a test never mistakes an unevaluated query for an empty 
 
 from __future__ import annotations
 
+import datetime
+import decimal
 import json
+import math
 import re
 import threading
 import time
@@ -45,12 +52,37 @@ def _matches(matcher, labels):
     return hit if op == 'Re' else not hit
 
 
+def _float_text(value):
+    """A sample value as Prometheus writes it (Go's FormatFloat(v, 'f', -1, 64), with NaN and +Inf/-Inf)."""
+    if math.isnan(value):
+        return 'NaN'
+    if math.isinf(value):
+        return '+Inf' if value > 0 else '-Inf'
+    text = repr(float(value))
+    if 'e' in text or 'E' in text:
+        text = '{:f}'.format(decimal.Decimal(text))
+    return text[:-2] if text.endswith('.0') else text
+
+
+def _timestamp(text):
+    """A Unix timestamp or an RFC 3339 time, as Prometheus parses the `time` parameter."""
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    if re.fullmatch(r'\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})', text):
+        return datetime.datetime.fromisoformat(text.replace('Z', '+00:00')).timestamp()
+    raise ValueError(text)
+
+
 class PrometheusStandIn:
     """The stand-in server; `series` are (labels, value) pairs, `queries` the query texts received."""
 
-    def __init__(self):
+    def __init__(self, bearer_token=None):
         self.series = []
         self.queries = []
+        self.bearer_token = bearer_token
+        self.authorizations = []
         self.server = None
         self.thread = None
 
@@ -62,15 +94,19 @@ class PrometheusStandIn:
     def clear(self):
         self.series.clear()
         self.queries.clear()
+        self.authorizations.clear()
 
     def evaluate(self, query, at):
         try:
             expr = promql_parser.parse(query)
         except ValueError as exc:
             raise QueryFailure(400, 'bad_data', 'invalid parameter "query": %s' % exc)
+        if isinstance(expr, promql_parser.Call) and expr.func.name == 'vector' and len(expr.args) == 1 \
+                and isinstance(expr.args[0], promql_parser.NumberLiteral):
+            return [{'metric': {}, 'value': [at, _float_text(expr.args[0].val)]}]
         if not isinstance(expr, promql_parser.VectorSelector) or expr.offset is not None or expr.at is not None \
                 or expr.matchers.or_matchers:
-            raise QueryFailure(422, 'execution', 'the Prometheus stand-in evaluates only plain vector selectors, not %r' % query)
+            raise QueryFailure(422, 'execution', 'the Prometheus stand-in evaluates only plain vector selectors (and vector(<number>)), not %r' % query)
         matchers = list(expr.matchers.matchers)
         result = []
         for labels, value in self.series:
@@ -80,7 +116,7 @@ class PrometheusStandIn:
                 result.append({'metric': labels, 'value': [at, ('%f' % value).rstrip('0').rstrip('.')]})
         return result
 
-    def answer(self, method, path, query_string, body):
+    def answer(self, method, path, query_string, body, authorization=None):
         if urlsplit(path).path != QUERY_PATH:
             return 404, {'text': '404 page not found'}
         if method not in ('GET', 'POST'):
@@ -90,13 +126,16 @@ class PrometheusStandIn:
             for key, values in parse_qs(body, keep_blank_values=True).items():
                 params.setdefault(key, []).extend(values)
         query = (params.get('query') or [''])[0]
+        if self.bearer_token is not None and authorization != 'Bearer ' + self.bearer_token:
+            return 401, {'text': 'Unauthorized'}
         self.queries.append(query)
+        self.authorizations.append(authorization)
         try:
             at = time.time()
             for name in ('time', 'timeout'):
                 if params.get(name):
                     try:
-                        value = float(params[name][0])
+                        value = _timestamp(params[name][0]) if name == 'time' else float(params[name][0])
                     except ValueError:
                         raise QueryFailure(400, 'bad_data', 'invalid parameter "%s": cannot parse %r to a valid %s' % (
                             name, params[name][0], 'timestamp' if name == 'time' else 'duration'))
@@ -113,7 +152,7 @@ class PrometheusStandIn:
                 parts = urlsplit(self.path)
                 length = int(self.headers.get('Content-Length') or 0)
                 body = self.rfile.read(length).decode() if length else ''
-                status, payload = standin.answer(self.command, parts.path, parts.query, body)
+                status, payload = standin.answer(self.command, parts.path, parts.query, body, self.headers.get('Authorization'))
                 text = payload['text'] if 'text' in payload else json.dumps(payload)
                 data = text.encode()
                 self.send_response(status)

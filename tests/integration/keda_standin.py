@@ -1,0 +1,499 @@
+"""A stand-in for KEDA v2.20 and for Kubernetes' HorizontalPodAutoscaler controller on the test apiserver (1.20, which
+runs no controllers), for the functional probe of `pod_autoscaling` (plugins/module_utils/conformance/autoscaling_probe.py).
+It acts only in namespaces whose name starts with `namespace_prefix`, so other tests on the shared bed are left alone,
+and it is as strict as the real things where the probe could tell the difference. It plays:
+
+- KEDA's operator for ScaledObjects (keda.sh/v1alpha1): the finalizer ``finalizer.keda.sh`` and the label
+  ``scaledobject.keda.sh/name``; status conditions initialised as KEDA does (Ready, Active, Fallback Unknown, Paused
+  False; KEDA's conditions carry no observedGeneration); then its checks in KEDA's order, each failure written as
+  Ready False, reason ``ScaledObjectCheckFailed``, message ``<KEDA's message>: <error>`` (Active Unknown
+  ``UnknownState``): the scale target's name, the target's existence (``ScaledObject doesn't have correct
+  scaleTargetRef specification: deployments.apps "<name>" not found``), the replica bounds (``ScaledObject doesn't
+  have correct Idle/Min/Max Replica Counts specification: MinReplicaCount=3 must be less than MaxReplicaCount=2``),
+  the triggers (none, or a trigger name twice), the prometheus scaler's metadata (``failed to ensure HPA is correctly
+  created for ScaledObject: error parsing prometheus metadata: error parsing prometheus metadata: missing required
+  parameter "query" in [triggerMetadata]``; a blank value counts as missing; several problems joined with a newline
+  as Go's errors.Join does). These texts are KEDA v2.20.2's (controllers/keda/scaledobject_controller.go, hpa.go,
+  apis/keda/v1alpha1, pkg/scalers/prometheus_scaler.go, pkg/scalers/scalersconfig/typed_config.go); the text after
+  "unable to unmarshal to field type float64: " for a threshold that is not a number is ours (Go's JSON decoder
+  words it differently case by case), and so is the refusal of any trigger type but ``prometheus`` (not played).
+  An ``authenticationRef`` to a TriggerAuthentication that does not exist is, as in KEDA, no error: KEDA logs it and
+  queries without an identity. A valid ScaledObject gets Ready True ``ScaledObjectReady`` "ScaledObject is defined
+  correctly and is ready for scaling", Fallback False ``NoFallbackFound``, Active True ``ScalerActive`` or False
+  ``ScalerNotActive`` from the last query (value above ``activationThreshold``), and status ``hpaName``,
+  ``externalMetricNames`` (``s0-prometheus``), ``scaleTargetKind``, ``scaleTargetGVKR``, ``originalReplicaCount``.
+- KEDA's HPA: ``keda-hpa-<name>`` (or ``advanced.horizontalPodAutoscalerConfig.name``), autoscaling/v2beta2 on this
+  bed (KEDA v2.20 writes autoscaling/v2, which Kubernetes 1.20 does not serve), KEDA's labels, the ScaledObject as
+  its controller owner, scaleTargetRef, min (``minReplicaCount``, at least 1) and max (default 100), the behavior,
+  one External metric per trigger ``s<index>-prometheus`` with selector ``scaledobject.keda.sh/name: <name>`` and
+  target AverageValue = threshold; it is kept in step with the ScaledObject. The garbage collector: KEDA's HPA goes
+  when its ScaledObject does (owner reference), and the finalizer is dropped when a ScaledObject is deleted.
+- KEDA's metrics server: each value is a real HTTP GET ``<serverAddress>/api/v1/query?query=...&time=<RFC 3339>``, as
+  KEDA's prometheus scaler sends it; with a TriggerAuthentication of provider ``azure-workload`` the request carries
+  ``Authorization: Bearer <identity_tokens[identityId]>`` (playing the Entra token KEDA gets for that identity; the
+  Prometheus stand-in's ``bearer_token`` plays the workspace that accepts only it). KEDA's rules for the answer:
+  a status outside 2xx is ``prometheus query api returned error. status: <code>``; more than one element is
+  ``prometheus query <query> returned multiple elements``; an empty result or NaN/Inf is 0 with ``ignoreNullValues``
+  (KEDA's default, true), else KEDA's error.
+- Kubernetes' HPA controller for KEDA's HPAs: the target's scale (``status.replicas``; this bed has no Deployment
+  controller, so the stand-in writes a Deployment's ``status.replicas`` = ``spec.replicas`` for the Deployments its
+  HPAs target), desired = ceil(value / averageValue) outside the 10 % tolerance, the behavior's stabilization windows
+  (scale-down default 300 s), clamped to [min, max]; applied by patching ``spec.replicas``. Status ``currentReplicas``,
+  ``desiredReplicas``, ``currentMetrics`` (External, ``current.averageValue`` = value / current replicas), and the
+  conditions with the controller's reasons and messages: AbleToScale (``SucceededGetScale``, ``SucceededRescale``,
+  ``FailedGetScale``), ScalingActive (``ValidMetricFound``, ``FailedGetExternalMetric``, ``ScalingDisabled``),
+  ScalingLimited (``DesiredWithinRange``, ``TooFewReplicas``, ``TooManyReplicas``).
+
+Not played: other scalers, ScaledJobs, ClusterTriggerAuthentications, pausing, fallback, scaling modifiers, scale to
+zero, pods (no pod is made: a Deployment's replicas are a number here), the polling interval (every step queries).
+
+Faulty modes for tests: ``metrics_reachable=False`` (KEDA's metrics server cannot reach Prometheus: each query fails
+as Go's HTTP client fails on a refused connection, so the HPA is ScalingActive False ``FailedGetExternalMetric``) and
+``scale=False`` (an HPA controller that computes and reports but never changes the target's replicas).
+
+    with KedaStandIn(k8s_client, 'aic-1234').running():
+        ...
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import json
+import math
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+from kubernetes.client.exceptions import ApiException
+from kubernetes.utils.quantity import parse_quantity
+
+from tests.integration import background
+from tests.integration.kaito_standin import MERGE, now
+
+KEDA = 'keda.sh/v1alpha1'
+HPA_API = 'autoscaling/v2beta2'
+FINALIZER = 'finalizer.keda.sh'
+NAME_LABEL = 'scaledobject.keda.sh/name'
+KEDA_VERSION = '2.20.2'
+TOLERANCE = 0.1
+DEFAULT_MAX = 100
+DEFAULT_SCALE_DOWN_WINDOW = 300
+READY_MESSAGE = 'ScaledObject is defined correctly and is ready for scaling'
+SCALE_TARGET_ERR = "ScaledObject doesn't have correct scaleTargetRef specification"
+BOUNDS_ERR = "ScaledObject doesn't have correct Idle/Min/Max Replica Counts specification"
+TRIGGERS_ERR = "ScaledObject doesn't have correct triggers specification"
+HPA_ERR = 'failed to ensure HPA is correctly created for ScaledObject'
+REQUIRED = ('serverAddress', 'query', 'threshold')
+
+
+class CheckFailed(Exception):
+    """A check of KEDA's reconciler failed: (KEDA's message, the error)."""
+
+    def __init__(self, message, error):
+        super().__init__('%s: %s' % (message, error))
+
+
+class QueryError(Exception):
+    pass
+
+
+def api(client, kind, api_version='v1'):
+    return client.resources.get(api_version=api_version, kind=kind)
+
+
+def keda_condition(ctype, status, reason='', message=''):
+    """KEDA's condition: no lastTransitionTime, no observedGeneration."""
+    cond = {'type': ctype, 'status': status}
+    if reason:
+        cond['reason'] = reason
+    if message:
+        cond['message'] = message
+    return cond
+
+
+def initial_conditions():
+    return [keda_condition('Ready', 'Unknown'), keda_condition('Active', 'Unknown'), keda_condition('Fallback', 'Unknown'),
+            keda_condition('Paused', 'False')]
+
+
+def set_condition(conditions, cond):
+    return [cond if c['type'] == cond['type'] else c for c in conditions] + ([] if any(c['type'] == cond['type'] for c in conditions) else [cond])
+
+
+def go_json_float_error(text):
+    """Our wording of the error Go's JSON decoder gives for a float that does not parse (see the module docstring)."""
+    return 'invalid character %r looking for beginning of value' % text[:1]
+
+
+def parse_float(text):
+    """A number as KEDA's typed config reads it (JSON): a plain decimal, no NaN or Inf."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        raise ValueError(go_json_float_error(text))
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError('json: cannot unmarshal %s into Go value of type float64' % type(value).__name__)
+    return float(value)
+
+
+def prometheus_metadata(trigger):
+    """KEDA's prometheus metadata from a trigger, or ValueError with KEDA's joined errors."""
+    meta = dict((k, str(v).strip()) for k, v in (trigger.get('metadata') or {}).items())
+    problems, parsed = [], {}
+    for name in REQUIRED:
+        if not meta.get(name):
+            problems.append('missing required parameter "%s" in [triggerMetadata]' % name)
+    for name, default in (('threshold', None), ('activationThreshold', 0.0)):
+        if meta.get(name):
+            try:
+                parsed[name] = parse_float(meta[name])
+            except ValueError as exc:
+                problems.append('unable to set param "%s" value "%s": unable to unmarshal to field type float64: %s' % (name, meta[name], exc))
+        else:
+            parsed[name] = default
+    ignore = meta.get('ignoreNullValues') or 'true'
+    if ignore.lower() not in ('1', 't', 'true', '0', 'f', 'false'):
+        problems.append('unable to set param "ignoreNullValues" value "%s": unable to parse boolean value "%s": strconv.ParseBool: parsing "%s": '
+                        'invalid syntax' % (ignore, ignore, ignore))
+    if problems:
+        raise ValueError('error parsing prometheus metadata: error parsing prometheus metadata: %s' % '\n'.join(problems))
+    return dict(parsed, serverAddress=meta['serverAddress'], query=meta['query'], ignoreNullValues=ignore.lower() in ('1', 't', 'true'))
+
+
+def milli_quantity(value):
+    """A value as KEDA writes a metric (milli units): 2 -> "2", 1.5 -> "1500m"."""
+    milli = int(round(value * 1000))
+    return str(milli // 1000) if milli % 1000 == 0 else '%dm' % milli
+
+
+def selector_text(selector):
+    """The HPA controller's rendering of a LabelSelector in its messages (Go's %v of the struct)."""
+    labels = ','.join('%s: %s' % (k, v) for k, v in sorted(((selector or {}).get('matchLabels') or {}).items()))
+    return '&LabelSelector{MatchLabels:map[string]string{%s,},MatchExpressions:[]LabelSelectorRequirement{},}' % labels
+
+
+def derivative(want, have):
+    """KEDA's test whether its HPA needs an update (Kubernetes' Semantic.DeepDerivative): what `want` leaves unset may
+    differ (the apiserver's defaults)."""
+    if isinstance(want, dict):
+        return isinstance(have, dict) and all(derivative(v, have.get(k)) for k, v in want.items())
+    if isinstance(want, list):
+        return isinstance(have, list) and len(want) == len(have) and all(derivative(w, h) for w, h in zip(want, have))
+    return want == have
+
+
+def desired_replicas(value, average, current):
+    """The HPA's replica count for an external AverageValue metric: unchanged within the tolerance, else ceil(value / target)."""
+    if current and abs(value / (average * current) - 1.0) <= TOLERANCE:
+        return current
+    return int(math.ceil(value / average))
+
+
+class KedaStandIn:
+    """KEDA and the HPA controller for the probes' namespaces (a stand-in): see the module's docstring."""
+
+    def __init__(self, client, namespace_prefix, metrics_reachable=True, scale=True, identity_tokens=None):
+        self.client = client
+        self.prefix = namespace_prefix
+        self.metrics_reachable = metrics_reachable
+        self.scale = scale
+        self.identity_tokens = dict(identity_tokens or {})
+        self.scaled_objects = api(client, 'ScaledObject', KEDA)
+        self.auths = api(client, 'TriggerAuthentication', KEDA)
+        self.hpas = api(client, 'HorizontalPodAutoscaler', HPA_API)
+        self.deployments = api(client, 'Deployment', 'apps/v1')
+        self.recommendations = {}  # HPA uid -> [(time, desired)], for the stabilization windows
+        self.queries = []  # (url, authorization) of every query the metrics server sent
+
+    def ours(self, items):
+        return [item for item in items if item['metadata'].get('namespace', '').startswith(self.prefix)]
+
+    def step(self):
+        live = {}
+        for scaled in self.ours(self.scaled_objects.get().to_dict()['items']):
+            if scaled['metadata'].get('deletionTimestamp'):
+                self.finalize(scaled)
+                continue
+            live[scaled['metadata']['uid']] = scaled
+            with contextlib.suppress(ApiException):
+                live[scaled['metadata']['uid']] = self.reconcile(scaled)
+        hpas = self.ours(self.hpas.get().to_dict()['items'])
+        for hpa in hpas:
+            owner = next((r for r in hpa['metadata'].get('ownerReferences') or [] if r.get('kind') == 'ScaledObject' and r.get('controller')), None)
+            if owner is None:
+                continue
+            if owner['uid'] not in live:
+                with contextlib.suppress(ApiException):
+                    self.hpas.delete(name=hpa['metadata']['name'], namespace=hpa['metadata']['namespace'])
+                continue
+            with contextlib.suppress(ApiException):
+                self.autoscale(hpa, live[owner['uid']])
+
+    # ------------------------------------------------------------------------------------------------- the operator
+
+    def finalize(self, scaled):
+        meta = scaled['metadata']
+        if FINALIZER in (meta.get('finalizers') or []):
+            kept = [f for f in meta['finalizers'] if f != FINALIZER]
+            with contextlib.suppress(ApiException):
+                self.scaled_objects.patch(name=meta['name'], namespace=meta['namespace'], content_type=MERGE,
+                                          body={'metadata': {'finalizers': kept or None, 'resourceVersion': meta['resourceVersion']}})
+
+    def reconcile(self, scaled):
+        meta = scaled['metadata']
+        if FINALIZER not in (meta.get('finalizers') or []) or (meta.get('labels') or {}).get(NAME_LABEL) != meta['name']:
+            scaled = self.scaled_objects.patch(name=meta['name'], namespace=meta['namespace'], content_type=MERGE, body={'metadata': {
+                'finalizers': (meta.get('finalizers') or []) + ([] if FINALIZER in (meta.get('finalizers') or []) else [FINALIZER]),
+                'labels': {NAME_LABEL: meta['name']}, 'resourceVersion': meta['resourceVersion']}}).to_dict()
+        status = dict(scaled.get('status') or {})
+        conditions = status.get('conditions') or []
+        if not all(any(c['type'] == t for c in conditions) for t in ('Ready', 'Active', 'Fallback', 'Paused')):
+            conditions = initial_conditions()
+        try:
+            target, hpa_name, metric_names = self.check(scaled)
+        except CheckFailed as exc:
+            conditions = set_condition(conditions, keda_condition('Ready', 'False', 'ScaledObjectCheckFailed', str(exc)))
+            conditions = set_condition(conditions, keda_condition('Active', 'Unknown', 'UnknownState', 'ScaledObject check failed'))
+        else:
+            conditions = set_condition(conditions, keda_condition('Ready', 'True', 'ScaledObjectReady', READY_MESSAGE))
+            status.update(hpaName=hpa_name, externalMetricNames=metric_names, scaleTargetKind='apps/v1.Deployment',
+                          scaleTargetGVKR={'group': 'apps', 'version': 'v1', 'kind': 'Deployment', 'resource': 'deployments'})
+            if status.get('originalReplicaCount') is None:
+                status['originalReplicaCount'] = target['spec'].get('replicas', 1)
+        conditions = set_condition(conditions, keda_condition('Fallback', 'False', 'NoFallbackFound', 'No fallbacks are active on this scaled object'))
+        status['conditions'] = conditions
+        if status != (scaled.get('status') or {}):
+            scaled = self.scaled_objects.status.patch(name=meta['name'], namespace=meta['namespace'], content_type=MERGE,
+                                                      body={'status': status}).to_dict()
+        return scaled
+
+    def check(self, scaled):
+        """KEDA's checks in its order; (target Deployment, HPA name, external metric names) or CheckFailed."""
+        meta, spec = scaled['metadata'], scaled['spec']
+        ref = spec.get('scaleTargetRef') or {}
+        if not ref.get('name'):
+            raise CheckFailed(SCALE_TARGET_ERR, 'ScaledObject.spec.scaleTargetRef.name is missing')
+        if (ref.get('apiVersion') or 'apps/v1') != 'apps/v1' or (ref.get('kind') or 'Deployment') != 'Deployment':
+            raise CheckFailed(SCALE_TARGET_ERR, 'the KEDA stand-in scales apps/v1 Deployments only, not %s %s' % (ref.get('apiVersion'), ref.get('kind')))
+        try:
+            target = self.deployments.get(name=ref['name'], namespace=meta['namespace']).to_dict()
+        except ApiException as exc:
+            if exc.status == 404:
+                raise CheckFailed(SCALE_TARGET_ERR, 'deployments.apps "%s" not found' % ref['name'])
+            raise
+        low = spec.get('minReplicaCount', 0)
+        high = spec.get('maxReplicaCount', DEFAULT_MAX)
+        if low > high:
+            raise CheckFailed(BOUNDS_ERR, 'MinReplicaCount=%d must be less than MaxReplicaCount=%d' % (low, high))
+        idle = spec.get('idleReplicaCount')
+        if idle is not None and idle >= low:
+            raise CheckFailed(BOUNDS_ERR, 'IdleReplicaCount=%d must be less than MinReplicaCount=%d' % (idle, low))
+        triggers = spec.get('triggers') or []
+        if not triggers:
+            raise CheckFailed(TRIGGERS_ERR, 'no triggers defined in the ScaledObject/ScaledJob')
+        names = [t['name'] for t in triggers if t.get('name')]
+        twice = next((n for i, n in enumerate(names) if n in names[:i]), None)
+        if twice:
+            raise CheckFailed(TRIGGERS_ERR, 'triggerName "%s" is defined multiple times in the ScaledObject/ScaledJob, but it must be unique' % twice)
+        metrics = []
+        for index, trigger in enumerate(triggers):
+            if trigger.get('type') != 'prometheus':
+                raise CheckFailed(HPA_ERR, 'the KEDA stand-in plays only the prometheus scaler, not %r' % trigger.get('type'))
+            try:
+                parsed = prometheus_metadata(trigger)
+            except ValueError as exc:
+                raise CheckFailed(HPA_ERR, str(exc))
+            metrics.append({'type': 'External', 'external': {
+                'metric': {'name': 's%d-prometheus' % index, 'selector': {'matchLabels': {NAME_LABEL: meta['name']}}},
+                'target': {'type': 'AverageValue', 'averageValue': milli_quantity(parsed['threshold'])}}})
+        hpa_name = self.ensure_hpa(scaled, target, metrics)
+        return target, hpa_name, [m['external']['metric']['name'] for m in metrics]
+
+    def ensure_hpa(self, scaled, target, metrics):
+        meta, spec = scaled['metadata'], scaled['spec']
+        config = (spec.get('advanced') or {}).get('horizontalPodAutoscalerConfig') or {}
+        name = config.get('name') or 'keda-hpa-%s' % meta['name']
+        labels = dict({'app.kubernetes.io/name': name[:63], 'app.kubernetes.io/version': KEDA_VERSION, 'app.kubernetes.io/part-of': meta['name'],
+                       'app.kubernetes.io/managed-by': 'keda-operator'}, **(meta.get('labels') or {}))
+        want = {'scaleTargetRef': {'apiVersion': 'apps/v1', 'kind': 'Deployment', 'name': target['metadata']['name']},
+                'minReplicas': max(1, spec.get('minReplicaCount') or 1), 'maxReplicas': spec.get('maxReplicaCount', DEFAULT_MAX), 'metrics': metrics}
+        if config.get('behavior'):
+            want['behavior'] = config['behavior']
+        owner = {'apiVersion': KEDA, 'kind': 'ScaledObject', 'name': meta['name'], 'uid': meta['uid'], 'controller': True, 'blockOwnerDeletion': True}
+        try:
+            found = self.hpas.get(name=name, namespace=meta['namespace']).to_dict()
+        except ApiException as exc:
+            if exc.status != 404:
+                raise
+            self.hpas.create(namespace=meta['namespace'], body={'apiVersion': HPA_API, 'kind': 'HorizontalPodAutoscaler', 'spec': want, 'metadata': {
+                'name': name, 'namespace': meta['namespace'], 'labels': labels, 'ownerReferences': [owner]}})
+            return name
+        if not all(derivative(v, found['spec'].get(k)) for k, v in want.items()) or ('behavior' not in want and found['spec'].get('behavior')):
+            found['spec'] = want
+            self.hpas.replace(namespace=meta['namespace'], body=found)
+        return name
+
+    # ------------------------------------------------------------------------------------------------- the metrics server
+
+    def identity(self, namespace, trigger):
+        """The identityId of the trigger's TriggerAuthentication (azure-workload), or None (no ref, or, as KEDA logs and
+        goes on, a ref to a TriggerAuthentication that does not exist)."""
+        ref = trigger.get('authenticationRef') or {}
+        if not ref.get('name'):
+            return None
+        try:
+            auth = self.auths.get(name=ref['name'], namespace=namespace).to_dict()
+        except ApiException:
+            return None
+        pod_identity = auth['spec'].get('podIdentity') or {}
+        return pod_identity.get('identityId') if pod_identity.get('provider') == 'azure-workload' else None
+
+    def metric_value(self, scaled, metric_name):
+        """KEDA's metrics server answering the HPA: the value of `s<index>-prometheus`, or QueryError."""
+        index = int(metric_name.split('-', 1)[0][1:])
+        trigger = scaled['spec']['triggers'][index]
+        parsed = prometheus_metadata(trigger)
+        at = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
+        url = '%s/api/v1/query?query=%s&time=%s' % (parsed['serverAddress'], urllib.parse.quote_plus(parsed['query']), at)
+        identity = self.identity(scaled['metadata']['namespace'], trigger)
+        headers = {'Authorization': 'Bearer %s' % self.identity_tokens.get(identity, 'no-token-for-' + identity)} if identity else {}
+        self.queries.append((url, headers.get('Authorization')))
+        if not self.metrics_reachable:
+            host = urllib.parse.urlsplit(parsed['serverAddress']).netloc
+            raise QueryError('Get "%s": dial tcp %s: connect: connection refused' % (url, host))
+        try:
+            with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=3) as answer:
+                body = answer.read()
+        except urllib.error.HTTPError as exc:
+            raise QueryError('prometheus query api returned error. status: %d' % exc.code)
+        except (urllib.error.URLError, OSError) as exc:
+            raise QueryError('Get "%s": %s' % (url, getattr(exc, 'reason', exc)))
+        result = (json.loads(body).get('data') or {}).get('result') or []
+        if not result:
+            if parsed['ignoreNullValues']:
+                return 0.0
+            raise QueryError("prometheus metrics 'prometheus' target may be lost, the result is empty")
+        if len(result) > 1:
+            raise QueryError('prometheus query %s returned multiple elements' % parsed['query'])
+        value = float(result[0]['value'][1])
+        if math.isinf(value) or math.isnan(value):
+            if parsed['ignoreNullValues']:
+                return 0.0
+            raise QueryError('prometheus query returns %f' % value)
+        return value
+
+    # ------------------------------------------------------------------------------------------------- the HPA controller
+
+    def autoscale(self, hpa, scaled):
+        meta, spec = hpa['metadata'], hpa['spec']
+        namespace = meta['namespace']
+        status = {'observedGeneration': meta.get('generation'), 'currentReplicas': 0, 'desiredReplicas': 0}
+        old = hpa.get('status') or {}
+        for key in ('lastScaleTime', 'currentReplicas', 'desiredReplicas'):
+            if key in old:
+                status[key] = old[key]
+        try:
+            target = self.deployments.get(name=spec['scaleTargetRef']['name'], namespace=namespace).to_dict()
+        except ApiException as exc:
+            if exc.status != 404:
+                raise
+            message = 'the HPA controller was unable to get the target\'s current scale: deployments.apps "%s" not found' % spec['scaleTargetRef']['name']
+            status['conditions'] = [self.condition(hpa, 'AbleToScale', 'False', 'FailedGetScale', message)]
+            return self.write_status(hpa, status)
+        current = self.deployment_status(target)
+        status['currentReplicas'] = current
+        able = self.condition(hpa, 'AbleToScale', 'True', 'SucceededGetScale', 'the HPA controller was able to get the target\'s current scale')
+        if current == 0 and spec.get('minReplicas', 1) != 0:
+            disabled = self.condition(hpa, 'ScalingActive', 'False', 'ScalingDisabled', 'scaling is disabled since the replica count of the target is zero')
+            status.update(desiredReplicas=0, conditions=[able, disabled])
+            return self.write_status(hpa, status)
+        proposals, current_metrics = [], []
+        for metric in spec.get('metrics') or []:
+            external = metric['external']
+            name, selector = external['metric']['name'], external['metric'].get('selector')
+            try:
+                value = self.metric_value(scaled, name)
+            except (QueryError, ValueError, IndexError) as exc:
+                message = ('the HPA was unable to compute the replica count: unable to get external metric %s/%s/%s: unable to fetch metrics from '
+                           'external metrics API: %s' % (namespace, name, selector_text(selector), exc))
+                status['conditions'] = [able, self.condition(hpa, 'ScalingActive', 'False', 'FailedGetExternalMetric', message)]
+                return self.write_status(hpa, status)
+            average = float(parse_quantity(external['target']['averageValue']))
+            proposals.append((desired_replicas(value, average, current), name, selector))
+            current_metrics.append({'type': 'External', 'external': {'metric': external['metric'],
+                                                                     'current': {'averageValue': milli_quantity(value / current)}}})
+            self.record_activity(scaled, value)
+        proposal, name, selector = max(proposals)
+        desired = self.stabilized(hpa, proposal, current)
+        low, high = spec.get('minReplicas', 1), spec['maxReplicas']
+        limited = self.condition(hpa, 'ScalingLimited', 'False', 'DesiredWithinRange', 'the desired count is within the acceptable range')
+        if desired > high:
+            desired = high
+            limited = self.condition(hpa, 'ScalingLimited', 'True', 'TooManyReplicas', 'the desired replica count is more than the maximum replica count')
+        elif desired < low:
+            desired = low
+            limited = self.condition(hpa, 'ScalingLimited', 'True', 'TooFewReplicas', 'the desired replica count is less than the minimum replica count')
+        active = self.condition(hpa, 'ScalingActive', 'True', 'ValidMetricFound', 'the HPA was able to successfully calculate a replica count from external '
+                                'metric %s(%s)' % (name, selector_text(selector)))
+        if self.scale and desired != target['spec'].get('replicas', 1):
+            self.deployments.patch(name=target['metadata']['name'], namespace=namespace, content_type=MERGE, body={'spec': {'replicas': desired}})
+            able = self.condition(hpa, 'AbleToScale', 'True', 'SucceededRescale', 'the HPA controller was able to update the target scale to %d' % desired)
+            status['lastScaleTime'] = now()
+        status.update(desiredReplicas=desired, currentMetrics=current_metrics, conditions=[able, active, limited])
+        return self.write_status(hpa, status)
+
+    def deployment_status(self, target):
+        """The Deployment controller's part this bed lacks: status.replicas follows spec.replicas (no pods are made)."""
+        want = target['spec'].get('replicas', 1)
+        have = target.get('status') or {}
+        if have.get('replicas') != want or have.get('observedGeneration') != target['metadata'].get('generation'):
+            self.deployments.status.patch(name=target['metadata']['name'], namespace=target['metadata']['namespace'], content_type=MERGE,
+                                          body={'status': {'replicas': want, 'observedGeneration': target['metadata'].get('generation')}})
+            return have.get('replicas') or 0  # the scale the HPA read this round
+        return want
+
+    def stabilized(self, hpa, proposal, current):
+        """The behavior's stabilization windows: scale up to the lowest, down to the highest recommendation of the window."""
+        behavior = hpa['spec'].get('behavior') or {}
+        up = (behavior.get('scaleUp') or {}).get('stabilizationWindowSeconds', 0)
+        down = (behavior.get('scaleDown') or {}).get('stabilizationWindowSeconds', DEFAULT_SCALE_DOWN_WINDOW)
+        history = self.recommendations.setdefault(hpa['metadata']['uid'], [])
+        moment = time.monotonic()
+        history.append((moment, proposal))
+        del history[:max(0, len(history) - 1000)]
+        if proposal > current:
+            return max(current, min(p for t, p in history if moment - t <= up))
+        if proposal < current:
+            return min(current, max(p for t, p in history if moment - t <= down))
+        return current
+
+    def record_activity(self, scaled, value):
+        """KEDA's scale loop: Active True while the value is above the activation threshold."""
+        meta = scaled['metadata']
+        threshold = prometheus_metadata(scaled['spec']['triggers'][0])['activationThreshold']
+        cond = keda_condition('Active', 'True', 'ScalerActive', 'Scaling is performed because triggers are active') if value > threshold else \
+            keda_condition('Active', 'False', 'ScalerNotActive', 'Scaling is not performed because triggers are not active')
+        conditions = (scaled.get('status') or {}).get('conditions') or []
+        if cond not in conditions and conditions:
+            with contextlib.suppress(ApiException):
+                body = {'status': {'conditions': set_condition(conditions, cond)}}
+                scaled['status'] = self.scaled_objects.status.patch(name=meta['name'], namespace=meta['namespace'], content_type=MERGE,
+                                                                    body=body).to_dict()['status']
+
+    @staticmethod
+    def condition(hpa, ctype, status, reason, message):
+        """An HPA condition; lastTransitionTime kept while the status does not change, as the controller keeps it."""
+        old = next((c for c in (hpa.get('status') or {}).get('conditions') or [] if c['type'] == ctype), None)
+        since = old['lastTransitionTime'] if old and old.get('status') == status and old.get('lastTransitionTime') else now()
+        return {'type': ctype, 'status': status, 'reason': reason, 'message': message, 'lastTransitionTime': since}
+
+    def write_status(self, hpa, status):
+        if status != (hpa.get('status') or {}):
+            self.hpas.status.replace(name=hpa['metadata']['name'], namespace=hpa['metadata']['namespace'], body=dict(hpa, status=status))
+
+    @contextlib.contextmanager
+    def running(self, interval=0.2):
+        with background.stepping(self.step, interval):
+            yield self
