@@ -43,7 +43,9 @@ METADATA = (
     ('k8sConformanceUrl', 'ai_conformance_k8s_conformance_url'),
 )
 OPTIONAL_METADATA = ('repoUrl',)
-K8S_CONFORMANCE_SINCE = (1, 35)  # checklists from this version on ask for the Kubernetes conformance submission
+# checklists from this version on have the field; the program's instructions ask every submission for it (a platform is
+# Kubernetes conformant before it is AI conformant), so earlier ones get it added to their metadata
+K8S_CONFORMANCE_FIELD_SINCE = (1, 35)
 K8S_CONFORMANCE_URL = re.compile(r'^https://github\.com/cncf/k8s-conformance/tree/(master|main)/v\d+\.\d+/[^/]+/?$')
 LOGO_SUFFIXES = ('.svg', '.eps', '.ai')
 PRODUCT = 'PRODUCT.yaml'
@@ -132,8 +134,7 @@ def _product(result, checklist, metadata):
     for field, variable in METADATA:
         value = version if variable is None else given.get(field, given.get(_snake(field), ''))
         value = '' if value is None else str(value)
-        late = field == 'k8sConformanceUrl' and (_minor(version) or (0, 0)) < K8S_CONFORMANCE_SINCE
-        if not value and (field in OPTIONAL_METADATA or late):
+        if not value and field in OPTIONAL_METADATA:
             continue
         meta[field] = value
     spec = {}
@@ -323,10 +324,11 @@ def _metadata_problems(meta, version):
     problems = []
     for field, variable in METADATA:
         value = meta.get(field, meta.get(_snake(field)))
-        required = field not in OPTIONAL_METADATA and (field != 'k8sConformanceUrl' or (_minor(version) or (0, 0)) >= K8S_CONFORMANCE_SINCE)
         hint = ' (set %s)' % variable if variable else ''
+        if field == 'k8sConformanceUrl' and (_minor(version) or (0, 0)) < K8S_CONFORMANCE_FIELD_SINCE:
+            hint += ': the program\'s instructions ask every submission for it, though this checklist has no field for it'
         if value is None or value == '':
-            if required:
+            if field not in OPTIONAL_METADATA:
                 problems.append('metadata.%s is %s%s' % (field, 'missing' if value is None else 'empty', hint))
             continue
         if not isinstance(value, str):

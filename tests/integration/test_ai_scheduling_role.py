@@ -87,6 +87,17 @@ def test_the_queues_and_the_scaled_object_are_accepted_and_a_second_run_changes_
     second = run_playbook('ai_scheduling_role.yml', variables(names), env=k8s_env)
     assert second.rc == 0 and second.changed == 0, second.failures
     assert watch.writes()['kubernetes'] == []
+    # removal (playbooks/teardown.yml off AKS): the ScaledObject and the queues go, the namespaces stay; again: nothing
+    gone = run_playbook('ai_scheduling_role.yml', variables(names, ai_scheduling_state='absent'), env=k8s_env)
+    assert gone.rc == 0, gone.failures
+    assert api(k8s_client, 'ScaledObject', KEDA_API).get(namespace=names['model']).to_dict()['items'] == []
+    for namespace in (names['model'], names['team']):
+        assert api(k8s_client, 'LocalQueue', KUEUE_API).get(namespace=namespace).to_dict()['items'] == []
+        assert api(k8s_client, 'Namespace').get(name=namespace)
+    left = [o['metadata']['name'] for kind in ('ClusterQueue', 'ResourceFlavor') for o in api(k8s_client, kind, KUEUE_API).get().to_dict()['items']]
+    assert not set(left) & {names['queue'], names['gpu'], names['cpu']}, left
+    again = run_playbook('ai_scheduling_role.yml', variables(names, ai_scheduling_state='absent'), env=k8s_env)
+    assert again.rc == 0 and again.changed == 0, again.failures
 
 
 def test_check_mode_reports_the_changes_and_writes_nothing(bed, k8s_env, names):
@@ -164,3 +175,16 @@ def test_on_aks_the_add_on_is_required_and_the_triggers_query_the_workspace_as_k
     assert trigger['metadata']['serverAddress'] == AMW and trigger['authenticationRef'] == {'name': 'azure-monitor-prometheus'}
     again = run_playbook('ai_scheduling_role.yml', on_aks, env=bed.env())
     assert again.rc == 0 and again.changed == 0, again.failures
+    # removal: the ScaledObject, TriggerAuthentication and queues, KEDA's role on the workspace and its identity; again: nothing
+    gone = run_playbook('ai_scheduling_role.yml', dict(on_aks, ai_scheduling_state='absent'), env=bed.env())
+    assert gone.rc == 0, gone.failures
+    for kind, api_version in (('ScaledObject', KEDA_API), ('TriggerAuthentication', KEDA_API), ('LocalQueue', KUEUE_API)):
+        assert api(k8s_client, kind, api_version).get(namespace=names['model']).to_dict()['items'] == [], kind
+    assert [q['metadata']['name'] for q in api(k8s_client, 'ClusterQueue', KUEUE_API).get().to_dict()['items']].count(names['queue']) == 0
+    assert call_module('azure_managed_identity', {'name': identity, 'resource_group': on_aks['ai_scheduling_resource_group'],
+                                                  'location': 'westeurope'}, env=bed.env(), check=True)['changed']
+    assert call_module('azure_role_assignment', {'scope': on_aks['ai_scheduling_prometheus_workspace_id'], 'role': 'Monitoring Data Reader',
+                                                 'principal_id': made['principal_id']}, env=bed.env(), check=True)['changed']
+    assert api(k8s_client, 'Namespace').get(name=names['model'])  # the team namespaces stay
+    gone_again = run_playbook('ai_scheduling_role.yml', dict(on_aks, ai_scheduling_state='absent'), env=bed.env())
+    assert gone_again.rc == 0 and gone_again.changed == 0, gone_again.failures
