@@ -18,10 +18,13 @@ and it is as strict as the real things where the probe could tell the difference
   "unable to unmarshal to field type float64: " for a threshold that is not a number is ours (Go's JSON decoder
   words it differently case by case), and so is the refusal of any trigger type but ``prometheus`` (not played).
   An ``authenticationRef`` to a TriggerAuthentication that does not exist is, as in KEDA, no error: KEDA logs it and
-  queries without an identity. A valid ScaledObject gets Ready True ``ScaledObjectReady`` "ScaledObject is defined
-  correctly and is ready for scaling", Fallback False ``NoFallbackFound``, Active True ``ScalerActive`` or False
-  ``ScalerNotActive`` from the last query (value above ``activationThreshold``), and status ``hpaName``,
-  ``externalMetricNames`` (``s0-prometheus``), ``scaleTargetKind``, ``scaleTargetGVKR``, ``originalReplicaCount``.
+  queries without an identity. A valid ScaledObject gets Fallback False ``NoFallbackFound`` and status ``hpaName``,
+  ``externalMetricNames`` (``s0-prometheus``), ``scaleTargetKind``, ``scaleTargetGVKR``, ``originalReplicaCount``;
+  then KEDA's scale loop (pkg/scaling/executor/scale_scaledobjects.go; here every step, not every pollingInterval)
+  queries each trigger: Active True ``ScalerActive`` (a value above ``activationThreshold``) or False
+  ``ScalerNotActive``; Ready True ``ScaledObjectReady`` "ScaledObject is defined correctly and is ready for scaling",
+  or, when a query failed, False ``TriggerError`` "Triggers defined in ScaledObject are not working correctly" (none
+  active; no fallback is played) or Unknown ``PartialTriggerError`` (another trigger active).
 - KEDA's HPA: ``keda-hpa-<name>`` (or ``advanced.horizontalPodAutoscalerConfig.name``), autoscaling/v2beta2 on this
   bed (KEDA v2.20 writes autoscaling/v2, which Kubernetes 1.20 does not serve), KEDA's labels, the ScaledObject as
   its controller owner, scaleTargetRef, min (``minReplicaCount``, at least 1) and max (default 100), the behavior,
@@ -47,9 +50,14 @@ and it is as strict as the real things where the probe could tell the difference
 Not played: other scalers, ScaledJobs, ClusterTriggerAuthentications, pausing, fallback, scaling modifiers, scale to
 zero, pods (no pod is made: a Deployment's replicas are a number here), the polling interval (every step queries).
 
-Faulty modes for tests: ``metrics_reachable=False`` (KEDA's metrics server cannot reach Prometheus: each query fails
-as Go's HTTP client fails on a refused connection, so the HPA is ScalingActive False ``FailedGetExternalMetric``) and
-``scale=False`` (an HPA controller that computes and reports but never changes the target's replicas).
+Not played either: the rate limits of the behavior's scaling policies (only its stabilization windows).
+
+Faulty modes for tests: ``metrics_reachable=False`` (KEDA cannot reach Prometheus: each query fails as Go's HTTP
+client fails on a refused connection, so the scale loop makes Ready False ``TriggerError`` and the HPA is
+ScalingActive False ``FailedGetExternalMetric``), ``metrics_api=False`` (KEDA reaches Prometheus but its metrics
+apiserver does not answer the HPA: ScalingActive False ``FailedGetExternalMetric``, "the server is currently unable
+to handle the request", while the ScaledObject stays Ready) and ``scale=False`` (an HPA controller that computes and
+reports but never changes the target's replicas).
 
     with KedaStandIn(k8s_client, 'aic-1234').running():
         ...
@@ -194,10 +202,11 @@ def desired_replicas(value, average, current):
 class KedaStandIn:
     """KEDA and the HPA controller for the probes' namespaces (a stand-in): see the module's docstring."""
 
-    def __init__(self, client, namespace_prefix, metrics_reachable=True, scale=True, identity_tokens=None):
+    def __init__(self, client, namespace_prefix, metrics_reachable=True, metrics_api=True, scale=True, identity_tokens=None):
         self.client = client
         self.prefix = namespace_prefix
         self.metrics_reachable = metrics_reachable
+        self.metrics_api = metrics_api
         self.scale = scale
         self.identity_tokens = dict(identity_tokens or {})
         self.scaled_objects = api(client, 'ScaledObject', KEDA)
@@ -257,7 +266,7 @@ class KedaStandIn:
             conditions = set_condition(conditions, keda_condition('Ready', 'False', 'ScaledObjectCheckFailed', str(exc)))
             conditions = set_condition(conditions, keda_condition('Active', 'Unknown', 'UnknownState', 'ScaledObject check failed'))
         else:
-            conditions = set_condition(conditions, keda_condition('Ready', 'True', 'ScaledObjectReady', READY_MESSAGE))
+            conditions = self.scale_loop(scaled, conditions)
             status.update(hpaName=hpa_name, externalMetricNames=metric_names, scaleTargetKind='apps/v1.Deployment',
                           scaleTargetGVKR={'group': 'apps', 'version': 'v1', 'kind': 'Deployment', 'resource': 'deployments'})
             if status.get('originalReplicaCount') is None:
@@ -350,14 +359,43 @@ class KedaStandIn:
         pod_identity = auth['spec'].get('podIdentity') or {}
         return pod_identity.get('identityId') if pod_identity.get('provider') == 'azure-workload' else None
 
+    def scale_loop(self, scaled, conditions):
+        """KEDA's scale loop (every step here, not every pollingInterval): each trigger queried; Active from the values,
+        Ready True, or False (TriggerError) when a trigger failed and none is active (no fallback is played), or
+        Unknown (PartialTriggerError) when one failed and another is active."""
+        active = error = False
+        threshold_of = [prometheus_metadata(t)['activationThreshold'] for t in scaled['spec']['triggers']]
+        for trigger, threshold in zip(scaled['spec']['triggers'], threshold_of):
+            try:
+                active = self.query(scaled['metadata']['namespace'], trigger) > threshold or active
+            except QueryError:
+                error = True
+        if active:
+            conditions = set_condition(conditions, keda_condition('Active', 'True', 'ScalerActive', 'Scaling is performed because triggers are active'))
+        else:
+            conditions = set_condition(conditions, keda_condition('Active', 'False', 'ScalerNotActive',
+                                                                  'Scaling is not performed because triggers are not active'))
+        if error and active:
+            ready = keda_condition('Ready', 'Unknown', 'PartialTriggerError', 'Some triggers defined in ScaledObject are not working correctly')
+        elif error:
+            ready = keda_condition('Ready', 'False', 'TriggerError', 'Triggers defined in ScaledObject are not working correctly')
+        else:
+            ready = keda_condition('Ready', 'True', 'ScaledObjectReady', READY_MESSAGE)
+        return set_condition(conditions, ready)
+
     def metric_value(self, scaled, metric_name):
         """KEDA's metrics server answering the HPA: the value of `s<index>-prometheus`, or QueryError."""
+        if not self.metrics_api:
+            raise QueryError('the server is currently unable to handle the request (get %s.external.metrics.k8s.io)' % metric_name)
         index = int(metric_name.split('-', 1)[0][1:])
-        trigger = scaled['spec']['triggers'][index]
+        return self.query(scaled['metadata']['namespace'], scaled['spec']['triggers'][index])
+
+    def query(self, namespace, trigger):
+        """KEDA's prometheus scaler: one query to Prometheus, the value by KEDA's rules, or QueryError."""
         parsed = prometheus_metadata(trigger)
         at = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
         url = '%s/api/v1/query?query=%s&time=%s' % (parsed['serverAddress'], urllib.parse.quote_plus(parsed['query']), at)
-        identity = self.identity(scaled['metadata']['namespace'], trigger)
+        identity = self.identity(namespace, trigger)
         headers = {'Authorization': 'Bearer %s' % self.identity_tokens.get(identity, 'no-token-for-' + identity)} if identity else {}
         self.queries.append((url, headers.get('Authorization')))
         if not self.metrics_reachable:
@@ -370,7 +408,10 @@ class KedaStandIn:
             raise QueryError('prometheus query api returned error. status: %d' % exc.code)
         except (urllib.error.URLError, OSError) as exc:
             raise QueryError('Get "%s": %s' % (url, getattr(exc, 'reason', exc)))
-        result = (json.loads(body).get('data') or {}).get('result') or []
+        try:
+            result = (json.loads(body).get('data') or {}).get('result') or []
+        except (ValueError, AttributeError) as exc:
+            raise QueryError('the answer is not a Prometheus query result: %s' % exc)
         if not result:
             if parsed['ignoreNullValues']:
                 return 0.0
@@ -424,7 +465,6 @@ class KedaStandIn:
             proposals.append((desired_replicas(value, average, current), name, selector))
             current_metrics.append({'type': 'External', 'external': {'metric': external['metric'],
                                                                      'current': {'averageValue': milli_quantity(value / current)}}})
-            self.record_activity(scaled, value)
         proposal, name, selector = max(proposals)
         desired = self.stabilized(hpa, proposal, current)
         low, high = spec.get('minReplicas', 1), spec['maxReplicas']
@@ -468,19 +508,6 @@ class KedaStandIn:
         if proposal < current:
             return min(current, max(p for t, p in history if moment - t <= down))
         return current
-
-    def record_activity(self, scaled, value):
-        """KEDA's scale loop: Active True while the value is above the activation threshold."""
-        meta = scaled['metadata']
-        threshold = prometheus_metadata(scaled['spec']['triggers'][0])['activationThreshold']
-        cond = keda_condition('Active', 'True', 'ScalerActive', 'Scaling is performed because triggers are active') if value > threshold else \
-            keda_condition('Active', 'False', 'ScalerNotActive', 'Scaling is not performed because triggers are not active')
-        conditions = (scaled.get('status') or {}).get('conditions') or []
-        if cond not in conditions and conditions:
-            with contextlib.suppress(ApiException):
-                body = {'status': {'conditions': set_condition(conditions, cond)}}
-                scaled['status'] = self.scaled_objects.status.patch(name=meta['name'], namespace=meta['namespace'], content_type=MERGE,
-                                                                    body=body).to_dict()['status']
 
     @staticmethod
     def condition(hpa, ctype, status, reason, message):
