@@ -262,18 +262,22 @@ def _keda(install, served, aks, wanted):
 
 
 def _keda_identity(settings, keda, identity_namespaces):
-    """What KEDA's workload identity needs from the role: None when nothing (no TriggerAuthentication, or the user names
-    the identity in ai_scheduling_keda_identity_id), else {subject, workspace_id} of the identity to make; and problems."""
-    if not identity_namespaces or settings.get('ai_scheduling_keda_identity_id') or keda not in ('addon', 'helm'):
+    """What KEDA's workload identity needs from the role: None when nothing, else {subject, workspace_id} of the identity
+    to make; and problems. It is made wherever KEDA reads the workspace as its workload identity (the add-on or the chart,
+    no ai_scheduling_keda_identity_id), with or without autoscaled models, so that a pod_autoscaling probe can use it;
+    without a workspace id it is a problem only where a model's TriggerAuthentication needs it."""
+    if not settings.get('ai_scheduling_prometheus_workload_identity') or settings.get('ai_scheduling_keda_identity_id') \
+            or keda not in ('addon', 'helm'):
         return None, []
     workspace = settings.get('ai_scheduling_prometheus_workspace_id')
-    problems = []
     if not isinstance(workspace, str) or not WORKSPACE_ID.match(workspace):
-        problems.append('ai_scheduling_prometheus_workspace_id %r is not the ARM id of an Azure Monitor workspace: KEDA\'s identity gets '
-                        'Monitoring Data Reader on it (run prometheus_monitoring first, set it, or set ai_scheduling_keda_identity_id '
-                        'to an identity you manage)' % (workspace,))
+        if not identity_namespaces:
+            return None, []
+        return None, ['ai_scheduling_prometheus_workspace_id %r is not the ARM id of an Azure Monitor workspace: KEDA\'s identity gets '
+                      'Monitoring Data Reader on it (run prometheus_monitoring first, set it, or set ai_scheduling_keda_identity_id '
+                      'to an identity you manage)' % (workspace,)]
     namespace = ADDON_NAMESPACE if keda == 'addon' else settings.get('ai_scheduling_keda_namespace')
-    return {'subject': 'system:serviceaccount:%s:%s' % (namespace, KEDA_OPERATOR_ACCOUNT), 'workspace_id': workspace}, problems
+    return {'subject': 'system:serviceaccount:%s:%s' % (namespace, KEDA_OPERATOR_ACCOUNT), 'workspace_id': workspace}, []
 
 
 def ai_scheduling_plan(served, settings, aks=None):

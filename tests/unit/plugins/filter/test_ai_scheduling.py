@@ -112,6 +112,16 @@ def test_the_role_makes_keda_s_identity_only_for_the_keda_it_runs_and_no_named_i
     assert chosen['problems'] == [] and chosen['keda_identity'] == expected
 
 
+def test_keda_s_identity_is_made_without_autoscaled_models_where_the_workspace_is_known():
+    # the pod_autoscaling conformance probe authenticates with it
+    known = plan(served(), settings(ai_scheduling_prometheus_server=AMW, ai_scheduling_prometheus_workload_identity=True,
+                                    ai_scheduling_prometheus_workspace_id=AMW_ID), {'keda': True})
+    assert known['problems'] == [] and known['keda_identity']['workspace_id'] == AMW_ID
+    unknown = plan(served(), settings(ai_scheduling_prometheus_server=AMW, ai_scheduling_prometheus_workload_identity=True,
+                                      ai_scheduling_prometheus_workspace_id=''), {'keda': True})
+    assert unknown['problems'] == [] and unknown['keda_identity'] is None
+
+
 def test_keda_s_identity_needs_the_workspace_id():
     chosen = plan(served(), settings(ai_scheduling_autoscaled_models=[MODEL], ai_scheduling_prometheus_server=AMW,
                                      ai_scheduling_prometheus_workload_identity=True,
