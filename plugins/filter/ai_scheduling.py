@@ -21,7 +21,9 @@ KEDA_INSTALLS = ('auto', 'addon', 'helm', 'none')
 TAINT_EFFECTS = ('NoSchedule', 'PreferNoSchedule', 'NoExecute')
 # A ResourceFlavor holds at most this many node labels, taints and tolerations (its CRD's maxProperties / maxItems).
 FLAVOR_MAX = 8
-TARGET_KINDS = ('Deployment', 'StatefulSet')
+# what a ScaledObject may scale, with the API version of its scale subresource; a KAITO model scales as an InferenceSet:
+# KAITO (v0.12) sets a Workspace's Deployment replicas itself, and a Workspace has no scale subresource
+TARGET_KINDS = {'Deployment': 'apps/v1', 'StatefulSet': 'apps/v1', 'InferenceSet': 'kaito.sh/v1beta1'}
 AUTOSCALED_KEYS = ('name', 'namespace', 'target', 'min_replicas', 'max_replicas', 'query', 'threshold', 'activation_threshold')
 NAME_RULE = '(lower case letters, digits and -, at most 63)'
 KEDA_OPERATOR_ACCOUNT = 'keda-operator'
@@ -165,7 +167,7 @@ def _scaled_object(where, model):
         problems.append('%s has unknown keys %s (known: %s)' % (where, ', '.join(unknown), ', '.join(AUTOSCALED_KEYS)))
     target = model.get('target') or {}
     if not isinstance(target, dict) or target.get('kind', 'Deployment') not in TARGET_KINDS:
-        problems.append('%s.target.kind must be one of %s' % (where, ', '.join(TARGET_KINDS)))
+        problems.append('%s.target.kind must be one of %s' % (where, ', '.join(sorted(TARGET_KINDS))))
         target = {}
     kind, name = target.get('kind', 'Deployment'), target.get('name', model.get('name'))
     problems.extend(_name_problem(where + '.target.name', name) if name != model.get('name') else [])
@@ -177,7 +179,7 @@ def _scaled_object(where, model):
     threshold, found = _threshold(where + '.threshold', model.get('threshold'), True)
     activation, more = _threshold(where + '.activation_threshold', model.get('activation_threshold'), False)
     problems.extend(found + more)
-    return {'name': model.get('name'), 'namespace': model.get('namespace'), 'target': {'kind': kind, 'name': name},
+    return {'name': model.get('name'), 'namespace': model.get('namespace'), 'target': {'api_version': TARGET_KINDS[kind], 'kind': kind, 'name': name},
             'min_replicas': model.get('min_replicas', 1), 'max_replicas': model.get('max_replicas'), 'query': query,
             'threshold': threshold, 'activation_threshold': activation}, problems
 

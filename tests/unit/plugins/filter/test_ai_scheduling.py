@@ -91,7 +91,7 @@ def test_an_autoscaled_model_on_aks_queries_the_workspace_as_keda_s_workload_ide
                                      ai_scheduling_prometheus_workspace_id=AMW_ID), {'keda': True})
     assert chosen['problems'] == []
     assert chosen['keda_identity'] == {'subject': 'system:serviceaccount:kube-system:keda-operator', 'workspace_id': AMW_ID}
-    assert chosen['scaled_objects'] == [{'name': 'phi-4-mini', 'namespace': 'ai-serving', 'target': {'kind': 'Deployment', 'name': 'phi-4-mini'},
+    assert chosen['scaled_objects'] == [{'name': 'phi-4-mini', 'namespace': 'ai-serving', 'target': {'api_version': 'apps/v1', 'kind': 'Deployment', 'name': 'phi-4-mini'},
                                          'min_replicas': 0, 'max_replicas': 3, 'query': MODEL['query'], 'threshold': '5',
                                          'activation_threshold': '0.5'}]
     assert chosen['trigger_authentication_namespaces'] == ['ai-serving']
@@ -134,7 +134,7 @@ def test_keda_s_identity_needs_the_workspace_id():
 def test_without_workload_identity_no_trigger_authentication_is_planned():
     chosen = plan(served(), settings(ai_scheduling_autoscaled_models=[dict(MODEL, target={'kind': 'StatefulSet', 'name': 'phi-ss'})]))
     assert chosen['problems'] == [] and chosen['trigger_authentication_namespaces'] == []
-    assert chosen['scaled_objects'][0]['target'] == {'kind': 'StatefulSet', 'name': 'phi-ss'}
+    assert chosen['scaled_objects'][0]['target'] == {'api_version': 'apps/v1', 'kind': 'StatefulSet', 'name': 'phi-ss'}
 
 
 @pytest.mark.parametrize('changes, expected', [
@@ -173,7 +173,7 @@ def test_bad_input_is_refused_naming_the_variable(changes, expected):
     pytest.param(dict(MODEL, activation_threshold='inf'), "ai_scheduling_autoscaled_models[0] (phi-4-mini).activation_threshold must be a "
                  "number of 0 or more, got 'inf'", id='infinite-activation'),
     pytest.param(dict(MODEL, target={'kind': 'Workspace'}), 'ai_scheduling_autoscaled_models[0] (phi-4-mini).target.kind must be one of '
-                 'Deployment, StatefulSet', id='target-kind'),
+                 'Deployment, InferenceSet, StatefulSet', id='target-kind'),
     pytest.param(dict(MODEL, namespace='AI'), "ai_scheduling_autoscaled_models[0] (phi-4-mini).namespace 'AI' is not a name", id='namespace'),
     pytest.param(dict(MODEL, replicas=2), 'ai_scheduling_autoscaled_models[0] (phi-4-mini) has unknown keys replicas', id='unknown-key'),
 ])
