@@ -38,25 +38,30 @@ and it is as strict as the real things where the probe could tell the difference
   a status outside 2xx is ``prometheus query api returned error. status: <code>``; more than one element is
   ``prometheus query <query> returned multiple elements``; an empty result or NaN/Inf is 0 with ``ignoreNullValues``
   (KEDA's default, true), else KEDA's error.
-- Kubernetes' HPA controller for KEDA's HPAs: the target's scale (``status.replicas``; this bed has no Deployment
-  controller, so the stand-in writes a Deployment's ``status.replicas`` = ``spec.replicas`` for the Deployments its
-  HPAs target), desired = ceil(value / averageValue) outside the 10 % tolerance, the behavior's stabilization windows
-  (scale-down default 300 s), clamped to [min, max]; applied by patching ``spec.replicas``. Status ``currentReplicas``,
-  ``desiredReplicas``, ``currentMetrics`` (External, ``current.averageValue`` = value / current replicas), and the
-  conditions with the controller's reasons and messages: AbleToScale (``SucceededGetScale``, ``SucceededRescale``,
-  ``FailedGetScale``), ScalingActive (``ValidMetricFound``, ``FailedGetExternalMetric``, ``ScalingDisabled``),
-  ScalingLimited (``DesiredWithinRange``, ``TooFewReplicas``, ``TooManyReplicas``).
+- Kubernetes' HPA controller for KEDA's HPAs (pkg/controller/podautoscaler/horizontal.go and replica_calculator.go):
+  the current count is the target's ``spec.replicas`` (its scale), the per-pod ratio uses ``status.replicas`` (this
+  bed has no Deployment controller, so the stand-in writes a Deployment's ``status.replicas`` = ``spec.replicas`` for
+  the Deployments its HPAs target); a target at 0 replicas is ``ScalingDisabled``, one outside [min, max] is brought
+  inside without metrics; otherwise desired = ceil(value / averageValue) outside the 10 % tolerance, then the
+  behavior's stabilization windows (scale-down 300 s when unset) and scaling policies (rates, selectPolicy), or
+  without a behavior the 300 s scale-down window and the scale-up limit max(2 x current, 4), and [min, max]; applied
+  by patching ``spec.replicas`` (in place of the scale subresource). Status ``currentReplicas``, ``desiredReplicas``,
+  ``currentMetrics`` (External, ``current.averageValue`` = value / ``status.replicas``), ``lastScaleTime``, and the
+  conditions with the controller's reasons and messages, each kept in place with its lastTransitionTime until its
+  status changes: AbleToScale (``SucceededGetScale``, ``FailedGetScale``, ``ReadyForNewScale``,
+  ``ScaleUpStabilized``, ``ScaleDownStabilized``, ``SucceededRescale``), ScalingActive (``ValidMetricFound``,
+  ``FailedGetExternalMetric``, ``ScalingDisabled``), ScalingLimited (``DesiredWithinRange``, ``TooFewReplicas``,
+  ``TooManyReplicas``, ``ScaleUpLimit``, ``ScaleDownLimit``).
 
 Not played: other scalers, ScaledJobs, ClusterTriggerAuthentications, pausing, fallback, scaling modifiers, scale to
 zero, pods (no pod is made: a Deployment's replicas are a number here), the polling interval (every step queries).
-
-Not played either: the rate limits of the behavior's scaling policies (only its stabilization windows).
 
 Faulty modes for tests: ``metrics_reachable=False`` (KEDA cannot reach Prometheus: each query fails as Go's HTTP
 client fails on a refused connection, so the scale loop makes Ready False ``TriggerError`` and the HPA is
 ScalingActive False ``FailedGetExternalMetric``), ``metrics_api=False`` (KEDA reaches Prometheus but its metrics
 apiserver does not answer the HPA: ScalingActive False ``FailedGetExternalMetric``, "the server is currently unable
-to handle the request", while the ScaledObject stays Ready) and ``scale=False`` (an HPA controller that computes and
+to handle the request (get s0-prometheus.external.metrics.k8s.io)", client-go's wording of an unavailable aggregated
+API as we know it, while the ScaledObject stays Ready) and ``scale=False`` (an HPA controller that computes and
 reports but never changes the target's replicas).
 
     with KedaStandIn(k8s_client, 'aic-1234').running():
@@ -137,8 +142,10 @@ def go_json_float_error(text):
 
 def parse_float(text):
     """A number as KEDA's typed config reads it (JSON): a plain decimal, no NaN or Inf."""
+    def go_refuses(constant):  # Go's JSON has no NaN or Infinity
+        raise ValueError(constant)
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_constant=go_refuses)
     except ValueError:
         raise ValueError(go_json_float_error(text))
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -199,6 +206,66 @@ def desired_replicas(value, average, current):
     return int(math.ceil(value / average))
 
 
+def set_hpa_condition(conditions, ctype, status, reason, message):
+    """The controller's setConditionInList: the condition replaced in place (added at the end when new); its
+    lastTransitionTime changes only when its status does."""
+    found = next((c for c in conditions if c['type'] == ctype), None)
+    cond = {'type': ctype, 'status': status, 'reason': reason, 'message': message,
+            'lastTransitionTime': found['lastTransitionTime'] if found and found.get('status') == status and found.get('lastTransitionTime') else now()}
+    return [cond if c['type'] == ctype else c for c in conditions] + ([] if found else [cond])
+
+
+def bounded(desired, low, high, up_limit):
+    """convertDesiredReplicasWithRules (an HPA without behavior): (desired, reason, message)."""
+    if high > up_limit:
+        top, reason, message = up_limit, 'ScaleUpLimit', 'the desired replica count is increasing faster than the maximum scale rate'
+    else:
+        top, reason, message = high, 'TooManyReplicas', 'the desired replica count is more than the maximum replica count'
+    if desired < low:
+        return low, 'TooFewReplicas', 'the desired replica count is less than the minimum replica count'
+    if desired > top:
+        return top, reason, message
+    return desired, 'DesiredWithinRange', 'the desired count is within the acceptable range'
+
+
+def _changed(events, period, moment, upward):
+    return sum(abs(change) for t, change in events if moment - t < period and (change > 0) == upward)
+
+
+def rate_limited(current, desired, low, high, up_rules, down_rules, events, moment):
+    """convertDesiredReplicasWithBehaviorRate: the scaling policies' rates and the bounds; (desired, reason, message).
+    `events` are (time, change) of this HPA's rescales."""
+    if desired > current:
+        limits = []
+        for policy in up_rules.get('policies') or []:
+            start = current - _changed(events, policy['periodSeconds'], moment, True) + _changed(events, policy['periodSeconds'], moment, False)
+            limits.append(start + policy['value'] if policy['type'] == 'Pods' else int(math.ceil(start * (1 + policy['value'] / 100.0))))
+        select = up_rules.get('selectPolicy', 'Max')
+        limit = current if select == 'Disabled' or not limits else (min(limits) if select == 'Min' else max(limits))
+        limit = max(limit, current)
+        if high > limit:
+            top, reason, message = limit, 'ScaleUpLimit', 'the desired replica count is increasing faster than the maximum scale rate'
+        else:
+            top, reason, message = high, 'TooManyReplicas', 'the desired replica count is more than the maximum replica count'
+        if desired > top:
+            return top, reason, message
+    elif desired < current:
+        limits = []
+        for policy in down_rules.get('policies') or []:
+            start = current - _changed(events, policy['periodSeconds'], moment, True) + _changed(events, policy['periodSeconds'], moment, False)
+            limits.append(start - policy['value'] if policy['type'] == 'Pods' else int(start * (1 - policy['value'] / 100.0)))
+        select = down_rules.get('selectPolicy', 'Max')
+        limit = current if select == 'Disabled' or not limits else (max(limits) if select == 'Min' else min(limits))
+        limit = min(limit, current)
+        if low < limit:
+            bottom, reason, message = limit, 'ScaleDownLimit', 'the desired replica count is decreasing faster than the maximum scale rate'
+        else:
+            bottom, reason, message = low, 'TooFewReplicas', 'the desired replica count is less than the minimum replica count'
+        if desired < bottom:
+            return bottom, reason, message
+    return desired, 'DesiredWithinRange', 'the desired count is within the acceptable range'
+
+
 class KedaStandIn:
     """KEDA and the HPA controller for the probes' namespaces (a stand-in): see the module's docstring."""
 
@@ -213,7 +280,8 @@ class KedaStandIn:
         self.auths = api(client, 'TriggerAuthentication', KEDA)
         self.hpas = api(client, 'HorizontalPodAutoscaler', HPA_API)
         self.deployments = api(client, 'Deployment', 'apps/v1')
-        self.recommendations = {}  # HPA uid -> [(time, desired)], for the stabilization windows
+        self.recommendations = {}  # HPA uid -> [(time, proposal)], for the stabilization windows
+        self.events = {}  # HPA uid -> [(time, replica change)], for the scaling policies' rates
         self.queries = []  # (url, authorization) of every query the metrics server sent
 
     def ours(self, items):
@@ -428,61 +496,103 @@ class KedaStandIn:
     # ------------------------------------------------------------------------------------------------- the HPA controller
 
     def autoscale(self, hpa, scaled):
+        """One round of the HPA controller (pkg/controller/podautoscaler/horizontal.go, reconcileAutoscaler) for an HPA of
+        External AverageValue metrics."""
         meta, spec = hpa['metadata'], hpa['spec']
-        namespace = meta['namespace']
-        status = {'observedGeneration': meta.get('generation'), 'currentReplicas': 0, 'desiredReplicas': 0}
+        namespace, key = meta['namespace'], meta['uid']
         old = hpa.get('status') or {}
-        for key in ('lastScaleTime', 'currentReplicas', 'desiredReplicas'):
-            if key in old:
-                status[key] = old[key]
+        conditions = [dict(c) for c in old.get('conditions') or []]
         try:
             target = self.deployments.get(name=spec['scaleTargetRef']['name'], namespace=namespace).to_dict()
         except ApiException as exc:
             if exc.status != 404:
                 raise
-            message = 'the HPA controller was unable to get the target\'s current scale: deployments.apps "%s" not found' % spec['scaleTargetRef']['name']
-            status['conditions'] = [self.condition(hpa, 'AbleToScale', 'False', 'FailedGetScale', message)]
-            return self.write_status(hpa, status)
-        current = self.deployment_status(target)
-        status['currentReplicas'] = current
-        able = self.condition(hpa, 'AbleToScale', 'True', 'SucceededGetScale', 'the HPA controller was able to get the target\'s current scale')
-        if current == 0 and spec.get('minReplicas', 1) != 0:
-            disabled = self.condition(hpa, 'ScalingActive', 'False', 'ScalingDisabled', 'scaling is disabled since the replica count of the target is zero')
-            status.update(desiredReplicas=0, conditions=[able, disabled])
-            return self.write_status(hpa, status)
-        proposals, current_metrics = [], []
-        for metric in spec.get('metrics') or []:
-            external = metric['external']
-            name, selector = external['metric']['name'], external['metric'].get('selector')
-            try:
-                value = self.metric_value(scaled, name)
-            except (QueryError, ValueError, IndexError) as exc:
-                message = ('the HPA was unable to compute the replica count: unable to get external metric %s/%s/%s: unable to fetch metrics from '
-                           'external metrics API: %s' % (namespace, name, selector_text(selector), exc))
-                status['conditions'] = [able, self.condition(hpa, 'ScalingActive', 'False', 'FailedGetExternalMetric', message)]
-                return self.write_status(hpa, status)
-            average = float(parse_quantity(external['target']['averageValue']))
-            proposals.append((desired_replicas(value, average, current), name, selector))
-            current_metrics.append({'type': 'External', 'external': {'metric': external['metric'],
-                                                                     'current': {'averageValue': milli_quantity(value / current)}}})
-        proposal, name, selector = max(proposals)
-        desired = self.stabilized(hpa, proposal, current)
+            conditions = set_hpa_condition(conditions, 'AbleToScale', 'False', 'FailedGetScale', 'the HPA controller was unable to get the '
+                                           'target\'s current scale: deployments.apps "%s" not found' % spec['scaleTargetRef']['name'])
+            return self.write_status(hpa, dict(old, conditions=conditions))
+        conditions = set_hpa_condition(conditions, 'AbleToScale', 'True', 'SucceededGetScale', 'the HPA controller was able to get the target\'s current scale')
+        current = target['spec'].get('replicas', 1)
+        status_replicas = self.deployment_status(target)
         low, high = spec.get('minReplicas', 1), spec['maxReplicas']
-        limited = self.condition(hpa, 'ScalingLimited', 'False', 'DesiredWithinRange', 'the desired count is within the acceptable range')
-        if desired > high:
+        statuses, rescale, desired = [], True, 0
+        if current == 0 and low != 0:
+            rescale = False
+            conditions = set_hpa_condition(conditions, 'ScalingActive', 'False', 'ScalingDisabled',
+                                           'scaling is disabled since the replica count of the target is zero')
+        elif current > high:
             desired = high
-            limited = self.condition(hpa, 'ScalingLimited', 'True', 'TooManyReplicas', 'the desired replica count is more than the maximum replica count')
-        elif desired < low:
+        elif current < low:
             desired = low
-            limited = self.condition(hpa, 'ScalingLimited', 'True', 'TooFewReplicas', 'the desired replica count is less than the minimum replica count')
-        active = self.condition(hpa, 'ScalingActive', 'True', 'ValidMetricFound', 'the HPA was able to successfully calculate a replica count from external '
-                                'metric %s(%s)' % (name, selector_text(selector)))
-        if self.scale and desired != target['spec'].get('replicas', 1):
+        else:
+            proposals = []
+            for metric in spec.get('metrics') or []:
+                external = metric['external']
+                name, selector = external['metric']['name'], external['metric'].get('selector')
+                try:
+                    value = self.metric_value(scaled, name)
+                except (QueryError, ValueError, IndexError) as exc:
+                    conditions = set_hpa_condition(conditions, 'ScalingActive', 'False', 'FailedGetExternalMetric', 'the HPA was unable to compute the '
+                                                   'replica count: unable to get external metric %s/%s/%s: unable to fetch metrics from external metrics '
+                                                   'API: %s' % (namespace, name, selector_text(selector), exc))
+                    continue
+                average = float(parse_quantity(external['target']['averageValue']))
+                proposals.append((desired_replicas(value, average, status_replicas), 'external metric %s(%s)' % (name, selector_text(selector))))
+                statuses.append({'type': 'External', 'external': {'metric': external['metric'], 'current': {
+                    'averageValue': milli_quantity(math.ceil(value * 1000 / status_replicas) / 1000.0 if status_replicas else value)}}})
+            if not proposals:  # every metric failed: the status keeps the old desired count
+                status = dict(old, currentReplicas=current, desiredReplicas=old.get('desiredReplicas', 0), conditions=conditions)
+                status['currentMetrics'] = statuses or None
+                return self.write_status(hpa, status)
+            proposal, metric_name = max(proposals)
+            conditions = set_hpa_condition(conditions, 'ScalingActive', 'True', 'ValidMetricFound',
+                                           'the HPA was able to successfully calculate a replica count from %s' % metric_name)
+            desired, conditions = self.normalize(hpa, key, current, proposal, low, high, conditions)
+            rescale = desired != current
+        status = {'currentReplicas': current, 'desiredReplicas': desired, 'currentMetrics': statuses or None, 'conditions': conditions}
+        if old.get('lastScaleTime'):
+            status['lastScaleTime'] = old['lastScaleTime']
+        if rescale and self.scale:
             self.deployments.patch(name=target['metadata']['name'], namespace=namespace, content_type=MERGE, body={'spec': {'replicas': desired}})
-            able = self.condition(hpa, 'AbleToScale', 'True', 'SucceededRescale', 'the HPA controller was able to update the target scale to %d' % desired)
+            status['conditions'] = set_hpa_condition(conditions, 'AbleToScale', 'True', 'SucceededRescale',
+                                                     'the HPA controller was able to update the target scale to %d' % desired)
             status['lastScaleTime'] = now()
-        status.update(desiredReplicas=desired, currentMetrics=current_metrics, conditions=[able, active, limited])
+            self.events.setdefault(key, []).append((time.monotonic(), desired - current))
+        elif not rescale:
+            status['desiredReplicas'] = current
         return self.write_status(hpa, status)
+
+    def normalize(self, hpa, key, current, proposal, low, high, conditions):
+        """The controller's normalization: stabilization, then the scaling rules (rates and bounds); (desired, conditions)."""
+        history = self.recommendations.setdefault(key, [])
+        moment = time.monotonic()
+        behavior = hpa['spec'].get('behavior')
+        if behavior is None:
+            window = [p for t, p in history if moment - t <= DEFAULT_SCALE_DOWN_WINDOW]
+            stabilized = max([proposal] + window)
+            history.append((moment, proposal))
+            if stabilized != proposal:
+                conditions = set_hpa_condition(conditions, 'AbleToScale', 'True', 'ScaleDownStabilized', 'recent recommendations were higher than '
+                                               'current one, applying the highest recent recommendation')
+            else:
+                conditions = set_hpa_condition(conditions, 'AbleToScale', 'True', 'ReadyForNewScale', 'recommended size matches current size')
+            desired, reason, message = bounded(stabilized, low, high, max(2 * current, 4))
+            return desired, set_hpa_condition(conditions, 'ScalingLimited', 'False' if desired == stabilized else 'True', reason, message)
+        up_rules, down_rules = behavior.get('scaleUp') or {}, behavior.get('scaleDown') or {}
+        up_window = up_rules.get('stabilizationWindowSeconds', 0)
+        down_window = down_rules.get('stabilizationWindowSeconds', DEFAULT_SCALE_DOWN_WINDOW)
+        up = min([proposal] + [p for t, p in history if moment - t < up_window])
+        down = max([proposal] + [p for t, p in history if moment - t < down_window])
+        history.append((moment, proposal))
+        stabilized = min(max(current, up), down)
+        if stabilized != proposal:
+            conditions = set_hpa_condition(conditions, 'AbleToScale', 'True', *(
+                ('ScaleUpStabilized', 'recent recommendations were lower than current one, applying the lowest recent recommendation')
+                if proposal >= current else
+                ('ScaleDownStabilized', 'recent recommendations were higher than current one, applying the highest recent recommendation')))
+        else:
+            conditions = set_hpa_condition(conditions, 'AbleToScale', 'True', 'ReadyForNewScale', 'recommended size matches current size')
+        desired, reason, message = rate_limited(current, stabilized, low, high, up_rules, down_rules, self.events.get(key, []), moment)
+        return desired, set_hpa_condition(conditions, 'ScalingLimited', 'False' if desired == stabilized else 'True', reason, message)
 
     def deployment_status(self, target):
         """The Deployment controller's part this bed lacks: status.replicas follows spec.replicas (no pods are made)."""
@@ -491,32 +601,11 @@ class KedaStandIn:
         if have.get('replicas') != want or have.get('observedGeneration') != target['metadata'].get('generation'):
             self.deployments.status.patch(name=target['metadata']['name'], namespace=target['metadata']['namespace'], content_type=MERGE,
                                           body={'status': {'replicas': want, 'observedGeneration': target['metadata'].get('generation')}})
-            return have.get('replicas') or 0  # the scale the HPA read this round
         return want
 
-    def stabilized(self, hpa, proposal, current):
-        """The behavior's stabilization windows: scale up to the lowest, down to the highest recommendation of the window."""
-        behavior = hpa['spec'].get('behavior') or {}
-        up = (behavior.get('scaleUp') or {}).get('stabilizationWindowSeconds', 0)
-        down = (behavior.get('scaleDown') or {}).get('stabilizationWindowSeconds', DEFAULT_SCALE_DOWN_WINDOW)
-        history = self.recommendations.setdefault(hpa['metadata']['uid'], [])
-        moment = time.monotonic()
-        history.append((moment, proposal))
-        del history[:max(0, len(history) - 1000)]
-        if proposal > current:
-            return max(current, min(p for t, p in history if moment - t <= up))
-        if proposal < current:
-            return min(current, max(p for t, p in history if moment - t <= down))
-        return current
-
-    @staticmethod
-    def condition(hpa, ctype, status, reason, message):
-        """An HPA condition; lastTransitionTime kept while the status does not change, as the controller keeps it."""
-        old = next((c for c in (hpa.get('status') or {}).get('conditions') or [] if c['type'] == ctype), None)
-        since = old['lastTransitionTime'] if old and old.get('status') == status and old.get('lastTransitionTime') else now()
-        return {'type': ctype, 'status': status, 'reason': reason, 'message': message, 'lastTransitionTime': since}
-
     def write_status(self, hpa, status):
+        """The controller writes the status only when it changed."""
+        status = dict((k, v) for k, v in status.items() if v is not None)
         if status != (hpa.get('status') or {}):
             self.hpas.status.replace(name=hpa['metadata']['name'], namespace=hpa['metadata']['namespace'], body=dict(hpa, status=status))
 

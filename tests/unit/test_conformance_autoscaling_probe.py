@@ -1,11 +1,15 @@
 """The pure parts of the `pod_autoscaling` functional probe (autoscaling_probe.py) and its refusals on a fake API: the
-objects it makes, how it reads KEDA's HPA, and that without its setting or without KEDA it makes nothing."""
+objects it makes, how it reads KEDA's HPA, and that without its setting or without KEDA it makes nothing; and the pure
+rules of its KEDA and HPA controller stand-in (tests/integration/keda_standin.py)."""
+
+import pytest
 
 from ansible_collections.aiplatform.aks.plugins.module_utils.conformance import autoscaling_probe as probe
 from ansible_collections.aiplatform.aks.plugins.module_utils.conformance.context import ProbeContext
 from ansible_collections.aiplatform.aks.plugins.module_utils.conformance.functional import PROBE_LABEL
 from ansible_collections.aiplatform.aks.plugins.module_utils.conformance.probes import PROBES
 
+from tests.integration import keda_standin as standin
 from tests.unit.plugins.module_utils.k8s.fakes import FakeCluster
 
 SERVER = 'https://amw.westeurope.prometheus.monitor.azure.com'
@@ -100,3 +104,38 @@ def test_refuses_without_keda_before_anything():
     assert result['ok'] is False and ctx.objects == [] and client.objects == {}
     assert 'KEDA is not installed: set ai_scheduling_keda_install (keda.sh/v1alpha1 ScaledObject is not served)' in result['notes']
     assert [e['check'] for e in result['evidence']] == ['KEDA installed']
+
+
+# ------------------------------------------------------------------------------------- the KEDA stand-in's pure rules
+
+def test_standin_prometheus_metadata_as_keda_reads_it():
+    parsed = standin.prometheus_metadata({'metadata': {'serverAddress': SERVER, 'query': 'vector(2)', 'threshold': '1.5'}})
+    assert (parsed['threshold'], parsed['activationThreshold'], parsed['ignoreNullValues']) == (1.5, 0.0, True)
+    with pytest.raises(ValueError) as caught:
+        standin.prometheus_metadata({'metadata': {'serverAddress': ' ', 'query': 'up', 'threshold': 'NaN'}})
+    assert str(caught.value) == (
+        'error parsing prometheus metadata: error parsing prometheus metadata: missing required parameter "serverAddress" in [triggerMetadata]\n'
+        'unable to set param "threshold" value "NaN": unable to unmarshal to field type float64: invalid character \'N\' looking for beginning of value')
+
+
+def test_standin_hpa_arithmetic():
+    assert standin.desired_replicas(2.0, 1.0, 1) == 2
+    assert standin.desired_replicas(2.0, 1.0, 2) == 2  # ratio 1: within the tolerance
+    assert standin.desired_replicas(2.1, 1.0, 2) == 2  # 5 % off: within the 10 % tolerance
+    assert standin.desired_replicas(0.0, 1.0, 2) == 0
+    assert standin.desired_replicas(5.0, 2.0, 0) == 3
+    assert standin.milli_quantity(2) == '2' and standin.milli_quantity(1.5) == '1500m' and standin.milli_quantity(0) == '0'
+    assert standin.selector_text({'matchLabels': {'scaledobject.keda.sh/name': 's'}}) == (
+        '&LabelSelector{MatchLabels:map[string]string{scaledobject.keda.sh/name: s,},MatchExpressions:[]LabelSelectorRequirement{},}')
+
+
+def test_standin_scaling_rules():
+    up = {'selectPolicy': 'Max', 'policies': [{'type': 'Pods', 'value': 4, 'periodSeconds': 15}, {'type': 'Percent', 'value': 100, 'periodSeconds': 15}]}
+    down = {'selectPolicy': 'Max', 'policies': [{'type': 'Percent', 'value': 100, 'periodSeconds': 15}]}
+    assert standin.rate_limited(1, 2, 1, 2, up, down, [], 100.0) == (2, 'DesiredWithinRange', 'the desired count is within the acceptable range')
+    assert standin.rate_limited(1, 9, 1, 20, up, down, [], 100.0)[:2] == (5, 'ScaleUpLimit')
+    assert standin.rate_limited(2, 9, 1, 3, up, down, [], 100.0)[:2] == (3, 'TooManyReplicas')
+    assert standin.rate_limited(2, 0, 1, 3, up, down, [], 100.0)[:2] == (1, 'TooFewReplicas')
+    assert standin.rate_limited(5, 1, 1, 9, up, {'policies': [{'type': 'Pods', 'value': 1, 'periodSeconds': 60}]}, [], 100.0)[:2] == (4, 'ScaleDownLimit')
+    assert standin.rate_limited(2, 9, 1, 9, dict(up, selectPolicy='Disabled'), down, [], 100.0)[:2] == (2, 'ScaleUpLimit')
+    assert standin.bounded(9, 1, 20, 4)[:2] == (4, 'ScaleUpLimit') and standin.bounded(0, 1, 20, 4)[:2] == (1, 'TooFewReplicas')
