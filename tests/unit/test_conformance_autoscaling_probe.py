@@ -80,6 +80,9 @@ def test_hpa_active_needs_both_conditions_and_a_metric_value():
     assert not ok and 'AbleToScale not reported yet' in why
     ok, why = probe.hpa_active(hpa([cond('AbleToScale'), cond('ScalingActive')]))
     assert not ok and why == 'HPA keda-hpa-s: no external metric value in status.currentMetrics'
+    other = dict(hpa([cond('AbleToScale'), cond('ScalingActive')], EXTERNAL), spec={'scaleTargetRef': {'kind': 'Deployment', 'name': 'other'}})
+    assert probe.hpa_active(other, 'mine') == (False, 'HPA keda-hpa-s scales Deployment other, not Deployment mine')
+    assert probe.hpa_active(other, 'other')[0]
 
 
 def test_replicas_reached():

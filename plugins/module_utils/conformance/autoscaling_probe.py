@@ -82,9 +82,13 @@ def external_value(hpa):
     return None
 
 
-def hpa_active(hpa):
-    """(ok, why): AbleToScale and ScalingActive True and an external metric value in status.currentMetrics."""
+def hpa_active(hpa, target=None):
+    """(ok, why): the HPA scales Deployment `target` (when given), AbleToScale and ScalingActive True and an external
+    metric value in status.currentMetrics."""
     name = hpa['metadata']['name']
+    ref = (hpa.get('spec') or {}).get('scaleTargetRef') or {}
+    if target and (ref.get('kind'), ref.get('name')) != ('Deployment', target):
+        return False, 'HPA %s scales %s %s, not Deployment %s' % (name, ref.get('kind'), ref.get('name'), target)
     for ctype in ('AbleToScale', 'ScalingActive'):
         ok, why = condition_met(hpa, ctype)
         if not ok:
@@ -146,7 +150,7 @@ def _run(ctx, found):
 
     def active():
         obj = _read_hpa(ctx, version, hpa, namespace)
-        return (False, 'HPA %s not made yet' % hpa) if obj is None else hpa_active(obj)
+        return (False, 'HPA %s not made yet' % hpa) if obj is None else hpa_active(obj, target)
     why = _waited(ctx, active, timeout, '%s HorizontalPodAutoscaler %s/%s to be AbleToScale and ScalingActive on an external metric'
                   % (version, namespace, hpa), found, 'HPA active on the external metric')
     found.append(evidence('HPA active on the external metric', 'read %s HorizontalPodAutoscaler %s/%s' % (version, namespace, hpa), why, True))
