@@ -18,7 +18,9 @@ description:
     DRA DeviceClasses and ResourceSlices, GPU nodes, and the AKS pools of O(node_pools). For C(accelerator_metrics)
     and C(ai_service_metrics) they query Prometheus at O(prometheus_url) (C(GET /api/v1/query)), for C(DCGM_FI_DEV_GPU_UTIL)
     and C(DCGM_FI_DEV_FB_USED) for every GPU node (by the C(Hostname), C(node), C(kubernetes_node) or C(instance)
-    label), and a vLLM series (C(vllm:num_requests_running)).
+    label), and a vLLM series (C(vllm:num_requests_running)). C(DCGM_FI_DEV_FB_FREE), C(DCGM_FI_DEV_GPU_TEMP) and
+    C(DCGM_FI_DEV_POWER_USAGE), which the requirement asks for when available, are queried too: one missing is reported
+    in the evidence and notes and does not fail the requirement.
   - "The status rule: C(Implemented) from a static probe only where the checklist asks for presence (C(dra_support):
     the C(resource.k8s.io) API served with its four resources) or where the probe measured the behaviour (a Prometheus
     query that found the series). For every other requirement a static pass gives at most C(Partially Implemented)

@@ -307,8 +307,10 @@ def test_accelerator_metrics_for_every_gpu_node(k8s_env, k8s_client, installed, 
     result = conformance(k8s_env, prometheus_url=series.url)
     measured = verdicts(result)['accelerator_metrics']
     assert measured['status'] == 'Implemented' and measured['notes'].startswith('Measured: Prometheus has DCGM_FI_DEV_GPU_UTIL and DCGM_FI_DEV_FB_USED')
-    assert [e['call'] for e in measured['evidence'][-2:]] == ['QUERY DCGM_FI_DEV_GPU_UTIL', 'QUERY DCGM_FI_DEV_FB_USED']
-    assert {'DCGM_FI_DEV_GPU_UTIL', 'DCGM_FI_DEV_FB_USED'} <= set(series.queries)
+    assert [e['call'] for e in measured['evidence'][-3:-1]] == ['QUERY DCGM_FI_DEV_GPU_UTIL', 'QUERY DCGM_FI_DEV_FB_USED']
+    assert {'DCGM_FI_DEV_GPU_UTIL', 'DCGM_FI_DEV_FB_USED', 'DCGM_FI_DEV_GPU_TEMP'} <= set(series.queries)
+    # the bed's exporter series have no temperature, power or free memory: reported, the requirement still met
+    assert 'asked for when available, not seen: DCGM_FI_DEV_FB_FREE on' in measured['notes'] and not measured['evidence'][-1]['ok']
     # GPUs the device plugin advertises, nothing mounts them from the host: access is mediated (statically)
     secure = verdicts(result)['secure_accelerator_access']
     assert secure['status'] == 'Partially Implemented' and all(gpu_name in secure['notes'] for gpu_name in gpu)
@@ -380,7 +382,7 @@ def test_cluster_autoscaling_from_the_aks_pools(k8s_env, pools, status, words):
 def test_functional_probes_always_clean_up(k8s_env, k8s_client, installed, monkeypatch):
     """A functional probe that makes a namespace and a ConfigMap and then times out: Not Implemented, and both are
     removed (the namespace's deletion asked for, not waited for) and listed."""
-    from ansible_collections.aiplatform.aks.plugins.module_utils.conformance import functional
+    from ansible_collections.aiplatform.aks.plugins.module_utils.conformance import assess
     made = {}
 
     def probe(ctx):
@@ -388,7 +390,7 @@ def test_functional_probes_always_clean_up(k8s_env, k8s_client, installed, monke
         ctx.create({'apiVersion': 'v1', 'kind': 'ConfigMap', 'metadata': {'name': 'probe', 'namespace': made['namespace']}, 'data': {'a': 'b'}})
         ctx.wait(lambda: (False, 'never'), timeout=0.5, what='something that never happens')
         raise AssertionError('wait returned')
-    monkeypatch.setattr(functional, 'PROBES', {'robust_controller': probe, 'cluster_autoscaling': probe})
+    monkeypatch.setattr(assess, 'PROBES', {'robust_controller': probe, 'cluster_autoscaling': probe})
     result = conformance(k8s_env, functional=True, probes={'namespace_prefix': 'aic-fn', 'timeout': 10})
     found = verdicts(result)['cluster_autoscaling']  # its static probe found no autoscaler: the functional one does not run
     assert found['probe'] == 'static' and found['status'] == 'N/A'

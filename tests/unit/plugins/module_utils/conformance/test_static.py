@@ -162,7 +162,17 @@ def test_accelerator_metrics_for_every_gpu_node():
 
     found = probe('accelerator_metrics', exporter, *nodes, url='http://prometheus.test', query=both)
     assert found['outcome'] == 'pass' and found['measured'] is True
-    assert [e['call'] for e in found['evidence'][2:]] == ['QUERY DCGM_FI_DEV_GPU_UTIL', 'QUERY DCGM_FI_DEV_FB_USED']
+    assert [e['call'] for e in found['evidence'][2:]] == ['QUERY DCGM_FI_DEV_GPU_UTIL', 'QUERY DCGM_FI_DEV_FB_USED',
+                                                          'QUERY DCGM_FI_DEV_FB_FREE, DCGM_FI_DEV_GPU_TEMP, DCGM_FI_DEV_POWER_USAGE']
+    assert found['evidence'][-1]['observed'] == 'all present' and found['evidence'][-1]['ok']
+
+    def core_only(url, q):
+        return both(url, q) if q in ('DCGM_FI_DEV_GPU_UTIL', 'DCGM_FI_DEV_FB_USED') else [series(q, 'gpu-0')] if q == 'DCGM_FI_DEV_GPU_TEMP' else []
+    # temperature, power and free memory are asked for when available: their absence is reported, not failed
+    found = probe('accelerator_metrics', exporter, *nodes, url='http://prometheus.test', query=core_only)
+    assert found['outcome'] == 'pass' and found['measured'] is True and not found['evidence'][-1]['ok']
+    assert found['notes'].endswith('; asked for when available, not seen: DCGM_FI_DEV_FB_FREE on gpu-0, DCGM_FI_DEV_FB_FREE on gpu-1, '
+                                   'DCGM_FI_DEV_GPU_TEMP on gpu-1, DCGM_FI_DEV_POWER_USAGE on gpu-0, DCGM_FI_DEV_POWER_USAGE on gpu-1')
     found = probe('accelerator_metrics', exporter, *nodes, url='http://prometheus.test', query=one)
     assert found['outcome'] == 'fail' and 'DCGM_FI_DEV_GPU_UTIL on gpu-1' in found['notes']
     static_only = probe('accelerator_metrics', exporter, *nodes)
