@@ -19,7 +19,7 @@ description:
     and C(ai_service_metrics) they query Prometheus at O(prometheus_url) (C(GET /api/v1/query)), for C(DCGM_FI_DEV_GPU_UTIL)
     and C(DCGM_FI_DEV_FB_USED) for every GPU node (by the C(Hostname), C(node), C(kubernetes_node) or C(instance)
     label), and a vLLM series (C(vllm:num_requests_running)). C(DCGM_FI_DEV_FB_FREE), C(DCGM_FI_DEV_GPU_TEMP) and
-    C(DCGM_FI_DEV_POWER_USAGE), which the requirement asks for when available, are queried too: one missing is reported
+    C(DCGM_FI_DEV_POWER_USAGE), which the requirement asks for when available, are queried too; one missing is reported
     in the evidence and notes and does not fail the requirement.
   - "The status rule: C(Implemented) from a static probe only where the checklist asks for presence (C(dra_support):
     the C(resource.k8s.io) API served with its four resources) or where the probe measured the behaviour (a Prometheus
@@ -37,6 +37,12 @@ description:
   - Functional probes create objects in fresh namespaces (C(<namespace_prefix>-<random>)) and always delete them,
     after a failure or a timeout too; RV(probe_objects) lists them. A functional probe runs only where the static
     probe passed. In check mode only the static probes run.
+  - "The functional probes: C(gang_scheduling) (Kueue admits a Job's pods all at once within a quota and holds back one
+    above it), C(ai_inference) (a Gateway is Programmed and an HTTPRoute with a header rule and 80/20 weights is
+    Accepted; the split is measured where backend pods run), C(robust_controller) (KAITO's webhook denies an invalid
+    Workspace on a dry run and a valid one becomes InferenceReady) and C(pod_autoscaling) (a KEDA ScaledObject with a
+    prometheus trigger at O(probes.keda_prometheus_server) makes the HPA scale a Deployment from 1 to 2 replicas and
+    back, driven by a constant query; without that setting the probe refuses and the requirement is C(Not Implemented))."
 options:
   checklist:
     description:

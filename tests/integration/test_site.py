@@ -129,6 +129,9 @@ def test_site_converges_serves_the_cpu_example_and_tears_down(bed, k8s_client, k
         assert emu.get_resource(group + 'Microsoft.AlertsManagement/prometheusRuleGroups/GpuAlertsRuleGroup-aks-ai-platform') is not None
         assert emu.get_resource(cluster % emu.subscription_id + '/providers/Microsoft.Insights/dataCollectionRuleAssociations/'
                                 'MSProm-westeurope-aks-ai-platform') is not None
+        # KEDA's workload identity (ai_scheduling), federated with the add-on's operator
+        assert emu.get_resource(group + 'Microsoft.ManagedIdentity/userAssignedIdentities/aks-ai-platform-keda/federatedIdentityCredentials/'
+                                'keda-operator')['properties']['subject'] == 'system:serviceaccount:kube-system:keda-operator'
 
         emu.clear_requests()
         second = run_playbook('playbooks/site.yml', variables, env=bed.env(), inventory='inventories/testbed')
@@ -143,3 +146,7 @@ def test_site_converges_serves_the_cpu_example_and_tears_down(bed, k8s_client, k
     assert [t for t in gone.tasks if t.endswith('Prometheus monitoring | Remove the Azure Monitor workspace')]
     assert bed.emulator.get_resource('/subscriptions/%s/resourceGroups/rg-ai-platform-testbed/providers/Microsoft.Monitor/accounts/'
                                      'amw-aks-ai-platform' % bed.emulator.subscription_id) is None
+    removed = [r for t, r in gone.tasks.items() if t.endswith("AI scheduling | Remove KEDA's identity aks-ai-platform-keda and its federated credential")]
+    assert [r['changed'] for r in removed] == [True], removed
+    assert bed.emulator.get_resource('/subscriptions/%s/resourceGroups/rg-ai-platform-testbed/providers/Microsoft.ManagedIdentity/'
+                                     'userAssignedIdentities/aks-ai-platform-keda' % bed.emulator.subscription_id) is None

@@ -231,6 +231,7 @@ def ai_scheduling_objects(objects, aks=False, **overrides):
     plan = ai_scheduling_plan(served, plain(template(variables['ai_scheduling_settings'], variables)), {'keda': True} if aks else None)
     assert plan['problems'] == []
     variables['ai_scheduling_plan_effective'] = plan
+    variables['ai_scheduling_keda_client_id'] = plain(template(variables['ai_scheduling_keda_identity_id'], variables))  # the role's fact
     return k8s_apply_objects('ai_scheduling', AI_SCHEDULING_TEMPLATES[objects], variables)
 
 
