@@ -146,7 +146,7 @@ def test_site_converges_serves_the_cpu_example_and_tears_down(bed, k8s_client, k
     assert [t for t in gone.tasks if t.endswith('Prometheus monitoring | Remove the Azure Monitor workspace')]
     assert bed.emulator.get_resource('/subscriptions/%s/resourceGroups/rg-ai-platform-testbed/providers/Microsoft.Monitor/accounts/'
                                      'amw-aks-ai-platform' % bed.emulator.subscription_id) is None
-    removed = [r for t, r in gone.tasks.items() if t.endswith("AI scheduling | Remove KEDA's identity aks-ai-platform-keda and its federated credential")]
+    removed = [r for t, r in gone.tasks.items() if t.endswith("AI scheduling | Remove KEDA's identity and its federated credential, aks-ai-platform-keda")]
     assert [r['changed'] for r in removed] == [True], removed
     assert bed.emulator.get_resource('/subscriptions/%s/resourceGroups/rg-ai-platform-testbed/providers/Microsoft.ManagedIdentity/'
                                      'userAssignedIdentities/aks-ai-platform-keda' % bed.emulator.subscription_id) is None

@@ -91,7 +91,8 @@ def test_an_autoscaled_model_on_aks_queries_the_workspace_as_keda_s_workload_ide
                                      ai_scheduling_prometheus_workspace_id=AMW_ID), {'keda': True})
     assert chosen['problems'] == []
     assert chosen['keda_identity'] == {'subject': 'system:serviceaccount:kube-system:keda-operator', 'workspace_id': AMW_ID}
-    assert chosen['scaled_objects'] == [{'name': 'phi-4-mini', 'namespace': 'ai-serving', 'target': {'api_version': 'apps/v1', 'kind': 'Deployment', 'name': 'phi-4-mini'},
+    assert chosen['scaled_objects'] == [{'name': 'phi-4-mini', 'namespace': 'ai-serving',
+                                         'target': {'api_version': 'apps/v1', 'kind': 'Deployment', 'name': 'phi-4-mini'},
                                          'min_replicas': 0, 'max_replicas': 3, 'query': MODEL['query'], 'threshold': '5',
                                          'activation_threshold': '0.5'}]
     assert chosen['trigger_authentication_namespaces'] == ['ai-serving']
