@@ -227,7 +227,9 @@ dra:
       elements: dict
       returned: always
     resource_slices:
-      description: Each ResourceSlice with its C(name), C(driver), C(node), C(all_nodes), C(pool) and number of C(devices).
+      description:
+        - Each ResourceSlice with its C(name), C(driver), C(node), C(all_nodes), C(pool), the pool's C(generation) and
+          C(slice_count) (its C(resourceSliceCount)) and number of C(devices).
       type: list
       elements: dict
       returned: always

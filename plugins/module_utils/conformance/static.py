@@ -239,9 +239,19 @@ def dra_support(cluster):
                           'present' if has_class else 'absent', has_class))
     items.append(evidence('ResourceSlices of driver %s' % device_class, 'LIST %s ResourceSlice' % dra['api_version'],
                           ', '.join('%s (node %s, %d devices)' % (s['name'], s['node'], s['devices']) for s in slices) or 'none', slices))
+    pools = gpu_info.resource_pools(slices)
+    incomplete = [p for p in pools if not p['complete']]
+    if pools:
+        items.append(evidence('ResourceSlice pools of driver %s complete (every slice of the newest generation)' % device_class,
+                              'LIST %s ResourceSlice' % dra['api_version'],
+                              '; '.join('pool %s: %d of %d slices at generation %d' % (p['pool'], p['slices'], p['slice_count'], p['generation'])
+                                        for p in pools), not incomplete))
     notes = 'the DRA API %s is served' % served_version
     if not has_class or not slices:
         notes += '; no GPU driver publishes devices yet (DeviceClass %s, ResourceSlices): gpu_operator_dra installs the NVIDIA DRA driver' % device_class
+    elif incomplete:
+        notes += '; incomplete pools (the driver has not published every slice of the newest generation): %s' % ', '.join(
+            '%s (%d of %d slices)' % (p['pool'], p['slices'], p['slice_count']) for p in incomplete)
     return finding(PASS, notes, items)
 
 

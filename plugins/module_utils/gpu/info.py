@@ -352,9 +352,28 @@ def _device_class(item):
 
 def _resource_slice(item):
     spec = item.get('spec') or {}
+    pool = spec.get('pool') or {}
     return {'name': item['metadata']['name'], 'driver': spec.get('driver'), 'node': spec.get('nodeName'),
-            'all_nodes': bool(spec.get('allNodes')), 'pool': (spec.get('pool') or {}).get('name'),
-            'devices': len(spec.get('devices') or [])}
+            'all_nodes': bool(spec.get('allNodes')), 'pool': pool.get('name'), 'generation': pool.get('generation') or 0,
+            'slice_count': pool.get('resourceSliceCount') or 0, 'devices': len(spec.get('devices') or [])}
+
+
+def resource_pools(slices):
+    """Each (driver, pool) of `slices` (as dra_info lists them): {driver, pool, generation, slices, slice_count, complete,
+    current}. A driver replaces a pool by publishing a higher generation; until every slice of that generation is there
+    (as many as its resourceSliceCount) the scheduler treats the pool as incomplete. `current`
+    are the slices of the highest generation."""
+    pools = {}
+    for item in slices:
+        pools.setdefault((item['driver'], item['pool']), []).append(item)
+    found = []
+    for (driver, pool), items in sorted(pools.items(), key=lambda entry: (str(entry[0][0]), str(entry[0][1]))):
+        generation = max(i['generation'] for i in items)
+        current = [i for i in items if i['generation'] == generation]
+        wanted = max(i['slice_count'] for i in current)
+        found.append({'driver': driver, 'pool': pool, 'generation': generation, 'slices': len(current), 'slice_count': wanted,
+                      'complete': len(current) == wanted, 'current': current})
+    return found
 
 
 def dra_info(client):
@@ -376,9 +395,10 @@ def dra_info(client):
 def dra_gpu_devices_by_node(dra):
     """{node: number of GPU devices that DRA ResourceSlices of a GPU driver publish for that node}."""
     counts = {}
-    for item in dra['resource_slices']:
-        if item['node'] and item['driver'] in DRA_GPU_DRIVERS:
-            counts[item['node']] = counts.get(item['node'], 0) + item['devices']
+    for pool in resource_pools(dra['resource_slices']):
+        for item in pool['current']:  # an older generation's slices are being replaced: not counted twice
+            if item['node'] and item['driver'] in DRA_GPU_DRIVERS:
+                counts[item['node']] = counts.get(item['node'], 0) + item['devices']
     return counts
 
 

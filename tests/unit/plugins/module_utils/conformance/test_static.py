@@ -79,6 +79,25 @@ def test_dra_served_is_a_pass_and_missing_driver_is_noted():
     assert [e['call'] for e in found['evidence'][:4]] == ['GET /apis/resource.k8s.io/v1'] * 4
 
 
+def dra_slice(name, generation, count, node='gpu-0'):
+    return {'apiVersion': 'resource.k8s.io/v1', 'kind': 'ResourceSlice', 'metadata': {'name': name},
+            'spec': {'driver': 'gpu.nvidia.com', 'nodeName': node, 'pool': {'name': node, 'generation': generation, 'resourceSliceCount': count},
+                     'devices': [{'name': 'gpu-0'}]}}
+
+
+def test_dra_pools_are_complete_or_named():
+    gpu_class = {'apiVersion': 'resource.k8s.io/v1', 'kind': 'DeviceClass', 'metadata': {'name': 'gpu.nvidia.com'}, 'spec': {}}
+    complete = probe('dra_support', gpu_class, dra_slice('gpu-0-a', 1, 1), serve=DRA, dra_versions=['v1'])
+    assert complete['outcome'] == 'pass' and complete['notes'] == 'the DRA API resource.k8s.io/v1 is served'
+    assert complete['evidence'][-1] == {'check': 'ResourceSlice pools of driver gpu.nvidia.com complete (every slice of the newest generation)',
+                                        'call': 'LIST resource.k8s.io/v1 ResourceSlice', 'observed': 'pool gpu-0: 1 of 1 slices at generation 1',
+                                        'ok': True}
+    # the driver is replacing its pool: generation 2 wants two slices and one is there
+    replacing = probe('dra_support', gpu_class, dra_slice('gpu-0-a', 1, 1), dra_slice('gpu-0-b', 2, 2), serve=DRA, dra_versions=['v1'])
+    assert replacing['outcome'] == 'pass' and not replacing['evidence'][-1]['ok']
+    assert replacing['notes'].endswith('incomplete pools (the driver has not published every slice of the newest generation): gpu-0 (1 of 2 slices)')
+
+
 def test_dra_not_served_is_a_failure_not_a_crash():
     found = probe('dra_support')
     assert found['outcome'] == 'fail' and found['remediation'] == 'gpu_operator_dra'

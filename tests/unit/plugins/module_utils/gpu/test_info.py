@@ -311,8 +311,10 @@ def test_gather_filters_by_pool_and_reads_dra_in_the_newest_served_version():
     assert found['dra'] == {
         'served': True, 'reason': None, 'api_version': 'resource.k8s.io/v1beta1',
         'device_classes': [{'name': 'gpu.nvidia.com', 'selectors': ["device.driver == 'gpu.nvidia.com'"], 'extended_resource_name': None}],
-        'resource_slices': [{'name': 'g2-cd', 'driver': 'compute-domain.nvidia.com', 'node': 'g2', 'all_nodes': False, 'pool': 'g2', 'devices': 1},
-                            {'name': 'g2-gpu', 'driver': 'gpu.nvidia.com', 'node': 'g2', 'all_nodes': False, 'pool': 'g2', 'devices': 2}]}
+        'resource_slices': [{'name': 'g2-cd', 'driver': 'compute-domain.nvidia.com', 'node': 'g2', 'all_nodes': False, 'pool': 'g2',
+                             'generation': 1, 'slice_count': 1, 'devices': 1},
+                            {'name': 'g2-gpu', 'driver': 'gpu.nvidia.com', 'node': 'g2', 'all_nodes': False, 'pool': 'g2',
+                             'generation': 1, 'slice_count': 1, 'devices': 2}]}
 
 
 def test_dra_is_read_in_the_newest_version_the_server_serves():
@@ -320,9 +322,25 @@ def test_dra_is_read_in_the_newest_version_the_server_serves():
     assert found['api_version'] == 'resource.k8s.io/v1'
     assert found['device_classes'] == [{'name': 'gpu.nvidia.com', 'selectors': ["device.driver == 'gpu.nvidia.com'"],
                                         'extended_resource_name': 'nvidia.com/gpu'}]
-    assert found['resource_slices'] == [{'name': 'net', 'driver': 'gpu.nvidia.com', 'node': None, 'all_nodes': True, 'pool': 'fabric', 'devices': 1}]
+    assert found['resource_slices'] == [{'name': 'net', 'driver': 'gpu.nvidia.com', 'node': None, 'all_nodes': True, 'pool': 'fabric',
+                                         'generation': 1, 'slice_count': 1, 'devices': 1}]
     # a slice for all nodes is no node's own GPU
     assert info.dra_gpu_devices_by_node(found) == {}
+
+
+def dra_slice(name, pool, generation, count, devices=1, node='g1'):
+    return {'name': name, 'driver': 'gpu.nvidia.com', 'node': node, 'all_nodes': False, 'pool': pool, 'generation': generation,
+            'slice_count': count, 'devices': devices}
+
+
+def test_a_pool_is_complete_when_every_slice_of_its_newest_generation_is_there():
+    slices = [dra_slice('a-old', 'a', 1, 1, devices=2), dra_slice('a-0', 'a', 2, 2, devices=1), dra_slice('a-1', 'a', 2, 2, devices=1),
+              dra_slice('b-0', 'b', 5, 2, devices=4, node='g2')]
+    pools = info.resource_pools(slices)
+    assert [(p['pool'], p['generation'], p['slices'], p['slice_count'], p['complete']) for p in pools] == [('a', 2, 2, 2, True), ('b', 5, 1, 2, False)]
+    assert [i['name'] for i in pools[0]['current']] == ['a-0', 'a-1']
+    # the older generation being replaced is not counted beside the new one
+    assert info.dra_gpu_devices_by_node({'resource_slices': slices}) == {'g1': 2, 'g2': 4}
 
 
 def test_no_node_no_pod_list():
