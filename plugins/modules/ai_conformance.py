@@ -104,6 +104,17 @@ options:
             of provider C(azure-workload) in the probe's namespace); empty for a Prometheus that needs no authentication.
         type: str
         default: ''
+      gpu_scale_up:
+        description:
+          - Also run the costly functional probe of C(cluster_autoscaling), which asks for one GPU more than the GPU nodes
+            have free, so that the cluster autoscaler adds a GPU node (billed while it runs; the autoscaler removes it
+            after its scale-down delay). Off, C(cluster_autoscaling) rests on static evidence.
+        type: bool
+        default: false
+      scale_up_timeout:
+        description: Seconds the C(cluster_autoscaling) probe waits for a new GPU node and its pods' placement.
+        type: int
+        default: 1200
   prometheus_url:
     description:
       - Base URL of a Prometheus HTTP API (the module sends C(GET <url>/api/v1/query)); empty to query nothing, in which
@@ -254,7 +265,8 @@ from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.module import K
 
 
 def main():
-    probes = dict((key, dict(type='int' if isinstance(value, int) else 'str', default=value)) for key, value in DEFAULT_SETTINGS.items())
+    kinds = {bool: 'bool', int: 'int', str: 'str'}
+    probes = dict((key, dict(type=kinds[type(value)], default=value)) for key, value in DEFAULT_SETTINGS.items())
     probes.update(kaito_instance_type=dict(type='str'), kaito_label_selector=dict(type='dict'))
     module = K8sModule(argument_spec=dict(
         checklist=dict(type='dict', required=True),

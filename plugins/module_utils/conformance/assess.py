@@ -27,8 +27,9 @@ def input_problems(params):
     if prefix is not None and not _PREFIX.match(prefix):
         problems.append("probes.namespace_prefix %r is not the start of a namespace name (up to 54 lower case letters, digits or '-', "
                         'starting and ending with a letter or digit)' % prefix)
-    if probes.get('timeout') is not None and probes['timeout'] <= 0:
-        problems.append('probes.timeout must be more than 0 seconds, got %s' % probes['timeout'])
+    for name in ('timeout', 'scale_up_timeout'):
+        if probes.get(name) is not None and probes[name] <= 0:
+            problems.append('probes.%s must be more than 0 seconds, got %s' % (name, probes[name]))
     url = params.get('prometheus_url') or ''
     if url and not re.match(r'^https?://[^/\s]+', url):
         problems.append('prometheus_url %r is not an http:// or https:// URL (the base of a Prometheus HTTP API)' % url)

@@ -25,6 +25,8 @@ DEFAULT_SETTINGS = {
     'kaito_preset': 'phi-4-mini-instruct',
     'keda_prometheus_server': '',
     'keda_identity_id': '',
+    'gpu_scale_up': False,
+    'scale_up_timeout': 1200,
 }
 
 
