@@ -16,8 +16,10 @@ from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.objects import 
 
 KUEUE_API = 'kueue.x-k8s.io/v1beta2'
 KEDA_API = 'keda.sh/v1alpha1'
+JOBSET_API = 'jobset.x-k8s.io/v1alpha2'
 KUEUE_INSTALLS = ('auto', 'helm', 'none')
 KEDA_INSTALLS = ('auto', 'addon', 'helm', 'none')
+JOBSET_INSTALLS = ('auto', 'helm', 'none')
 TAINT_EFFECTS = ('NoSchedule', 'PreferNoSchedule', 'NoExecute')
 # A ResourceFlavor holds at most this many node labels, taints and tolerations (its CRD's maxProperties / maxItems).
 FLAVOR_MAX = 8
@@ -239,6 +241,17 @@ def _kueue(install, served):
     return install, 'ai_scheduling_kueue_install is %s' % install, problems
 
 
+def _jobset(install, served):
+    """JobSet is optional: none (the default) installs nothing; auto installs its chart where its API is not served."""
+    if install not in JOBSET_INSTALLS:
+        return install, '', ['ai_scheduling_jobset_install must be one of %s, got %r' % (', '.join(JOBSET_INSTALLS), install)]
+    if install == 'auto':
+        if served.get(JOBSET_API):
+            return 'none', 'JobSet is there (%s is served)' % JOBSET_API, []
+        return 'helm', '%s is not served: the role installs JobSet with helm' % JOBSET_API, []
+    return install, 'ai_scheduling_jobset_install is %s' % install, []
+
+
 def _keda(install, served, aks, wanted):
     if install not in KEDA_INSTALLS:
         return install, '', ['ai_scheduling_keda_install must be one of %s, got %r' % (', '.join(KEDA_INSTALLS), install)]
@@ -303,9 +316,12 @@ def ai_scheduling_plan(served, settings, aks=None):
     problems.extend(found)
     keda, keda_why, found = _keda(settings.get('ai_scheduling_keda_install'), apis, aks, bool(scaled))
     problems.extend(found)
+    jobset, jobset_why, found = _jobset(settings.get('ai_scheduling_jobset_install', 'none'), apis)
+    problems.extend(found)
     keda_identity, found = _keda_identity(settings, keda, identity_namespaces) if aks is not None else (None, [])
     problems.extend(found)
     return {'kueue_install': kueue, 'kueue_why': kueue_why, 'keda_install': keda, 'keda_why': keda_why,
+            'jobset_install': jobset, 'jobset_why': jobset_why,
             'kueue_served': bool(apis.get(KUEUE_API)), 'keda_served': bool(apis.get(KEDA_API)),
             'flavors': [f for f in (cpu_flavor, gpu_flavor) if f], 'cluster_queue': cluster_queue, 'team_namespaces': namespaces,
             'scaled_objects': scaled, 'trigger_authentication_namespaces': identity_namespaces, 'keda_identity': keda_identity,

@@ -61,7 +61,8 @@ def test_the_queues_and_the_scaled_object_are_accepted_and_a_second_run_changes_
     first = run_playbook('ai_scheduling_role.yml', variables(names), env=k8s_env)
     assert first.rc == 0, first.failures
     assert first.result(PLAN)['msg'] == (
-        'Kueue: none (ai_scheduling_kueue_install is none); KEDA: none (ai_scheduling_keda_install is none); ClusterQueue %s, '
+        'Kueue: none (ai_scheduling_kueue_install is none); KEDA: none (ai_scheduling_keda_install is none); '
+        'JobSet: none (ai_scheduling_jobset_install is none); ClusterQueue %s, '
         'LocalQueue ai-queue in %s, %s; 1 autoscaled models' % (names['queue'], names['model'], names['team']))
     gpu = api(k8s_client, 'ResourceFlavor', KUEUE_API).get(name=names['gpu']).to_dict()['spec']
     assert gpu == {'nodeLabels': {'node-type': 'ai', 'accelerator': 'nvidia-gpu'},

@@ -1,4 +1,4 @@
-"""The values the ai_scheduling role gives Kueue's and KEDA's charts, checked key by key against the charts' values.yaml
+"""The values the ai_scheduling role gives Kueue's, KEDA's and JobSet's charts, checked key by key against the charts' values.yaml
 of the versions the role pins (tests/charts), and Kueue's manager configuration, a YAML string inside the values,
 against the chart's default configuration with its commented waitForPodsReady example."""
 
@@ -17,7 +17,9 @@ KUEUE_CHART = yaml.safe_load((ROOT / 'tests' / 'charts' / 'kueue' / ('values-%s.
 # stored compressed: its comments hold typographic quotes, which ansible-test's no-smart-quotes refuses
 KEDA_COPY = ROOT / 'tests' / 'charts' / 'keda' / ('values-%s.yaml.gz' % DEFAULTS['ai_scheduling_keda_helm_version'])
 KEDA_CHART = yaml.safe_load(gzip.decompress(KEDA_COPY.read_bytes()))
+JOBSET_CHART = yaml.safe_load((ROOT / 'tests' / 'charts' / 'jobset' / ('values-%s.yaml' % DEFAULTS['ai_scheduling_jobset_helm_version'])).read_text())
 KUEUE_VALUES = yaml.safe_load((ROLE / 'files' / 'kueue-values.yml').read_text())
+JOBSET_VALUES = yaml.safe_load((ROLE / 'files' / 'jobset-values.yml').read_text())
 KEDA_VALUES = yaml.safe_load((ROLE / 'files' / 'keda-values.yml').read_text())
 HELM_TASKS = yaml.safe_load((ROLE / 'tasks' / 'helm.yml').read_text())
 
@@ -44,12 +46,21 @@ def test_the_pinned_chart_versions_have_values_copies_to_check_against():
 def test_the_helm_tasks_pass_the_values_files_as_they_are():
     values = dict((task['name'], task['kubernetes.core.helm']['release_values']) for task in HELM_TASKS if 'kubernetes.core.helm' in task)
     assert values == {'AI scheduling | Install or upgrade Kueue': "{{ lookup('ansible.builtin.file', 'kueue-values.yml') | from_yaml }}",
-                      'AI scheduling | Install or upgrade KEDA': "{{ lookup('ansible.builtin.file', 'keda-values.yml') | from_yaml }}"}
+                      'AI scheduling | Install or upgrade KEDA': "{{ lookup('ansible.builtin.file', 'keda-values.yml') | from_yaml }}",
+                      'AI scheduling | Install or upgrade JobSet': "{{ lookup('ansible.builtin.file', 'jobset-values.yml') | from_yaml }}"}
 
 
 def test_every_key_the_role_gives_the_charts_is_a_key_of_the_chart():
     assert unknown_keys(KUEUE_VALUES, KUEUE_CHART) == []
     assert unknown_keys(KEDA_VALUES, KEDA_CHART) == []
+    assert unknown_keys(JOBSET_VALUES, JOBSET_CHART) == []
+
+
+def test_jobset_runs_the_promoted_image_of_the_pinned_chart():
+    # the source tree's values name a staging image at "main"; the published chart is rewritten to the promoted one
+    assert JOBSET_CHART['image']['tag'] == 'main'
+    assert JOBSET_VALUES['image'] == {'repository': 'registry.k8s.io/jobset/jobset', 'tag': 'v%s' % DEFAULTS['ai_scheduling_jobset_helm_version'],
+                                      'pullPolicy': 'IfNotPresent'}
 
 
 def test_a_misspelt_key_is_caught():

@@ -123,6 +123,20 @@ def test_keda_s_identity_is_made_without_autoscaled_models_where_the_workspace_i
     assert unknown['problems'] == [] and unknown['keda_identity'] is None
 
 
+@pytest.mark.parametrize('install, served_jobset, expected', [
+    pytest.param('none', False, ('none', 'ai_scheduling_jobset_install is none'), id='none-by-default'),
+    pytest.param('auto', False, ('helm', 'jobset.x-k8s.io/v1alpha2 is not served: the role installs JobSet with helm'), id='auto-not-served'),
+    pytest.param('auto', True, ('none', 'JobSet is there (jobset.x-k8s.io/v1alpha2 is served)'), id='auto-served'),
+    pytest.param('helm', True, ('helm', 'ai_scheduling_jobset_install is helm'), id='helm'),
+])
+def test_jobset_is_optional_and_auto_installs_it_where_it_is_not_served(install, served_jobset, expected):
+    apis = served() + [{'item': {'api_version': 'jobset.x-k8s.io/v1alpha2', 'kind': 'JobSet'}, 'api_found': served_jobset}]
+    chosen = plan(apis, settings(ai_scheduling_jobset_install=install))
+    assert chosen['problems'] == [] and (chosen['jobset_install'], chosen['jobset_why']) == expected
+    assert plan(apis, settings(ai_scheduling_jobset_install='yes'))['problems'] == [
+        "ai_scheduling_jobset_install must be one of auto, helm, none, got 'yes'"]
+
+
 def test_keda_s_identity_needs_the_workspace_id():
     chosen = plan(served(), settings(ai_scheduling_autoscaled_models=[MODEL], ai_scheduling_prometheus_server=AMW,
                                      ai_scheduling_prometheus_workload_identity=True,
