@@ -54,7 +54,8 @@ def _static(cluster, requirement_id):
 
 
 def _functional(client, settings, requirement_id, found, objects):
-    """The functional probe's result, or None when there is none or the static probe already failed."""
+    """The functional probe's result, or None when there is none, the static probe already failed, or the probe is
+    opt-in and was not asked for (it returns None, having made nothing)."""
     probe = PROBES.get(requirement_id)
     if probe is None or (found is not None and found['outcome'] != PASS):
         return None
@@ -67,6 +68,8 @@ def _functional(client, settings, requirement_id, found, objects):
     finally:
         leftovers = ctx.cleanup()
         objects.extend(ctx.objects)
+    if result is None:  # an opt-in probe not asked for: the static finding decides
+        return None
     if leftovers:
         result = dict(result, notes='%s; not removed: %s' % (result.get('notes') or '', '; '.join(leftovers)))
     return result

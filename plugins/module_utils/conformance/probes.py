@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from ansible_collections.aiplatform.aks.plugins.module_utils.conformance.autoscaling_probe import PROBES as AUTOSCALING_PROBES
 from ansible_collections.aiplatform.aks.plugins.module_utils.conformance.functional import PROBES as CORE_PROBES
+from ansible_collections.aiplatform.aks.plugins.module_utils.conformance.scale_up_probe import PROBES as SCALE_UP_PROBES
 
 PROBES = dict(CORE_PROBES)
 PROBES.update(AUTOSCALING_PROBES)
+PROBES.update(SCALE_UP_PROBES)

@@ -20,6 +20,9 @@ STATUSES = (IMPLEMENTED, NOT_IMPLEMENTED, PARTIAL, NOT_APPLICABLE)
 PRESENCE = frozenset(['dra_support'])
 NO_PROBE = 'no probe: check by hand'
 
+# functional probes that run only when a setting of their own asks for them (they cost money): how to run them
+OPT_IN = {'cluster_autoscaling': 'functional: true with probes.gpu_scale_up: true; costly: a GPU node is added'}
+
 # what a static probe found: the thing is there, it is not, or the requirement does not apply (reason in notes)
 PASS, FAIL, ABSENT = 'pass', 'fail', 'absent'
 
@@ -48,7 +51,7 @@ def decide(requirement_id, level, static, functional=None, probe_exists=False):
         return IMPLEMENTED, 'Measured: %s' % notes, 'static'
     if requirement_id in PRESENCE:
         return IMPLEMENTED, 'Static evidence (the checklist asks for presence): %s' % notes, 'static'
-    shown = ('run the functional probe (functional: true) to show the behaviour itself' if probe_exists else
+    shown = ('run the functional probe (%s) to show the behaviour itself' % OPT_IN.get(requirement_id, 'functional: true') if probe_exists else
              'the module has no functional probe for it yet: show the behaviour by hand')
     return PARTIAL, 'Static evidence only: %s; %s' % (notes, shown), 'static'
 

@@ -22,7 +22,15 @@ def test_presence_is_implemented_from_a_static_pass():
 def test_behaviour_is_at_most_partial_from_a_static_pass_and_the_notes_say_how_to_show_it(requirement, probe_exists, how):
     status, notes, probe = decide(requirement, 'MUST', PASSED, probe_exists=probe_exists)
     assert (status, probe) == ('Partially Implemented', 'static')
+    if probe_exists and requirement in verdict.OPT_IN:
+        how = 'run the functional probe (%s)' % verdict.OPT_IN[requirement]
     assert notes.startswith('Static evidence only: seen') and how in notes
+
+
+def test_an_opt_in_probe_names_its_setting_and_its_cost():
+    notes = decide('cluster_autoscaling', 'MUST', PASSED, probe_exists=True)[1]
+    assert notes == ('Static evidence only: seen; run the functional probe (functional: true with probes.gpu_scale_up: true; costly: a GPU '
+                     'node is added) to show the behaviour itself')
 
 
 def test_a_measurement_is_implemented():
