@@ -328,8 +328,8 @@ class ClusterAutoscalerStandIn:
     @contextlib.contextmanager
     def running(self, interval=0.2):
         """Make the groups' first nodes, step in a thread for the length of the block, then delete the Nodes it made."""
-        self.start()
         try:
+            self.start()  # inside: nodes made before a failure are deleted too
             with background.stepping(self.step, interval, lambda exc: print('cluster autoscaler stand-in: round failed: %r' % exc,
                                                                             file=sys.stderr, flush=True)):
                 yield self
