@@ -43,6 +43,12 @@ description:
     Workspace on a dry run and a valid one becomes InferenceReady) and C(pod_autoscaling) (a KEDA ScaledObject with a
     prometheus trigger at O(probes.keda_prometheus_server) makes the HPA scale a Deployment from 1 to 2 replicas and
     back, driven by a constant query; without that setting the probe refuses and the requirement is C(Not Implemented))."
+  - "Costly and opt-in (O(probes.gpu_scale_up)): C(cluster_autoscaling) asks for one GPU more than the GPU nodes have
+    free (pause pods of one GPU each, at most 16) and waits up to O(probes.scale_up_timeout) for the cluster autoscaler's
+    C(TriggeredScaleUp), a new Ready GPU node and the pods placed on it; a C(NotTriggerScaleUp) fails it at once, and a
+    node that comes without the autoscaler's event gives C(Partially Implemented). The node is billed until the
+    autoscaler removes it after its scale-down delay, which the probe does not wait for. Without the setting the
+    requirement rests on static evidence and its notes say how to run the probe."
 options:
   checklist:
     description:

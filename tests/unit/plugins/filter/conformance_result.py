@@ -33,7 +33,8 @@ FOUND = {
         ev('controller Deployment kueue-controller-manager Available', 'LIST apps/v1 Deployment', 'kueue-system/kueue-controller-manager 1/1'),
         ev('Workload admitted all or nothing', 'LIST kueue.x-k8s.io/v1beta2 Workload', 'Admitted=True for 2 of 2 pods')], ''),
     'cluster_autoscaling': ('Partially Implemented', 'static', 'Static evidence only: the cluster autoscaler scales GPU pool gpu between 1 and 3 nodes; '
-                            'the module has no functional probe for it yet: show the behaviour by hand', [
+                            'run the functional probe (functional: true with probes.gpu_scale_up: true; costly: a GPU node is added) '
+                            'to show the behaviour itself', [
                                 ev('an AKS GPU pool with the cluster autoscaler', 'GET Microsoft.ContainerService managedClusters/agentPools',
                                    'gpu: Standard_NC24ads_A100_v4, autoscaling 1-3')], ''),
     'pod_autoscaling': ('Not Implemented', 'static', 'Static evidence: the HPA cannot scale on AI metrics: APIService v1beta1.external.metrics.k8s.io '
