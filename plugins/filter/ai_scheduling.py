@@ -227,29 +227,28 @@ def _served(results):
                 if isinstance(r, dict) and isinstance(r.get('item'), dict) and not r.get('skipped'))
 
 
+def _chart(variable, install, choices, api, what, served):
+    """(choice, why, problems) of an install variable of auto, helm or none: auto is none where `api` is served, else helm."""
+    if install not in choices:
+        return install, '', ['%s must be one of %s, got %r' % (variable, ', '.join(choices), install)]
+    if install != 'auto':
+        return install, '%s is %s' % (variable, install), []
+    if served.get(api):
+        return 'none', '%s is there (%s is served)' % (what, api), []
+    return 'helm', '%s is not served: the role installs %s with helm' % (api, what), []
+
+
 def _kueue(install, served):
-    if install not in KUEUE_INSTALLS:
-        return install, '', ['ai_scheduling_kueue_install must be one of %s, got %r' % (', '.join(KUEUE_INSTALLS), install)]
-    if install == 'auto':
-        if served.get(KUEUE_API):
-            return 'none', 'Kueue is there (%s is served)' % KUEUE_API, []
-        return 'helm', '%s is not served: the role installs Kueue with helm' % KUEUE_API, []
-    problems = []
-    if install == 'none' and not served.get(KUEUE_API):
+    chosen, why, problems = _chart('ai_scheduling_kueue_install', install, KUEUE_INSTALLS, KUEUE_API, 'Kueue', served)
+    if chosen == 'none' and install == 'none' and not served.get(KUEUE_API):
         problems.append('ai_scheduling_kueue_install is none but %s is not served, so the queues cannot be applied: install Kueue '
                         '(v0.15 or later), or set ai_scheduling_kueue_install: helm' % KUEUE_API)
-    return install, 'ai_scheduling_kueue_install is %s' % install, problems
+    return chosen, why, problems
 
 
 def _jobset(install, served):
-    """JobSet is optional: none (the default) installs nothing; auto installs its chart where its API is not served."""
-    if install not in JOBSET_INSTALLS:
-        return install, '', ['ai_scheduling_jobset_install must be one of %s, got %r' % (', '.join(JOBSET_INSTALLS), install)]
-    if install == 'auto':
-        if served.get(JOBSET_API):
-            return 'none', 'JobSet is there (%s is served)' % JOBSET_API, []
-        return 'helm', '%s is not served: the role installs JobSet with helm' % JOBSET_API, []
-    return install, 'ai_scheduling_jobset_install is %s' % install, []
+    """JobSet is optional: none (the default) installs nothing."""
+    return _chart('ai_scheduling_jobset_install', install, JOBSET_INSTALLS, JOBSET_API, 'JobSet', served)
 
 
 def _keda(install, served, aks, wanted):

@@ -181,6 +181,26 @@ def install_crds(client, paths, field_manager='itest', timeout=30):
     return names
 
 
+def external_metrics_apiservice(apiservices, name, service=None, timeout=30):
+    """Register APIService `name` for external.metrics.k8s.io/v1beta1 and wait until the aggregator has judged it: with
+    `service` ({namespace, name, port}, one without endpoints) it becomes Available False; without one ("local") it
+    becomes Available True, which stands for KEDA's metrics server. Returns the Available condition's status."""
+    spec = {'group': 'external.metrics.k8s.io', 'version': 'v1beta1', 'groupPriorityMinimum': 100, 'versionPriority': 100}
+    if service:
+        spec.update(insecureSkipTLSVerify=True, service=service)
+    apiservices.create(body={'metadata': {'name': name}, 'spec': spec})
+    wanted = 'False' if service else 'True'
+    deadline = time.monotonic() + timeout
+    while True:
+        conditions = (apiservices.get(name=name).to_dict().get('status') or {}).get('conditions') or []
+        found = next((c['status'] for c in conditions if c['type'] == 'Available'), None)
+        if found == wanted:
+            return found
+        if time.monotonic() > deadline:
+            raise RuntimeError('APIService %s is not Available=%s after %ss (%s)' % (name, wanted, timeout, found))
+        time.sleep(0.2)
+
+
 def delete_and_wait(resource, name, namespace=None, timeout=60):
     """Delete an object (the garbage collector takes what it owns) and wait until it is gone."""
     from kubernetes.dynamic.exceptions import NotFoundError

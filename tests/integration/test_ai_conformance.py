@@ -15,7 +15,6 @@ module-scoped `installed` fixture. Objects of each test live in namespaces of th
 
 import base64
 import gzip
-import time
 import uuid
 from pathlib import Path
 
@@ -251,28 +250,16 @@ def test_pod_autoscaling_needs_an_available_metrics_api(k8s_env, k8s_client, ins
     name = METRICS_APISERVICES[0]
     controller(k8s_client, 'keda-operator', ns)
     # registered with a Service that has no endpoints: the aggregator reports it unavailable
-    apiservices.create(body={'metadata': {'name': name}, 'spec': {
-        'group': 'external.metrics.k8s.io', 'version': 'v1beta1', 'groupPriorityMinimum': 100, 'versionPriority': 100,
-        'insecureSkipTLSVerify': True, 'service': {'namespace': ns, 'name': 'keda-operator-metrics-apiserver', 'port': 443}}})
+    kaito_standin.external_metrics_apiservice(apiservices, name, {'namespace': ns, 'name': 'keda-operator-metrics-apiserver', 'port': 443})
     try:
-        deadline = time.monotonic() + 30
-        while not any(c['type'] == 'Available' for c in (apiservices.get(name=name).to_dict().get('status') or {}).get('conditions') or []):
-            assert time.monotonic() < deadline
-            time.sleep(0.2)
         down = verdicts(conformance(k8s_env))['pod_autoscaling']
         assert down['status'] == 'Not Implemented' and down['remediation'] == 'ai_scheduling_keda_install'
         assert 'APIService v1beta1.external.metrics.k8s.io Available: condition Available is False' in down['notes']
     finally:
         kaito_standin.delete_and_wait(apiservices, name)
     # registered without a backend ("local"): the aggregator reports it Available (the stand-in for KEDA's metrics server)
-    apiservices.create(body={'metadata': {'name': name}, 'spec': {
-        'group': 'external.metrics.k8s.io', 'version': 'v1beta1', 'groupPriorityMinimum': 100, 'versionPriority': 100}})
+    kaito_standin.external_metrics_apiservice(apiservices, name)
     try:
-        deadline = time.monotonic() + 30
-        while not any(c['type'] == 'Available' and c['status'] == 'True'
-                      for c in (apiservices.get(name=name).to_dict().get('status') or {}).get('conditions') or []):
-            assert time.monotonic() < deadline
-            time.sleep(0.2)
         up = verdicts(conformance(k8s_env))['pod_autoscaling']
         assert up['status'] == 'Partially Implemented', up
         assert up['notes'].startswith('Static evidence only: the HPA API (autoscaling/v2beta2) and a custom or external metrics API are Available, '

@@ -179,14 +179,8 @@ def test_through_the_module_pod_autoscaling_is_implemented_by_the_functional_pro
     apiservices = k8s_client.resources.get(api_version='apiregistration.k8s.io/v1', kind='APIService')
     made = not apiservices.get(field_selector='metadata.name=' + EXTERNAL_METRICS).to_dict()['items']
     if made:
-        apiservices.create(body={'metadata': {'name': EXTERNAL_METRICS}, 'spec': {
-            'group': 'external.metrics.k8s.io', 'version': 'v1beta1', 'groupPriorityMinimum': 100, 'versionPriority': 100}})
+        kaito_standin.external_metrics_apiservice(apiservices, EXTERNAL_METRICS)
     try:
-        deadline = time.monotonic() + 30
-        while not any(c['type'] == 'Available' and c['status'] == 'True'
-                      for c in (apiservices.get(name=EXTERNAL_METRICS).to_dict().get('status') or {}).get('conditions') or []):
-            assert time.monotonic() < deadline
-            time.sleep(0.2)
         prometheus.bearer_token = None
         with KedaStandIn(k8s_client, prefix).running():
             result = call_module('ai_conformance', {'checklist': CHECKLIST, 'functional': True, 'probes': {
