@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from ansible_collections.aiplatform.aks.plugins.module_utils.conformance.accelerator_probe import PROBES as ACCELERATOR_PROBES
 from ansible_collections.aiplatform.aks.plugins.module_utils.conformance.autoscaling_probe import PROBES as AUTOSCALING_PROBES
 from ansible_collections.aiplatform.aks.plugins.module_utils.conformance.functional import PROBES as CORE_PROBES
 from ansible_collections.aiplatform.aks.plugins.module_utils.conformance.scale_up_probe import PROBES as SCALE_UP_PROBES
@@ -13,3 +14,4 @@ from ansible_collections.aiplatform.aks.plugins.module_utils.conformance.scale_u
 PROBES = dict(CORE_PROBES)
 PROBES.update(AUTOSCALING_PROBES)
 PROBES.update(SCALE_UP_PROBES)
+PROBES.update(ACCELERATOR_PROBES)
