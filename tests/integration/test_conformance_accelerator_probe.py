@@ -166,3 +166,41 @@ def test_through_the_module_secure_accelerator_access_is_implemented_by_the_func
     assert found['notes'].startswith('Functional probe: pod aic-gpu-')
     mine = [o for o in result['probe_objects'] if (o['namespace'] or o['name']).startswith(prefix)]
     assert sorted(o['kind'] for o in mine) == ['Namespace', 'Pod', 'Pod', 'Pod'] and all(o['deleted'] for o in mine)
+
+
+def test_the_standin_plays_only_the_probes_listing_and_allocates_real_devices(k8s_client, gpu_node, capfd):
+    """Another command exits 127 with one `unplayed` line on stderr; a pod asking for more GPUs than the node has free
+    is never bound; two pods asking for one GPU each get different devices."""
+    prefix = 'aic-' + uuid.uuid4().hex[:6]
+    ns = prefix + '-x'
+    api(k8s_client, 'Namespace').create(body={'metadata': {'name': ns}})
+    node = api(k8s_client, 'Node').get(name=gpu_node).to_dict()
+    pods = api(k8s_client, 'Pod')
+    made = [probe.listing_pod(ns, 'one', node, 'nvidia.com/gpu'), probe.listing_pod(ns, 'two', node, 'nvidia.com/gpu'),
+            probe.listing_pod(ns, 'other', node)]
+    made[2]['spec']['containers'][0]['command'] = ['nvidia-smi', '-L']
+    too_many = probe.listing_pod(ns, 'three', node, 'nvidia.com/gpu')
+    too_many['spec']['containers'][0]['resources']['limits']['nvidia.com/gpu'] = '3'
+    try:
+        with AcceleratorAccessStandIn(k8s_client, prefix).running():
+            for body in made + [too_many]:
+                pods.create(namespace=ns, body=body)
+            deadline = time.monotonic() + 10
+            while any(pods.get(name=n, namespace=ns).to_dict()['status'].get('phase') not in ('Succeeded', 'Failed')
+                      for n in ('one', 'two', 'other')):
+                assert time.monotonic() < deadline
+                time.sleep(0.2)
+            time.sleep(0.5)
+            state = dict((n, pods.get(name=n, namespace=ns).to_dict()) for n in ('one', 'two', 'other', 'three'))
+    finally:
+        for name in ('one', 'two', 'other', 'three'):
+            pods.delete(name=name, namespace=ns, grace_period_seconds=0)
+        api(k8s_client, 'Namespace').delete(name=ns)
+    listed = [probe.terminated(state[n])['message'] for n in ('one', 'two')]
+    assert sorted(listed) == ['device /dev/nvidia0\nlisted\n', 'device /dev/nvidia1\nlisted\n']
+    other = probe.terminated(state['other'])
+    assert state['other']['status']['phase'] == 'Failed' and other['exitCode'] == 127
+    assert not state['three']['spec'].get('nodeName')
+    assert 'Insufficient nvidia.com/gpu' in probe.pod_state(state['three'])
+    err = capfd.readouterr().err
+    assert err.count('accelerator access stand-in: unplayed: pod %s/other container list runs' % ns) == 1

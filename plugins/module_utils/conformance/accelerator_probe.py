@@ -220,7 +220,9 @@ def verdict(positive, negative, hardening, names, resource):
     if not positive['measured'] and positive['ran']:
         problems.append('pod %s (1 %s): %s' % (names[0], resource, positive['why']))
     if problems:
-        return {'ok': False, 'notes': 'GPU access is not isolated: %s' % '; '.join(problems)}
+        seen_any = any(f['measured'] and f['devices'] for f in (negative, hardening)) or (positive['measured'] and len(positive['devices']) > 1)
+        head = 'GPU access is not isolated' if seen_any else 'GPU isolation not shown'
+        return {'ok': False, 'notes': '%s: %s' % (head, '; '.join(problems))}
     if not positive['measured']:
         return {'ok': True, 'partial': True, 'notes': (
             'pods without a GPU request saw no GPU device, %s=all included; the positive control was not measured (pod %s, 1 %s: %s), '
