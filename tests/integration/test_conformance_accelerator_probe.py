@@ -131,7 +131,7 @@ def test_without_a_kubelet_the_probe_fails_by_timeout_and_leaves_nothing(k8s_cli
     started = time.monotonic()
     result = probe.secure_accelerator_access(ctx)
     took = time.monotonic() - started
-    assert not result['ok'] and TIMEOUT <= took < TIMEOUT + 3
+    assert not result['ok'] and took >= TIMEOUT and took < TIMEOUT + 3
     assert checks(result) == {probe.CHECK_NODE: True, probe.CHECK_NEGATIVE: False}
     negative, hardening = names_of(ctx)[1:]
     wait = 'pods %s and %s (no GPU request) to finish on node %s' % (negative, hardening, gpu_node)

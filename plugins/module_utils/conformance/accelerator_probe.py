@@ -236,7 +236,10 @@ def secure_accelerator_access(ctx, found):
     resource, timeout = ctx.settings['gpu_resource'], ctx.settings['timeout']
     nodes = _list_cluster(ctx, 'Node')
     pods = list_items(ctx.client, 'v1', 'Pod', 'list the Pods bound to nodes', field_selector=gpu_info.POD_FIELD_SELECTOR) or []
-    node, allocatable, free, skipped = pick_node(nodes, pods, resource)
+    try:
+        node, allocatable, free, skipped = pick_node(nodes, pods, resource)
+    except ValueError as exc:
+        raise K8sError('cannot add up the %s of the nodes and their pods: %s' % (resource, exc))
     call = 'LIST v1 Node; LIST v1 Pod %s' % gpu_info.POD_FIELD_SELECTOR
     if node is None:
         why = 'no schedulable node has allocatable %s%s' % (resource, (' (left out: %s)' % ', '.join(skipped)) if skipped else '')
