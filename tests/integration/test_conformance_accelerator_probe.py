@@ -142,14 +142,12 @@ def test_without_a_kubelet_the_probe_fails_by_timeout_and_leaves_nothing(k8s_cli
 
 
 def test_without_a_gpu_node_the_probe_says_so(k8s_client, ctx):
-    leftover = [n['metadata']['name'] for n in api(k8s_client, 'Node').get().to_dict()['items']
-                if int((n.get('status') or {}).get('allocatable', {}).get('nvidia.com/gpu', '0')) > 0]
-    if leftover:
-        pytest.skip('the shared bed has GPU nodes of another test: %s' % ', '.join(leftover))
+    # a GPU resource no node of the shared bed advertises (other tests' nodes advertise nvidia.com/gpu)
+    ctx.settings['gpu_resource'] = 'example.com/gpu-nobody-has'
     result = probe.secure_accelerator_access(ctx)
     assert not result['ok'] and ctx.objects == []
-    assert result['notes'] == ('secure_accelerator_access probe failed: no schedulable node has allocatable nvidia.com/gpu: no GPU to '
-                               'isolate, or GPUs only through DRA, which this probe does not cover')
+    assert result['notes'] == ('secure_accelerator_access probe failed: no schedulable node has allocatable example.com/gpu-nobody-has: no GPU '
+                               'to isolate, or GPUs only through DRA, which this probe does not cover')
     assert checks(result) == {probe.CHECK_NODE: False}
 
 
