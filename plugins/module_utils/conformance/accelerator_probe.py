@@ -25,7 +25,7 @@ from __future__ import annotations
 import time
 
 from ansible_collections.aiplatform.aks.plugins.module_utils.conformance.functional import (
-    BUSYBOX, _read, _waited, evidence, metadata, probe, unique)
+    BUSYBOX, read_object, waited, evidence, metadata, probe, unique)
 from ansible_collections.aiplatform.aks.plugins.module_utils.gpu import info as gpu_info
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.client import K8sError, k8s_call, list_items
 
@@ -261,21 +261,21 @@ def secure_accelerator_access(ctx, found):
 
     def finished(*wanted):
         def look():
-            current = [_read(ctx, 'v1', 'Pod', name, namespace) for name in wanted]
+            current = [read_object(ctx, 'v1', 'Pod', name, namespace) for name in wanted]
             waiting = [pod for pod in current if (pod.get('status') or {}).get('phase') not in FINISHED]
             if waiting:
                 return False, '; '.join('pod %s %s' % (pod['metadata']['name'], pod_state(pod)) for pod in waiting)
             return True, current
         return look
 
-    negatives = _waited(ctx, finished(names[1], names[2]), timeout, 'pods %s and %s (no GPU request) to finish on node %s'
+    negatives = waited(ctx, finished(names[1], names[2]), timeout, 'pods %s and %s (no GPU request) to finish on node %s'
                         % (names[1], names[2], node_name), found, CHECK_NEGATIVE)
     share = max(0.0, POSITIVE_SHARE * timeout - (time.monotonic() - started))
     try:
         positive_pod = ctx.wait(finished(names[0]), share, 'pod %s (1 %s) to finish' % (names[0], resource))[0]
         positive = measure(ctx, positive_pod)
     except K8sError:
-        pod = _read(ctx, 'v1', 'Pod', names[0], namespace)
+        pod = read_object(ctx, 'v1', 'Pod', names[0], namespace)
         positive = {'measured': False, 'ran': False, 'devices': [], 'why': 'no GPU within %.0f s of a %s s timeout: %s' % (
             POSITIVE_SHARE * timeout, timeout, pod_state(pod))}
     measured = [positive] + [measure(ctx, pod) for pod in negatives]

@@ -16,7 +16,7 @@ deletes KEDA's HPA too (its owner reference).
 from __future__ import annotations
 
 from ansible_collections.aiplatform.aks.plugins.module_utils.conformance.functional import (
-    _read, _waited, evidence, labels, metadata, probe, unique)
+    read_object, waited, evidence, labels, metadata, probe, unique)
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.client import K8sError, k8s_call, served
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.wait import condition_met
 
@@ -141,25 +141,25 @@ def _run(ctx, found):
                               namespace, target, PAUSE, POD_CPU, ', TriggerAuthentication %s (azure-workload, identityId %s)' % (auth_name, identity)
                               if auth_name else '', name, MIN_REPLICAS, MAX_REPLICAS, QUERY_UP, server, THRESHOLD,
                               ', authenticationRef %s' % auth_name if auth_name else ''), 'created', True))
-    why = _waited(ctx, lambda: condition_met(_read(ctx, KEDA, 'ScaledObject', name, namespace), 'Ready'), timeout,
+    why = waited(ctx, lambda: condition_met(read_object(ctx, KEDA, 'ScaledObject', name, namespace), 'Ready'), timeout,
                   'ScaledObject %s/%s to be Ready' % (namespace, name), found, 'ScaledObject Ready')
     found.append(evidence('ScaledObject Ready', 'read ScaledObject %s/%s' % (namespace, name), why, True))
 
     version = _hpa_version(ctx)
-    hpa = hpa_name(_read(ctx, KEDA, 'ScaledObject', name, namespace))
+    hpa = hpa_name(read_object(ctx, KEDA, 'ScaledObject', name, namespace))
 
     def active():
         obj = _read_hpa(ctx, version, hpa, namespace)
         return (False, 'HPA %s not made yet' % hpa) if obj is None else hpa_active(obj, target)
-    why = _waited(ctx, active, timeout, '%s HorizontalPodAutoscaler %s/%s to be AbleToScale and ScalingActive on an external metric'
+    why = waited(ctx, active, timeout, '%s HorizontalPodAutoscaler %s/%s to be AbleToScale and ScalingActive on an external metric'
                   % (version, namespace, hpa), found, 'HPA active on the external metric')
     found.append(evidence('HPA active on the external metric', 'read %s HorizontalPodAutoscaler %s/%s' % (version, namespace, hpa), why, True))
 
     def scaled_to(want):
         def look():
-            return replicas_reached(_read(ctx, 'apps/v1', 'Deployment', target, namespace), want)
+            return replicas_reached(read_object(ctx, 'apps/v1', 'Deployment', target, namespace), want)
         return look
-    _waited(ctx, scaled_to(MAX_REPLICAS), timeout, 'Deployment %s/%s to be scaled to %d replicas' % (namespace, target, MAX_REPLICAS),
+    waited(ctx, scaled_to(MAX_REPLICAS), timeout, 'Deployment %s/%s to be scaled to %d replicas' % (namespace, target, MAX_REPLICAS),
             found, 'scaled up')
     up_value = external_value(_read_hpa(ctx, version, hpa, namespace))
     found.append(evidence('scaled up', 'query %s, threshold %s: wait for Deployment %s/%s spec.replicas %d' % (
@@ -169,7 +169,7 @@ def _run(ctx, found):
     patch = {'spec': {'triggers': [prometheus_trigger(server, QUERY_DOWN, auth_name)]}}
     k8s_call('patch ScaledObject %s/%s' % (namespace, name), lambda: ctx.client.patch(
         resource, body=patch, name=name, namespace=namespace, content_type='application/merge-patch+json'))
-    _waited(ctx, scaled_to(MIN_REPLICAS), timeout, 'Deployment %s/%s to be scaled back to %d replica' % (namespace, target, MIN_REPLICAS),
+    waited(ctx, scaled_to(MIN_REPLICAS), timeout, 'Deployment %s/%s to be scaled back to %d replica' % (namespace, target, MIN_REPLICAS),
             found, 'scaled down')
     down_value = external_value(_read_hpa(ctx, version, hpa, namespace))
     found.append(evidence('scaled down', 'patch ScaledObject %s/%s query %s: wait for Deployment %s/%s spec.replicas %d' % (

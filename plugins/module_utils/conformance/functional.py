@@ -95,7 +95,7 @@ def probe(requirement):
     return decorate
 
 
-def _read(ctx, api_version, kind, name, namespace=None):
+def read_object(ctx, api_version, kind, name, namespace=None):
     """An object the probe made, as a dict; gone (deleted by someone else) is a K8sError."""
     resource = served(ctx.client, api_version, kind)
     if resource is None:
@@ -103,14 +103,14 @@ def _read(ctx, api_version, kind, name, namespace=None):
     return k8s_call('read %s %s' % (kind, name), lambda: ctx.client.get(resource, name=name, namespace=namespace).to_dict())
 
 
-def _list(ctx, api_version, kind, namespace):
+def list_objects(ctx, api_version, kind, namespace):
     items = list_items(ctx.client, api_version, kind, 'list %s in %s' % (kind, namespace), namespace=namespace)
     if items is None:
         raise K8sError('the server does not serve %s %s' % (api_version, kind))
     return items
 
 
-def _waited(ctx, look, timeout, what, found, check):
+def waited(ctx, look, timeout, what, found, check):
     """ctx.wait, with a timeout written down as failed evidence of `check` before it ends the probe."""
     try:
         return ctx.wait(look, timeout, what)
@@ -210,17 +210,17 @@ def gang_scheduling(ctx, found):
                               'the server dropped spec.suspend (Kubernetes before 1.21): judged by Workload admission and pods only', True))
 
     def taken_up():
-        state = gang_state(_read(ctx, 'batch/v1', 'Job', over, namespace), _list(ctx, 'v1', 'Pod', namespace), _list(ctx, KUEUE, 'Workload', namespace))
+        state = gang_state(read_object(ctx, 'batch/v1', 'Job', over, namespace), list_objects(ctx, 'v1', 'Pod', namespace), list_objects(ctx, KUEUE, 'Workload', namespace))
         return bool(state['workload']), 'no Workload for Job %s yet' % over
     # the Job that fits comes once Kueue has queued the other one: the whole quota is free when it is held back
-    _waited(ctx, taken_up, timeout, 'Kueue to make a Workload for Job %s/%s' % (namespace, over), found, 'gang admission')
+    waited(ctx, taken_up, timeout, 'Kueue to make a Workload for Job %s/%s' % (namespace, over), found, 'gang admission')
     held_since = time.monotonic()
     fits = ctx.create(gang_job(namespace, unique('aic-gang-fit'), local, GANG_SIZE))['metadata']['name']
     hold = gang_hold(timeout)
 
     def look():
-        workloads, pods = _list(ctx, KUEUE, 'Workload', namespace), _list(ctx, 'v1', 'Pod', namespace)
-        states = [gang_state(_read(ctx, 'batch/v1', 'Job', name, namespace), pods, workloads) for name in (fits, over)]
+        workloads, pods = list_objects(ctx, KUEUE, 'Workload', namespace), list_objects(ctx, 'v1', 'Pod', namespace)
+        states = [gang_state(read_object(ctx, 'batch/v1', 'Job', name, namespace), pods, workloads) for name in (fits, over)]
         if gang_started_partly(states[1]):
             return True, states
         started, why = gang_started(states[0], GANG_SIZE)
@@ -230,7 +230,7 @@ def gang_scheduling(ctx, found):
             return False, 'Job %s held back for %.0f of %.0f s' % (over, time.monotonic() - held_since, hold)
         return True, states
 
-    fit_state, over_state = _waited(ctx, look, timeout + hold, 'Kueue to admit Job %s/%s and hold back Job %s' % (namespace, fits, over),
+    fit_state, over_state = waited(ctx, look, timeout + hold, 'Kueue to admit Job %s/%s and hold back Job %s' % (namespace, fits, over),
                                     found, 'gang admission')
     started, why = gang_started(fit_state, GANG_SIZE)
     found.append(evidence('all pods admitted together', 'create Job %s/%s (suspend, parallelism = completions = %d, %s each, queue %s)'
@@ -350,8 +350,8 @@ def split_verdict(log, stable, canary):
     return header_ok and split_ok, observed
 
 
-def _pod_log(ctx, namespace, job_name):
-    pods = [p for p in _list(ctx, 'v1', 'Pod', namespace) if (p['metadata'].get('labels') or {}).get('job-name') == job_name]
+def job_pod_log(ctx, namespace, job_name):
+    pods = [p for p in list_objects(ctx, 'v1', 'Pod', namespace) if (p['metadata'].get('labels') or {}).get('job-name') == job_name]
     if not pods:
         raise K8sError('no pod of Job %s' % job_name)
     core = CoreV1Api(ctx.client.client)
@@ -363,10 +363,10 @@ def _measure_split(ctx, namespace, address, stable, canary, found):
     job = ctx.create(client_job(namespace, unique('aic-client'), address))['metadata']['name']
 
     def finished():
-        status = _read(ctx, 'batch/v1', 'Job', job, namespace).get('status') or {}
+        status = read_object(ctx, 'batch/v1', 'Job', job, namespace).get('status') or {}
         return bool(status.get('succeeded') or status.get('failed')), 'client Job %s still running' % job
-    _waited(ctx, finished, ctx.settings['timeout'], 'the client Job %s/%s' % (namespace, job), found, 'traffic split')
-    ok, observed = split_verdict(_pod_log(ctx, namespace, job), stable, canary)
+    waited(ctx, finished, ctx.settings['timeout'], 'the client Job %s/%s' % (namespace, job), found, 'traffic split')
+    ok, observed = split_verdict(job_pod_log(ctx, namespace, job), stable, canary)
     found.append(evidence('traffic split and header routing', 'Job %s/%s: %d requests to http://%s/hostname, %d with %s: v2'
                           % (namespace, job, SPLIT_REQUESTS, address, HEADER_REQUESTS, HEADER), observed, ok))
     return ok
@@ -384,17 +384,17 @@ def ai_inference(ctx, found):
                           'created', True))
     gw_name, route_name = unique('aic-gw'), unique('aic-route')
     ctx.create(gateway(namespace, gw_name, ctx.settings['gateway_class']))
-    why = _waited(ctx, lambda: gateway_programmed(_read(ctx, GATEWAY_API, 'Gateway', gw_name, namespace)), timeout,
+    why = waited(ctx, lambda: gateway_programmed(read_object(ctx, GATEWAY_API, 'Gateway', gw_name, namespace)), timeout,
                   'Gateway %s/%s (class %s) to be Programmed' % (namespace, gw_name, ctx.settings['gateway_class']), found, 'gateway')
     found.append(evidence('gateway', 'create Gateway %s/%s, class %s, HTTP listener on port 80' % (namespace, gw_name, ctx.settings['gateway_class']),
                           why, True))
     ctx.create(http_route(namespace, route_name, gw_name, stable, canary))
-    why = _waited(ctx, lambda: route_accepted(_read(ctx, GATEWAY_API, 'HTTPRoute', route_name, namespace), gw_name), timeout,
+    why = waited(ctx, lambda: route_accepted(read_object(ctx, GATEWAY_API, 'HTTPRoute', route_name, namespace), gw_name), timeout,
                   'HTTPRoute %s/%s to be Accepted' % (namespace, route_name), found, 'route')
     found.append(evidence('route', 'create HTTPRoute %s/%s: %s: v2 -> %s; weights %d/%d -> %s/%s'
                           % (namespace, route_name, HEADER, canary, WEIGHTS[0], WEIGHTS[1], stable, canary), why, True))
     try:
-        ctx.wait(lambda: (all(available(_read(ctx, 'apps/v1', 'Deployment', n, namespace)) for n in (stable, canary)),
+        ctx.wait(lambda: (all(available(read_object(ctx, 'apps/v1', 'Deployment', n, namespace)) for n in (stable, canary)),
                           'backend pods not available'), timeout / 2.0, 'the backend pods')
     except K8sError as exc:
         found.append(evidence('traffic split', 'wait up to %ss for Deployments %s, %s' % (timeout / 2.0, stable, canary),
@@ -402,7 +402,7 @@ def ai_inference(ctx, found):
         return {'ok': True, 'partial': True,
                 'notes': 'Gateway Programmed and HTTPRoute (header and 80/20 weighted rules) Accepted with resolved references; '
                          'the traffic split itself was not measured: no backend pod became available to answer'}
-    address = (_read(ctx, GATEWAY_API, 'Gateway', gw_name, namespace).get('status') or {}).get('addresses')[0]['value']
+    address = (read_object(ctx, GATEWAY_API, 'Gateway', gw_name, namespace).get('status') or {}).get('addresses')[0]['value']
     ok = _measure_split(ctx, namespace, address, stable, canary, found)
     return {'ok': ok, 'notes': ('Gateway Programmed, HTTPRoute Accepted, traffic split and header routing measured' if ok
                                 else 'the Gateway did not route as the HTTPRoute says: ' + found[-1]['observed'])}
@@ -448,7 +448,7 @@ def robust_controller(ctx, found):
     found.append(evidence('webhook refuses an invalid Workspace', call, observed, refused))
     name = unique('aic-ws')
     ctx.create(workspace(namespace, name, ctx.settings))
-    why = _waited(ctx, lambda: condition_met(_read(ctx, KAITO, 'Workspace', name, namespace), 'InferenceReady'), ctx.settings['timeout'],
+    why = waited(ctx, lambda: condition_met(read_object(ctx, KAITO, 'Workspace', name, namespace), 'InferenceReady'), ctx.settings['timeout'],
                   'Workspace %s/%s to be InferenceReady' % (namespace, name), found, 'Workspace reconciled')
     found.append(evidence('Workspace reconciled', 'create Workspace %s/%s (CPU template, agnhost)' % (namespace, name), why, True))
     ok = refused

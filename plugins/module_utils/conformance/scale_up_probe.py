@@ -30,7 +30,7 @@ from __future__ import annotations
 import time
 
 from ansible_collections.aiplatform.aks.plugins.module_utils.conformance.functional import (
-    _list, evidence, labels, metadata, probe, unique)
+    list_objects, evidence, labels, metadata, probe, unique)
 from ansible_collections.aiplatform.aks.plugins.module_utils.gpu.info import holds_resources, parse_quantity, pod_request
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.client import K8sError, list_items
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.drain import node_ready
@@ -270,8 +270,8 @@ def _run(ctx, found):
     progress = Progress([n['metadata'].get('uid') for n in nodes], resource, count)
 
     def look():
-        pods = _list(ctx, 'v1', 'Pod', namespace)
-        events = _list(ctx, 'v1', 'Event', namespace)
+        pods = list_objects(ctx, 'v1', 'Pod', namespace)
+        events = list_objects(ctx, 'v1', 'Event', namespace)
         every_node = list_items(ctx.client, 'v1', 'Node', 'list Nodes') or []
         return progress.observe(pods, events, every_node, time.monotonic() - started)
 
