@@ -42,7 +42,12 @@ description:
     Accepted; the split is measured where backend pods run), C(robust_controller) (KAITO's webhook denies an invalid
     Workspace on a dry run and a valid one becomes InferenceReady) and C(pod_autoscaling) (a KEDA ScaledObject with a
     prometheus trigger at O(probes.keda_prometheus_server) makes the HPA scale a Deployment from 1 to 2 replicas and
-    back, driven by a constant query; without that setting the probe refuses and the requirement is C(Not Implemented))."
+    back, driven by a constant query; without that setting the probe refuses and the requirement is C(Not Implemented))
+    and C(secure_accelerator_access) (on the GPU node with the most free GPUs, three busybox pods list
+    C(/dev/nvidia[0-9]*) - one with one GPU must see exactly one device, one without a request and one without a request
+    but with C(NVIDIA_VISIBLE_DEVICES=all) must see none; the last fails wherever the NVIDIA container toolkit keeps its
+    default C(accept-nvidia-visible-devices-envvar-when-unprivileged=true); when no GPU is free for the first pod the
+    result is C(Partially Implemented); GPUs offered only through DRA are not covered)."
   - "Costly and opt-in (O(probes.gpu_scale_up)): C(cluster_autoscaling) asks for one GPU more than the GPU nodes have
     free (pause pods of one GPU each, at most 16) and waits up to O(probes.scale_up_timeout) for the cluster autoscaler's
     C(TriggeredScaleUp), a new Ready GPU node and the pods placed on it; a C(NotTriggerScaleUp) fails it at once, and a

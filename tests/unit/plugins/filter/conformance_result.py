@@ -50,8 +50,8 @@ FOUND = {
     'ai_service_metrics': ('Implemented', 'static', 'Measured: ama-metrics collects vLLM metrics (vllm:num_requests_running from ai-serving/phi-4-mini)', [
         ev('a vLLM series', 'QUERY vllm:num_requests_running', '1 series: ai-serving/phi-4-mini')], ''),
     'secure_accelerator_access': ('Partially Implemented', 'static', 'Static evidence only: GPUs are advertised through the device plugin or DRA on '
-                                  'aks-gpu-12345678-vmss000000 and no workload mounts GPU devices; the module has no functional '
-                                  'probe for it yet: show the behaviour by hand', [
+                                  'aks-gpu-12345678-vmss000000 and no workload mounts GPU devices; run the functional probe '
+                                  '(functional: true) to show the behaviour itself', [
                                       ev('GPUs advertised by a device plugin or DRA', 'LIST v1 Node', 'aks-gpu-12345678-vmss000000: nvidia.com/gpu=1'),
                                       ev('no workload mounts /dev/nvidia* from the host', 'LIST v1 Pod', 'none')], ''),
     'robust_controller': ('Implemented', 'functional', 'Functional probe: the KAITO webhook refused an invalid Workspace; a CPU template Workspace '

@@ -139,6 +139,8 @@ def test_values_fit_aks_where_aks_owns_the_driver():
     assert aks['dcgmExporter'] == dict(aks['dcgmExporter'], enabled=True) and aks['dcgmExporter']['serviceMonitor']['enabled'] is False
     own = RENDERED['operator-driver']
     assert own['driver']['enabled'] is True and own['toolkit']['enabled'] is True and 'runtimeClass' not in own.get('operator', {})
+    # the operator's toolkit refuses NVIDIA_VISIBLE_DEVICES from a container without a GPU request (secure_accelerator_access)
+    assert own['toolkit']['env'] == [{'name': 'ACCEPT_NVIDIA_VISIBLE_DEVICES_ENVVAR_WHEN_UNPRIVILEGED', 'value': 'false'}]
     assert RENDERED['kind']['dcgmExporter']['serviceMonitor']['enabled'] is True
 
 
