@@ -31,7 +31,7 @@ from ansible_collections.aiplatform.aks.plugins.module_utils.conformance.acceler
 from tests.integration import background
 from tests.integration.gpu_standin import api
 from tests.integration.gpu_validation_standin import (
-    FINISHED, admission_refusal, container_condition, filter_node, pod_requests, quantity, termination_message, unschedulable_message)
+    FINISHED, add_use, admission_refusal, container_condition, quantity, schedule_pod, termination_message)
 from tests.integration.kaito_standin import MERGE, now
 
 GPU = 'nvidia.com/gpu'
@@ -84,7 +84,7 @@ class AcceleratorAccessStandIn:
         bound = [p for p in pods if p['spec'].get('nodeName') and p['status'].get('phase') not in FINISHED]
         used = {}
         for pod in bound:
-            self.add_use(used, pod)
+            add_use(used, pod['spec']['nodeName'], pod['spec'])
         for pod in sorted((p for p in pods if self.ours(p) and not p['spec'].get('nodeName') and not p['metadata'].get('deletionTimestamp')),
                           key=lambda p: (p['metadata']['creationTimestamp'], p['metadata']['name'])):
             self.each(self.schedule, pod, nodes, used)
@@ -92,7 +92,7 @@ class AcceleratorAccessStandIn:
         admitted = {}
         for pod in bound:
             if pod['status'].get('startTime'):
-                self.add_use(admitted, pod)
+                add_use(admitted, pod['spec']['nodeName'], pod['spec'])
         for pod in sorted((p for p in pods if self.ours(p) and p['spec'].get('nodeName') in by_name),
                           key=lambda p: (p['metadata']['creationTimestamp'], p['metadata']['name'])):
             self.each(self.kubelet, pod, by_name[pod['spec']['nodeName']], admitted, bound)
@@ -105,13 +105,6 @@ class AcceleratorAccessStandIn:
         except ApiException:
             pass  # a conflict with a test's write: the next round tries again
 
-    @staticmethod
-    def add_use(used, pod):
-        node = used.setdefault(pod['spec']['nodeName'], {})
-        node['pods'] = node.get('pods', 0) + 1
-        for name, amount in pod_requests(pod['spec']).items():
-            node[name] = node.get(name, 0) + amount
-
     # ------------------------------------------------------------------------------------------ scheduler
 
     def schedule(self, pod, nodes, used):
@@ -119,23 +112,7 @@ class AcceleratorAccessStandIn:
         if pod['spec'].get('schedulerName', 'default-scheduler') != 'default-scheduler':
             self.unplayed('pod %s/%s asks for scheduler %s' % (meta['namespace'], meta['name'], pod['spec']['schedulerName']))
             return
-        reasons = []
-        for node in nodes:
-            refused = filter_node(pod['spec'], node, used.get(node['metadata']['name'], {}))
-            if not refused:
-                self.client.request('post', '/api/v1/namespaces/%s/pods/%s/binding' % (meta['namespace'], meta['name']), body={
-                    'apiVersion': 'v1', 'kind': 'Binding', 'metadata': {'name': meta['name'], 'namespace': meta['namespace']},
-                    'target': {'apiVersion': 'v1', 'kind': 'Node', 'name': node['metadata']['name']}})
-                self.add_use(used, dict(pod, spec=dict(pod['spec'], nodeName=node['metadata']['name'])))
-                return
-            reasons += refused
-        message = unschedulable_message(len(nodes), reasons)
-        old = next((c for c in pod['status'].get('conditions') or [] if c['type'] == 'PodScheduled'), {})
-        if (old.get('status'), old.get('reason'), old.get('message')) != ('False', 'Unschedulable', message):
-            condition = {'type': 'PodScheduled', 'status': 'False', 'reason': 'Unschedulable', 'message': message,
-                         'lastProbeTime': None, 'lastTransitionTime': now()}
-            self.pods.status.patch(name=meta['name'], namespace=meta['namespace'], content_type=MERGE,
-                                   body={'status': {'conditions': [condition]}})
+        schedule_pod(self.client, self.pods, pod, nodes, used)
 
     # ------------------------------------------------------------------------------------------ kubelet
 
@@ -189,7 +166,7 @@ class AcceleratorAccessStandIn:
             self.pods.status.patch(content_type=MERGE, body={'status': {
                 'phase': 'Failed', 'reason': refusal[0], 'message': refusal[1], 'startTime': now()}}, **where)
             return
-        self.add_use(admitted, pod)
+        add_use(admitted, pod['spec']['nodeName'], pod['spec'])
         self.held[meta['uid']] = (node['metadata']['name'], free[:wanted])
         statuses = [{'name': c['name'], 'image': c.get('image', ''), 'imageID': '', 'restartCount': 0, 'ready': True, 'started': True,
                      'containerID': 'containerd://' + uuid.uuid4().hex * 2, 'state': {'running': {'startedAt': now()}}}

@@ -52,7 +52,7 @@ import uuid
 
 from tests.integration import background
 from tests.integration.gpu_standin import NOT_READY_TAINT, api
-from tests.integration.gpu_validation_standin import filter_node, pod_requests, unschedulable_message
+from tests.integration.gpu_validation_standin import add_use, filter_node, schedule_pod
 from tests.integration.kaito_standin import MERGE, now
 
 RUN_LABEL = 'cluster-autoscaler-standin.aiplatform.aks/run'
@@ -207,51 +207,19 @@ class ClusterAutoscalerStandIn:
 
     # ------------------------------------------------------------------------------------------ scheduler
 
-    @staticmethod
-    def add_use(used, node, spec):
-        held = used.setdefault(node, {})
-        held['pods'] = held.get('pods', 0) + 1
-        for name, amount in pod_requests(spec).items():
-            held[name] = held.get(name, 0) + amount
-
     def schedule(self, mine, nodes, every_pod):
         """Bind what fits, oldest first; returns the pods that fit nowhere (now marked Unschedulable)."""
         used = {}
         for pod in every_pod:
             if pod['spec'].get('nodeName') and pod['status'].get('phase') not in FINISHED:
-                self.add_use(used, pod['spec']['nodeName'], pod['spec'])
+                add_use(used, pod['spec']['nodeName'], pod['spec'])
         unfit = []
         pending = [p for p in mine if not p['spec'].get('nodeName') and not p['metadata'].get('deletionTimestamp')
                    and p['spec'].get('schedulerName', 'default-scheduler') == 'default-scheduler']
         for pod in sorted(pending, key=lambda p: (p['metadata']['creationTimestamp'], p['metadata']['name'])):
-            reasons = []
-            for node in nodes:
-                refused = filter_node(pod['spec'], node, used.get(node['metadata']['name'], {}))
-                if not refused:
-                    self.bind(pod, node['metadata']['name'])
-                    self.add_use(used, node['metadata']['name'], pod['spec'])
-                    break
-                reasons += refused
-            else:
-                self.mark_unschedulable(pod, unschedulable_message(len(nodes), reasons))
+            if schedule_pod(self.client, self.pods, pod, nodes, used) is None:
                 unfit.append(pod)
         return unfit
-
-    def bind(self, pod, node):
-        meta = pod['metadata']
-        self.client.request('post', '/api/v1/namespaces/%s/pods/%s/binding' % (meta['namespace'], meta['name']), body={
-            'apiVersion': 'v1', 'kind': 'Binding', 'metadata': {'name': meta['name'], 'namespace': meta['namespace']},
-            'target': {'apiVersion': 'v1', 'kind': 'Node', 'name': node}})
-
-    def mark_unschedulable(self, pod, message):
-        old = next((c for c in pod['status'].get('conditions') or [] if c['type'] == 'PodScheduled'), {})
-        if (old.get('status'), old.get('reason'), old.get('message')) == ('False', 'Unschedulable', message):
-            return
-        condition = {'type': 'PodScheduled', 'status': 'False', 'reason': 'Unschedulable', 'message': message, 'lastProbeTime': None,
-                     'lastTransitionTime': old.get('lastTransitionTime') if old.get('status') == 'False' else now()}
-        others = [c for c in pod['status'].get('conditions') or [] if c['type'] != 'PodScheduled']
-        self.pods.status.patch(name=pod['metadata']['name'], namespace=pod['metadata']['namespace'], content_type=MERGE,
-                               body={'status': {'conditions': others + [condition]}})
 
     # ------------------------------------------------------------------------------------------ cluster autoscaler
 
@@ -268,7 +236,7 @@ class ClusterAutoscalerStandIn:
             if spot is None:
                 left.append(pod)
                 continue
-            ClusterAutoscalerStandIn.add_use({'bin': spot}, 'bin', pod['spec'])
+            add_use({'bin': spot}, 'bin', pod['spec'])
         return left
 
     def autoscale(self, unfit):

@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import functools
 import json
 import signal
 import sys
@@ -323,6 +324,46 @@ def finished_condition(job):
                  if c['type'] in ('Complete', 'Failed') and c['status'] == 'True'), None)
 
 
+def add_use(used, node, spec):
+    """Count one pod of `spec` on `node` in `used` ({node: {'pods': count, resource: amount}}), as the scheduler and the
+    kubelet's admission count what a node holds."""
+    held = used.setdefault(node, {})
+    held['pods'] = held.get('pods', 0) + 1
+    for name, amount in pod_requests(spec).items():
+        held[name] = held.get(name, 0) + amount
+
+
+def mark_unschedulable(pods, pod, message):
+    """kube-scheduler's PodScheduled False Unschedulable with `message`, its transition time kept while it stays False."""
+    old = next((c for c in pod['status'].get('conditions') or [] if c['type'] == 'PodScheduled'), {})
+    if (old.get('status'), old.get('reason'), old.get('message')) == ('False', 'Unschedulable', message):
+        return
+    condition = {'type': 'PodScheduled', 'status': 'False', 'reason': 'Unschedulable', 'message': message, 'lastProbeTime': None,
+                 'lastTransitionTime': old.get('lastTransitionTime') if old.get('status') == 'False' else now()}
+    others = [c for c in pod['status'].get('conditions') or [] if c['type'] != 'PodScheduled']
+    pods.status.patch(name=pod['metadata']['name'], namespace=pod['metadata']['namespace'], content_type=MERGE,
+                      body={'status': {'conditions': others + [condition]}})
+
+
+def schedule_pod(client, pods, pod, nodes, used):
+    """kube-scheduler for one pod: bound (pods/binding) to the first of `nodes` whose filters pass, counted in `used` at
+    once for the pods after it; else marked Unschedulable with kube-scheduler's message. Returns the node's name or None."""
+    meta = pod['metadata']
+    reasons = []
+    for node in nodes:
+        refused = filter_node(pod['spec'], node, used.get(node['metadata']['name'], {}))
+        if not refused:
+            name = node['metadata']['name']
+            client.request('post', '/api/v1/namespaces/%s/pods/%s/binding' % (meta['namespace'], meta['name']), body={
+                'apiVersion': 'v1', 'kind': 'Binding', 'metadata': {'name': meta['name'], 'namespace': meta['namespace']},
+                'target': {'apiVersion': 'v1', 'kind': 'Node', 'name': name}})
+            add_use(used, name, pod['spec'])
+            return name
+        reasons += refused
+    mark_unschedulable(pods, pod, unschedulable_message(len(nodes), reasons))
+    return None
+
+
 class JobStandIn:
     """The Job controller, TTL controller, scheduler, kubelet and garbage collector for the GPU validation Jobs of
     `namespace` (see the module's docstring). One instance steps at a time. `outcomes` may be replaced between rounds
@@ -351,7 +392,7 @@ class JobStandIn:
         admitted = {}
         for pod in self.bound_pods():
             if pod['status'].get('startTime'):
-                self.add_use(admitted, pod)
+                add_use(admitted, pod['spec']['nodeName'], pod['spec'])
         mine = [pod for pod in self.our_pods() if pod['spec'].get('nodeName') in by_name]
         self.each(sorted(mine, key=lambda p: (p['metadata']['creationTimestamp'], p['metadata']['name'])), self.kubelet, by_name, admitted)
 
@@ -496,38 +537,10 @@ class JobStandIn:
             return
         used = {}
         for pod in self.bound_pods():
-            self.add_use(used, pod)
+            add_use(used, pod['spec']['nodeName'], pod['spec'])
         for pod in sorted(pending, key=lambda p: (p['metadata']['creationTimestamp'], p['metadata']['name'])):
             if pod['spec'].get('schedulerName', 'default-scheduler') == 'default-scheduler' and not pod['metadata'].get('deletionTimestamp'):
-                self.each([pod], self.schedule_pod, nodes, used)
-
-    @staticmethod
-    def add_use(used, pod):
-        node = used.setdefault(pod['spec']['nodeName'], {})
-        node['pods'] = node.get('pods', 0) + 1
-        for name, amount in pod_requests(pod['spec']).items():
-            node[name] = node.get(name, 0) + amount
-
-    def schedule_pod(self, pod, nodes, used):
-        reasons = []
-        for node in nodes:
-            refused = filter_node(pod['spec'], node, used.get(node['metadata']['name'], {}))
-            if not refused:
-                name = pod['metadata']['name']
-                self.client.request('post', '/api/v1/namespaces/%s/pods/%s/binding' % (self.namespace, name), body={
-                    'apiVersion': 'v1', 'kind': 'Binding', 'metadata': {'name': name, 'namespace': self.namespace},
-                    'target': {'apiVersion': 'v1', 'kind': 'Node', 'name': node['metadata']['name']}})
-                self.add_use(used, dict(pod, spec=dict(pod['spec'], nodeName=node['metadata']['name'])))
-                return
-            reasons += refused
-        message = unschedulable_message(len(nodes), reasons)
-        old = next((c for c in pod['status'].get('conditions') or [] if c['type'] == 'PodScheduled'), {})
-        if (old.get('status'), old.get('reason'), old.get('message')) != ('False', 'Unschedulable', message):
-            condition = {'type': 'PodScheduled', 'status': 'False', 'reason': 'Unschedulable', 'message': message,
-                         'lastProbeTime': None, 'lastTransitionTime': old.get('lastTransitionTime') if old.get('status') == 'False' else now()}
-            others = [c for c in pod['status'].get('conditions') or [] if c['type'] != 'PodScheduled']
-            self.pods.status.patch(name=pod['metadata']['name'], namespace=self.namespace, content_type=MERGE,
-                                   body={'status': {'conditions': others + [condition]}})
+                self.each([pod], functools.partial(schedule_pod, self.client, self.pods), nodes, used)
 
     # ------------------------------------------------------------------------------------------ kubelet
 
@@ -559,7 +572,7 @@ class JobStandIn:
                 self.pods.status.patch(name=meta['name'], namespace=self.namespace, content_type=MERGE, body={'status': {
                     'phase': 'Failed', 'reason': refusal[0], 'message': refusal[1], 'startTime': now()}})
                 return
-            self.add_use(admitted, pod)
+            add_use(admitted, pod['spec']['nodeName'], pod['spec'])
         previous = dict((s['name'], s) for s in (status.get('initContainerStatuses') or []) + (status.get('containerStatuses') or []))
         init_statuses, blocked = [], None
         for container in spec.get('initContainers') or []:

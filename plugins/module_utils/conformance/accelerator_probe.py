@@ -269,7 +269,7 @@ def secure_accelerator_access(ctx, found):
         return look
 
     negatives = waited(ctx, finished(names[1], names[2]), timeout, 'pods %s and %s (no GPU request) to finish on node %s'
-                        % (names[1], names[2], node_name), found, CHECK_NEGATIVE)
+                       % (names[1], names[2], node_name), found, CHECK_NEGATIVE)
     share = max(0.0, POSITIVE_SHARE * timeout - (time.monotonic() - started))
     try:
         positive_pod = ctx.wait(finished(names[0]), share, 'pod %s (1 %s) to finish' % (names[0], resource))[0]

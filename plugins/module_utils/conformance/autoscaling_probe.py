@@ -142,7 +142,7 @@ def _run(ctx, found):
                               if auth_name else '', name, MIN_REPLICAS, MAX_REPLICAS, QUERY_UP, server, THRESHOLD,
                               ', authenticationRef %s' % auth_name if auth_name else ''), 'created', True))
     why = waited(ctx, lambda: condition_met(read_object(ctx, KEDA, 'ScaledObject', name, namespace), 'Ready'), timeout,
-                  'ScaledObject %s/%s to be Ready' % (namespace, name), found, 'ScaledObject Ready')
+                 'ScaledObject %s/%s to be Ready' % (namespace, name), found, 'ScaledObject Ready')
     found.append(evidence('ScaledObject Ready', 'read ScaledObject %s/%s' % (namespace, name), why, True))
 
     version = _hpa_version(ctx)
@@ -152,7 +152,7 @@ def _run(ctx, found):
         obj = _read_hpa(ctx, version, hpa, namespace)
         return (False, 'HPA %s not made yet' % hpa) if obj is None else hpa_active(obj, target)
     why = waited(ctx, active, timeout, '%s HorizontalPodAutoscaler %s/%s to be AbleToScale and ScalingActive on an external metric'
-                  % (version, namespace, hpa), found, 'HPA active on the external metric')
+                 % (version, namespace, hpa), found, 'HPA active on the external metric')
     found.append(evidence('HPA active on the external metric', 'read %s HorizontalPodAutoscaler %s/%s' % (version, namespace, hpa), why, True))
 
     def scaled_to(want):
@@ -160,7 +160,7 @@ def _run(ctx, found):
             return replicas_reached(read_object(ctx, 'apps/v1', 'Deployment', target, namespace), want)
         return look
     waited(ctx, scaled_to(MAX_REPLICAS), timeout, 'Deployment %s/%s to be scaled to %d replicas' % (namespace, target, MAX_REPLICAS),
-            found, 'scaled up')
+           found, 'scaled up')
     up_value = external_value(_read_hpa(ctx, version, hpa, namespace))
     found.append(evidence('scaled up', 'query %s, threshold %s: wait for Deployment %s/%s spec.replicas %d' % (
         QUERY_UP, THRESHOLD, namespace, target, MAX_REPLICAS), 'spec.replicas %d; %s' % (MAX_REPLICAS, _seen(up_value)), True))
@@ -170,7 +170,7 @@ def _run(ctx, found):
     k8s_call('patch ScaledObject %s/%s' % (namespace, name), lambda: ctx.client.patch(
         resource, body=patch, name=name, namespace=namespace, content_type='application/merge-patch+json'))
     waited(ctx, scaled_to(MIN_REPLICAS), timeout, 'Deployment %s/%s to be scaled back to %d replica' % (namespace, target, MIN_REPLICAS),
-            found, 'scaled down')
+           found, 'scaled down')
     down_value = external_value(_read_hpa(ctx, version, hpa, namespace))
     found.append(evidence('scaled down', 'patch ScaledObject %s/%s query %s: wait for Deployment %s/%s spec.replicas %d' % (
         namespace, name, QUERY_DOWN, namespace, target, MIN_REPLICAS), 'spec.replicas %d; %s' % (MIN_REPLICAS, _seen(down_value)), True))

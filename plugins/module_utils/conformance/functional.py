@@ -210,7 +210,8 @@ def gang_scheduling(ctx, found):
                               'the server dropped spec.suspend (Kubernetes before 1.21): judged by Workload admission and pods only', True))
 
     def taken_up():
-        state = gang_state(read_object(ctx, 'batch/v1', 'Job', over, namespace), list_objects(ctx, 'v1', 'Pod', namespace), list_objects(ctx, KUEUE, 'Workload', namespace))
+        state = gang_state(read_object(ctx, 'batch/v1', 'Job', over, namespace), list_objects(ctx, 'v1', 'Pod', namespace),
+                           list_objects(ctx, KUEUE, 'Workload', namespace))
         return bool(state['workload']), 'no Workload for Job %s yet' % over
     # the Job that fits comes once Kueue has queued the other one: the whole quota is free when it is held back
     waited(ctx, taken_up, timeout, 'Kueue to make a Workload for Job %s/%s' % (namespace, over), found, 'gang admission')
@@ -231,7 +232,7 @@ def gang_scheduling(ctx, found):
         return True, states
 
     fit_state, over_state = waited(ctx, look, timeout + hold, 'Kueue to admit Job %s/%s and hold back Job %s' % (namespace, fits, over),
-                                    found, 'gang admission')
+                                   found, 'gang admission')
     started, why = gang_started(fit_state, GANG_SIZE)
     found.append(evidence('all pods admitted together', 'create Job %s/%s (suspend, parallelism = completions = %d, %s each, queue %s)'
                           % (namespace, fits, GANG_SIZE, GANG_POD_CPU, local), why, started))
@@ -385,12 +386,12 @@ def ai_inference(ctx, found):
     gw_name, route_name = unique('aic-gw'), unique('aic-route')
     ctx.create(gateway(namespace, gw_name, ctx.settings['gateway_class']))
     why = waited(ctx, lambda: gateway_programmed(read_object(ctx, GATEWAY_API, 'Gateway', gw_name, namespace)), timeout,
-                  'Gateway %s/%s (class %s) to be Programmed' % (namespace, gw_name, ctx.settings['gateway_class']), found, 'gateway')
+                 'Gateway %s/%s (class %s) to be Programmed' % (namespace, gw_name, ctx.settings['gateway_class']), found, 'gateway')
     found.append(evidence('gateway', 'create Gateway %s/%s, class %s, HTTP listener on port 80' % (namespace, gw_name, ctx.settings['gateway_class']),
                           why, True))
     ctx.create(http_route(namespace, route_name, gw_name, stable, canary))
     why = waited(ctx, lambda: route_accepted(read_object(ctx, GATEWAY_API, 'HTTPRoute', route_name, namespace), gw_name), timeout,
-                  'HTTPRoute %s/%s to be Accepted' % (namespace, route_name), found, 'route')
+                 'HTTPRoute %s/%s to be Accepted' % (namespace, route_name), found, 'route')
     found.append(evidence('route', 'create HTTPRoute %s/%s: %s: v2 -> %s; weights %d/%d -> %s/%s'
                           % (namespace, route_name, HEADER, canary, WEIGHTS[0], WEIGHTS[1], stable, canary), why, True))
     try:
@@ -449,7 +450,7 @@ def robust_controller(ctx, found):
     name = unique('aic-ws')
     ctx.create(workspace(namespace, name, ctx.settings))
     why = waited(ctx, lambda: condition_met(read_object(ctx, KAITO, 'Workspace', name, namespace), 'InferenceReady'), ctx.settings['timeout'],
-                  'Workspace %s/%s to be InferenceReady' % (namespace, name), found, 'Workspace reconciled')
+                 'Workspace %s/%s to be InferenceReady' % (namespace, name), found, 'Workspace reconciled')
     found.append(evidence('Workspace reconciled', 'create Workspace %s/%s (CPU template, agnhost)' % (namespace, name), why, True))
     ok = refused
     return {'ok': ok, 'notes': 'KAITO: webhook refused an invalid Workspace, a valid one became InferenceReady' if ok
