@@ -31,7 +31,7 @@ unit:
 	bash scripts/pytest.sh tests/unit --junitxml=$(TEST_RESULTS_DIR)/unit.xml
 
 integration:
-	bash scripts/pytest.sh tests/integration -n $(INTEGRATION_WORKERS) --dist loadfile --junitxml=$(TEST_RESULTS_DIR)/integration.xml
+	bash scripts/pytest.sh tests/integration -n $(INTEGRATION_WORKERS) --dist loadfile --no-loadscope-reorder --junitxml=$(TEST_RESULTS_DIR)/integration.xml
 
 # Two scenarios at a time, each with a bed of its own; each scenario's output is printed whole when it ends.
 MOLECULE_SCENARIOS := $(sort $(patsubst molecule/%/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))

@@ -9,6 +9,18 @@ from tests.bed.arm_emulator.aks import aks_bed_session
 OPERATION_SECONDS = 0.3
 RETRY_AFTER = 0.1
 
+# The files that take longest (a minute and a half or more of a worker's time; see the slowest tests `make test` prints),
+# longest first. pytest-xdist hands the files out in collection order (with --no-loadscope-reorder), so starting these
+# first lets the three workers finish together instead of one running a long file at the end.
+LONGEST_FIRST = ('test_aks_cluster_and_nodepools_roles.py', 'test_shipped_inventories.py', 'test_prometheus_monitoring_role.py',
+                 'test_site.py', 'test_ai_scheduling_role.py', 'test_istio_role.py', 'test_model_workspace_role.py',
+                 'test_gpu_operator_role.py', 'test_gpu_validation.py')
+
+
+def pytest_collection_modifyitems(items):
+    rank = dict((name, index) for index, name in enumerate(LONGEST_FIRST))
+    items.sort(key=lambda item: rank.get(item.path.name, len(LONGEST_FIRST)))  # stable: each file keeps its order
+
 
 @pytest.fixture(scope='session')
 def bed(tmp_path_factory):
