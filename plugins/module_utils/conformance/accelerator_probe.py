@@ -80,26 +80,10 @@ def tolerations(node):
     return found
 
 
-def free_gpus(nodes, pods, resource):
-    """{node name: (allocatable, free)} of `resource` for the nodes that have some allocatable; free is what the
-    bound, unfinished pods leave."""
-    held = {}
-    for pod in pods:
-        if gpu_info.holds_resources(pod):
-            held[pod['spec']['nodeName']] = held.get(pod['spec']['nodeName'], 0) + gpu_info.pod_request(pod, resource)
-    amounts = {}
-    for node in nodes:
-        name = node['metadata']['name']
-        allocatable = gpu_info.parse_quantity(((node.get('status') or {}).get('allocatable') or {}).get(resource, 0))
-        if allocatable > 0:
-            amounts[name] = (allocatable, allocatable - held.get(name, 0))
-    return amounts
-
-
 def pick_node(nodes, pods, resource):
     """(node, allocatable, free, skipped): the schedulable GPU node with the most free `resource`, then the first by
     name; node None when there is none (skipped says which GPU nodes were left out and why)."""
-    amounts = free_gpus(nodes, pods, resource)
+    amounts = gpu_info.free_by_node(nodes, pods, resource)
     candidates, skipped = [], []
     for node in sorted(nodes, key=lambda n: n['metadata']['name']):
         name = node['metadata']['name']

@@ -29,9 +29,10 @@ from __future__ import annotations
 
 import time
 
+from ansible_collections.aiplatform.aks.plugins.module_utils.conformance.accelerator_probe import NODE_CONDITION_TAINTS
 from ansible_collections.aiplatform.aks.plugins.module_utils.conformance.functional import (
     list_objects, evidence, labels, metadata, probe, unique)
-from ansible_collections.aiplatform.aks.plugins.module_utils.gpu.info import holds_resources, parse_quantity, pod_request
+from ansible_collections.aiplatform.aks.plugins.module_utils.gpu.info import allocatable_of, free_by_node
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.client import K8sError, list_items
 from ansible_collections.aiplatform.aks.plugins.module_utils.k8s.drain import node_ready
 
@@ -42,8 +43,7 @@ ACCELERATOR_LABEL = 'kubernetes.azure.com/accelerator'
 GPU_TAINTS = ({'key': 'nvidia.com/gpu', 'operator': 'Exists', 'effect': 'NoSchedule'},
               {'key': 'sku', 'operator': 'Equal', 'value': 'gpu', 'effect': 'NoSchedule'})
 # taints that say a node is not fit for pods (conditions, cordons, the autoscaler's own): never tolerated
-UNFIT_TAINTS = ('node.kubernetes.io/', 'node.cloudprovider.kubernetes.io/', 'ToBeDeletedByClusterAutoscaler',
-                'DeletionCandidateOfClusterAutoscaler')
+UNFIT_TAINTS = NODE_CONDITION_TAINTS + ('ToBeDeletedByClusterAutoscaler', 'DeletionCandidateOfClusterAutoscaler')
 SCALED_UP, NOT_SCALED_UP = 'TriggeredScaleUp', 'NotTriggerScaleUp'
 DEADLINE_MARGIN = 300  # the Job's activeDeadlineSeconds beyond the wait: its pods end even without a cleanup
 SETTING = 'probes.gpu_scale_up'
@@ -55,22 +55,14 @@ def pods_of(count):
     return '%d pod%s' % (count, '' if count == 1 else 's')
 
 
-def gpus(node, resource):
-    """The node's allocatable `resource` (0 when it has none)."""
-    value = ((node.get('status') or {}).get('allocatable') or {}).get(resource)
-    return 0 if value is None else parse_quantity(value)
-
-
 def usable(node):
     """Ready and not cordoned: the scheduler may place pods there."""
     return node_ready(node) and not (node.get('spec') or {}).get('unschedulable')
 
 
 def free_gpus(node, pods, resource):
-    """Allocatable `resource` minus what the unfinished pods bound to the node request."""
-    name = node['metadata']['name']
-    held = sum(pod_request(p, resource) for p in pods if (p.get('spec') or {}).get('nodeName') == name and holds_resources(p))
-    return max(0, gpus(node, resource) - held)
+    """Allocatable `resource` minus what the unfinished pods bound to the node request, never below zero."""
+    return max(0, free_by_node([node], pods, resource).get(node['metadata']['name'], (0, 0))[1])
 
 
 def tolerations(gpu_nodes):
@@ -176,7 +168,7 @@ class Progress:
             self.refused = refused[-1]
         for node in nodes:
             name = node['metadata']['name']
-            if node['metadata'].get('uid') not in self.initial_uids and usable(node) and gpus(node, self.resource) > 0:
+            if node['metadata'].get('uid') not in self.initial_uids and usable(node) and allocatable_of(node, self.resource) > 0:
                 self.new_nodes.setdefault(name, elapsed)
         if self.refused and not self.triggered and not self.new_nodes:
             return True, 'the autoscaler did not scale up: %s on pod %s: %s' % (NOT_SCALED_UP, self.refused[0], self.refused[1])
@@ -231,7 +223,7 @@ class Progress:
 def _gpu_capacity(ctx, resource):
     """(every node, the usable GPU nodes, {name: free GPUs})."""
     nodes = list_items(ctx.client, 'v1', 'Node', 'list Nodes') or []
-    gpu_nodes = [n for n in nodes if gpus(n, resource) > 0 and usable(n)]
+    gpu_nodes = [n for n in nodes if allocatable_of(n, resource) > 0 and usable(n)]
     free = {}
     for node in gpu_nodes:
         name = node['metadata']['name']
@@ -244,7 +236,7 @@ def _summary(gpu_nodes, free, resource):
     if not gpu_nodes:
         return 'no Ready GPU node (allocatable %s): a pool at min 0, or none' % resource
     return '%d Ready GPU nodes: %s' % (len(gpu_nodes), ', '.join('%s (%d of %d %s free)' % (
-        n['metadata']['name'], free[n['metadata']['name']], gpus(n, resource), resource) for n in gpu_nodes))
+        n['metadata']['name'], free[n['metadata']['name']], allocatable_of(n, resource), resource) for n in gpu_nodes))
 
 
 @probe(REQUIREMENT)

@@ -120,6 +120,27 @@ def holds_resources(pod):
     return bool((pod.get('spec') or {}).get('nodeName')) and (pod.get('status') or {}).get('phase') not in FINISHED_PHASES
 
 
+def allocatable_of(node, resource):
+    """The node's allocatable `resource` (0 when it has none)."""
+    value = ((node.get('status') or {}).get('allocatable') or {}).get(resource)
+    return 0 if value is None else parse_quantity(value)
+
+
+def free_by_node(nodes, pods, resource):
+    """{node name: (allocatable, free)} of `resource` for the `nodes` that have some allocatable; free is what the pods
+    holding resources there (holds_resources, counted as pod_request does) leave, below zero on an overcommitted node."""
+    held = {}
+    for pod in pods:
+        if holds_resources(pod):
+            held[pod['spec']['nodeName']] = held.get(pod['spec']['nodeName'], 0) + pod_request(pod, resource)
+    amounts = {}
+    for node in nodes:
+        allocatable = allocatable_of(node, resource)
+        if allocatable > 0:
+            amounts[node['metadata']['name']] = (allocatable, allocatable - held.get(node['metadata']['name'], 0))
+    return amounts
+
+
 def pod_gpu_requests(pod):
     """The GPU resources a pod requests anywhere in its spec, by name, with the amount it holds of each."""
     spec = pod.get('spec') or {}

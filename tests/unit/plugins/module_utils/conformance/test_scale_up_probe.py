@@ -4,6 +4,7 @@ pods, its Job, what it reads from pods and events, its progress and verdict, and
 from ansible_collections.aiplatform.aks.plugins.module_utils.conformance import scale_up_probe as probe
 from ansible_collections.aiplatform.aks.plugins.module_utils.conformance.context import ProbeContext
 from ansible_collections.aiplatform.aks.plugins.module_utils.conformance.functional import PROBE_LABEL
+from ansible_collections.aiplatform.aks.plugins.module_utils.gpu.info import allocatable_of
 
 GPU = 'nvidia.com/gpu'
 READY = [{'type': 'Ready', 'status': 'True'}]
@@ -30,7 +31,7 @@ UNSCHEDULABLE = [{'type': 'PodScheduled', 'status': 'False', 'reason': 'Unschedu
 
 
 def test_gpus_usable_and_free():
-    assert probe.gpus(node('a', 4), GPU) == 4 and probe.gpus(node('b', None), GPU) == 0
+    assert allocatable_of(node('a', 4), GPU) == 4 and allocatable_of(node('b', None), GPU) == 0
     assert probe.usable(node('a')) and not probe.usable(node('a', ready=False)) and not probe.usable(node('a', unschedulable=True))
     pods = [pod('p1', 'a'), pod('p2', 'a', gpus=2), pod('done', 'a', phase='Succeeded'), pod('elsewhere', 'b'), pod('pending')]
     assert probe.free_gpus(node('a', 4), pods, GPU) == 1
